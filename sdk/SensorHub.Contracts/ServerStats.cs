@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace SensorHub.Contracts;
+
+/// <summary>The body of <c>GET /api/stats</c>: counters since the server started, and what is open now.</summary>
+public sealed record ServerStats
+{
+    /// <summary>Hub connections open now.</summary>
+    [JsonPropertyName("connections")]
+    public long Connections { get; init; }
+
+    /// <summary>Server-to-client stream generators running now, of every streaming hub method.</summary>
+    [JsonPropertyName("activeStreams")]
+    public long ActiveStreams { get; init; }
+
+    /// <summary>Sensors the hub knows.</summary>
+    [JsonPropertyName("sensors")]
+    public long Sensors { get; init; }
+
+    /// <summary>Readings accepted and given a sequence.</summary>
+    [JsonPropertyName("readingsPublished")]
+    public long ReadingsPublished { get; init; }
+
+    /// <summary>Readings handed to subscribers' streams, replays included.</summary>
+    [JsonPropertyName("readingsDelivered")]
+    public long ReadingsDelivered { get; init; }
+
+    /// <summary>Readings a slow subscriber's full buffer dropped (oldest first).</summary>
+    [JsonPropertyName("readingsDropped")]
+    public long ReadingsDropped { get; init; }
+}

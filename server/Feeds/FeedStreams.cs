@@ -1,0 +1,96 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Feeds;
+
+/// <summary>
+/// The generators behind <c>Subscribe</c> and <c>SubscribeBatches</c>. Each owns its subscription from its first
+/// step to its <c>finally</c>: SignalR cancels the token when the client cancels the stream or the connection goes
+/// away, the engine completes the live buffer when the server stops, and either way the <c>finally</c> detaches the
+/// subscription and releases its buffer.
+/// </summary>
+public sealed class FeedStreams(
+    IFeedEngine engine,
+    IReadingHistory history,
+    IOptions<FeedOptions> options,
+    TimeProvider time,
+    ILogger<FeedStreams> logger)
+{
+    private readonly FeedOptions _options = options.Value;
+
+    /// <summary>One sensor's readings, one at a time. Arguments are expected to be valid already.</summary>
+    /// <exception cref="UnknownSensorException">On the first step, when the sensor is unknown.</exception>
+    public async IAsyncEnumerable<Reading> ReadingsAsync(
+        string sensorId,
+        SubscribeOptions? subscribeOptions,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The subscription is opened inside the generator, not before it: a generator that is never started
+        // never reaches its finally, and a subscription opened outside it would then never be released.
+        using var cursor = Open(sensorId, subscribeOptions);
+        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
+        var outcome = "completed";
+        try
+        {
+            while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (cursor.TryRead(out var reading))
+                    yield return reading;
+            }
+        }
+        finally
+        {
+            if (cancellationToken.IsCancellationRequested)
+                outcome = "cancelled";
+            FeedsLog.StreamEnded(logger, sensorId, outcome);
+        }
+    }
+
+    /// <summary>One sensor's readings, as many at a time as are ready, up to <see cref="FeedOptions.MaxBatchSize"/>.</summary>
+    /// <exception cref="UnknownSensorException">On the first step, when the sensor is unknown.</exception>
+    public async IAsyncEnumerable<Reading[]> BatchesAsync(
+        string sensorId,
+        SubscribeOptions? subscribeOptions,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var cursor = Open(sensorId, subscribeOptions);
+        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
+        var outcome = "completed";
+        var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
+        try
+        {
+            while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // No timer: a batch is what is ready now, so an idle feed adds no delay and a busy one fills batches.
+                while (batch.Count < _options.MaxBatchSize && cursor.TryRead(out var reading))
+                    batch.Add(reading);
+                if (batch.Count == 0)
+                    continue;
+                var items = batch.ToArray();
+                batch.Clear();
+                yield return items;
+            }
+        }
+        finally
+        {
+            if (cancellationToken.IsCancellationRequested)
+                outcome = "cancelled";
+            FeedsLog.StreamEnded(logger, sensorId, outcome);
+        }
+    }
+
+    private FeedCursor Open(string sensorId, SubscribeOptions? subscribeOptions)
+    {
+        var mode = subscribeOptions?.MaxRate is null ? LiveBufferMode.Queue : LiveBufferMode.Latest;
+        var subscription = engine.Subscribe(sensorId, mode) ?? throw new UnknownSensorException(sensorId);
+        return new FeedCursor(
+            subscription,
+            history,
+            sensorId,
+            subscribeOptions?.FromSequence,
+            subscribeOptions?.MaxRate,
+            _options.ReplayPageSize,
+            time);
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Feeds.Internal;
+
+/// <summary>
+/// The embedded feed engine: sensors, sequences, history and fan-out in this process's memory. Every buffer in it
+/// is bounded: a sensor's history by <see cref="FeedOptions.HistoryCapacity"/>, a subscriber's by
+/// <see cref="FeedOptions.SubscriberBufferCapacity"/>.
+/// </summary>
+internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
+{
+    private readonly SensorFeedRegistry _registry;
+    private readonly ILogger<InMemoryFeedEngine> _logger;
+    private readonly int _bufferCapacity;
+    private readonly CancellationTokenRegistration _onStopping;
+    private long _published;
+    private volatile bool _stopping;
+
+    public InMemoryFeedEngine(
+        SensorFeedRegistry registry,
+        IOptions<FeedOptions> options,
+        IHostApplicationLifetime lifetime,
+        ILogger<InMemoryFeedEngine> logger)
+    {
+        _registry = registry;
+        _logger = logger;
+        _bufferCapacity = options.Value.SubscriberBufferCapacity;
+        // Completing every live buffer when the host stops lets each subscription's generator end normally, so its
+        // client sees the stream complete and no generator holds the shutdown up.
+        _onStopping = lifetime.ApplicationStopping.Register(CompleteAll);
+    }
+
+    public ValueTask RegisterAsync(SensorDescriptor sensor, CancellationToken cancellationToken)
+    {
+        var feed = _registry.GetOrAdd(sensor, out var added);
+        if (added)
+            FeedsLog.SensorRegistered(_logger, sensor.Id, sensor.Kind);
+        else
+            feed.Describe(sensor);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<Reading> PublishAsync(string sensorId, double value, DateTime timestampUtc, CancellationToken cancellationToken)
+    {
+        if (!_registry.TryGet(sensorId, out var feed))
+        {
+            feed = _registry.GetOrAdd(new SensorDescriptor(sensorId, sensorId, "device", null), out var added);
+            if (added)
+                FeedsLog.SensorRegistered(_logger, sensorId, "device");
+        }
+        var reading = feed.Publish(value, timestampUtc);
+        Interlocked.Increment(ref _published);
+        return ValueTask.FromResult(reading);
+    }
+
+    public ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_registry.TryGet(sensorId, out var feed) ? feed.Describe() : null);
+
+    public ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<SensorInfo> sensors = [.. _registry.Feeds.Select(feed => feed.Describe()).OrderBy(s => s.Id, StringComparer.Ordinal)];
+        return ValueTask.FromResult(sensors);
+    }
+
+    public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
+        _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _stopping) : null;
+
+    public FeedCounters GetCounters()
+    {
+        long sensors = 0, delivered = _registry.RetiredDelivered, dropped = _registry.RetiredDropped, subscriptions = 0;
+        foreach (var feed in _registry.Feeds)
+        {
+            sensors++;
+            foreach (var subscriber in feed.Subscribers)
+            {
+                subscriptions++;
+                delivered += subscriber.Delivered;
+                dropped += subscriber.Dropped;
+            }
+        }
+        return new FeedCounters(sensors, Volatile.Read(ref _published), delivered, dropped, subscriptions);
+    }
+
+    public void Dispose() => _onStopping.Dispose();
+
+    private void CompleteAll()
+    {
+        _stopping = true;
+        foreach (var feed in _registry.Feeds)
+        {
+            foreach (var subscriber in feed.Subscribers)
+                subscriber.Complete();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Threading.Channels;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Feeds.Internal;
+
+/// <summary>
+/// A subscriber's bounded live buffer. The sensor's publisher writes under the sensor's lock and never waits:
+/// a full buffer drops its oldest reading. One reader (the subscriber's stream) reads.
+/// </summary>
+internal sealed class LiveSubscription : IFeedSubscription
+{
+    private readonly SensorFeed _feed;
+    private readonly Channel<Reading> _buffer;
+    private long _delivered;
+    private long _dropped;
+    private int _disposed;
+
+    public LiveSubscription(SensorFeed feed, LiveBufferMode mode, int capacity)
+    {
+        _feed = feed;
+        var options = new BoundedChannelOptions(mode == LiveBufferMode.Latest ? 1 : capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+            SingleWriter = false,
+            AllowSynchronousContinuations = false,
+        };
+        _buffer = mode == LiveBufferMode.Latest
+            ? Channel.CreateBounded<Reading>(options)
+            : Channel.CreateBounded<Reading>(options, _ => Interlocked.Increment(ref _dropped));
+    }
+
+    public ChannelReader<Reading> Live => _buffer.Reader;
+
+    public long Delivered => Volatile.Read(ref _delivered);
+
+    public long Dropped => Volatile.Read(ref _dropped);
+
+    public void CountDelivered(long readings) => Volatile.Write(ref _delivered, _delivered + readings);
+
+    /// <summary>Called by the publisher, under the sensor's lock.</summary>
+    public void Offer(Reading reading) => _buffer.Writer.TryWrite(reading);
+
+    /// <summary>Ends the stream after what is buffered, as at shutdown.</summary>
+    public void Complete() => _buffer.Writer.TryComplete();
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _buffer.Writer.TryComplete();
+        _feed.Detach(this);
+    }
+}

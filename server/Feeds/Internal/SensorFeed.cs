@@ -1,0 +1,107 @@
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Feeds.Internal;
+
+/// <summary>
+/// One sensor in the in-memory engine: its sequence, history and live subscribers. Publishing, attaching and
+/// reading history share one lock, which is what makes a replay's seam exact: a reading is either in history
+/// when a subscriber attaches, or offered to its buffer afterwards.
+/// </summary>
+internal sealed class SensorFeed
+{
+    private readonly Lock _gate = new();
+    private readonly HistoryRing _history;
+    private readonly SensorFeedRegistry _registry;
+    private LiveSubscription[] _subscribers = [];
+    private SensorDescriptor _descriptor;
+    private long _lastSequence;
+    private Reading? _newest;
+
+    public SensorFeed(SensorDescriptor descriptor, long firstSequence, int historyCapacity, SensorFeedRegistry registry)
+    {
+        _descriptor = descriptor;
+        _lastSequence = firstSequence - 1;
+        _history = new HistoryRing(historyCapacity);
+        _registry = registry;
+    }
+
+    public string Id => _descriptor.Id;
+
+    /// <summary>The subscribers now attached; the array is replaced, never changed, so it can be read without the lock.</summary>
+    public LiveSubscription[] Subscribers => Volatile.Read(ref _subscribers);
+
+    public void Describe(SensorDescriptor descriptor)
+    {
+        lock (_gate)
+            _descriptor = descriptor;
+    }
+
+    public Reading Publish(double value, DateTime timestampUtc)
+    {
+        lock (_gate)
+        {
+            var reading = new Reading
+            {
+                SensorId = _descriptor.Id,
+                Sequence = ++_lastSequence,
+                Timestamp = timestampUtc,
+                Value = value,
+            };
+            _history.Add(reading);
+            _newest = reading;
+            // Offering under the lock keeps each subscriber's buffer in sequence order when devices publish
+            // to one sensor concurrently. Offer never waits: a full buffer drops its oldest reading.
+            foreach (var subscriber in _subscribers)
+                subscriber.Offer(reading);
+            return reading;
+        }
+    }
+
+    public LiveSubscription Attach(LiveBufferMode mode, int capacity, bool completed)
+    {
+        var subscription = new LiveSubscription(this, mode, capacity);
+        if (completed)
+        {
+            subscription.Complete();
+            return subscription;
+        }
+        lock (_gate)
+            _subscribers = [.. _subscribers, subscription];
+        return subscription;
+    }
+
+    public void Detach(LiveSubscription subscription)
+    {
+        lock (_gate)
+        {
+            var index = Array.IndexOf(_subscribers, subscription);
+            if (index < 0)
+                return;
+            _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+        }
+        _registry.Retire(subscription);
+    }
+
+    public Reading[] ReadHistory(long fromSequence, int maxCount)
+    {
+        lock (_gate)
+            return _history.Read(fromSequence, maxCount);
+    }
+
+    public SensorInfo Describe()
+    {
+        lock (_gate)
+        {
+            return new SensorInfo
+            {
+                Id = _descriptor.Id,
+                Name = _descriptor.Name,
+                Kind = _descriptor.Kind,
+                Unit = _descriptor.Unit,
+                LastSequence = _newest?.Sequence ?? 0,
+                LastValue = _newest?.Value,
+                LastTimestamp = _newest?.Timestamp,
+            };
+        }
+    }
+}

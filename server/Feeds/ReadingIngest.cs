@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Feeds;
+
+/// <summary>
+/// The one way readings come in, for devices (the hub's <c>Publish</c>) and simulated sensors alike: each item is
+/// checked alone, published when valid, and reported when not, so a bad item never costs the items around it.
+/// </summary>
+public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> options, TimeProvider time, ILogger<ReadingIngest> logger)
+{
+    private readonly FeedOptions _options = options.Value;
+
+    /// <summary>Publishes a stream of readings until it ends, and says what became of them.</summary>
+    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, CancellationToken cancellationToken)
+    {
+        long index = 0, accepted = 0, rejected = 0;
+        var rejections = new List<PublishRejection>();
+        await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (Check(item, out var timestamp) is { } reason)
+            {
+                rejected++;
+                if (rejections.Count < _options.MaxRejectionsReported)
+                    rejections.Add(new PublishRejection { Index = index, SensorId = item?.SensorId, Reason = reason });
+            }
+            else
+            {
+                await engine.PublishAsync(item!.SensorId!, item.Value, timestamp, cancellationToken).ConfigureAwait(false);
+                accepted++;
+            }
+            index++;
+        }
+        FeedsLog.PublishEnded(logger, accepted, rejected);
+        return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
+    }
+
+    /// <summary>What is wrong with one item, or <see langword="null"/> with its UTC timestamp when it is fine.</summary>
+    private string? Check(ReadingInput? item, out DateTime timestampUtc)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        timestampUtc = now;
+        if (item is null)
+            return "the item is null";
+        if (!SensorId.IsValid(item.SensorId, out var problem))
+            return $"sensorId {problem}";
+        if (double.IsNaN(item.Value))
+            return "value is NaN; a finite number is required";
+        if (double.IsInfinity(item.Value))
+            return "value is infinite; a finite number is required";
+        if (item.Timestamp is { } timestamp)
+        {
+            // A timestamp without a zone is taken as UTC, the contract's only zone.
+            timestampUtc = timestamp.Kind switch
+            {
+                DateTimeKind.Local => timestamp.ToUniversalTime(),
+                DateTimeKind.Unspecified => DateTime.SpecifyKind(timestamp, DateTimeKind.Utc),
+                _ => timestamp,
+            };
+            if (timestampUtc - now > _options.MaxTimestampSkew)
+                return $"timestamp {timestampUtc:O} is more than {_options.MaxTimestampSkew} ahead of the server's clock ({now:O})";
+        }
+        return null;
+    }
+}

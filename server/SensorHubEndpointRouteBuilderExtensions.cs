@@ -1,0 +1,19 @@
+using SensorHub.Contracts;
+using SensorHub.Server.Hubs;
+using SensorHub.Server.Stats;
+
+namespace SensorHub.Server;
+
+/// <summary>Maps SensorHub's endpoints.</summary>
+public static class SensorHubEndpointRouteBuilderExtensions
+{
+    /// <summary>The hub at <see cref="SensorHubRoutes.Hub"/>, <c>/api/stats</c>, <c>/healthz</c> and the page at <c>/</c>.</summary>
+    public static WebApplication MapSensorHub(this WebApplication app)
+    {
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.MapHub<SensorsHub>(SensorHubRoutes.Hub);
+        app.MapStats();
+        return app;
+    }
+}

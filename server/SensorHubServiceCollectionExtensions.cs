@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
+using SensorHub.Server.Hubs;
+using SensorHub.Server.Simulation;
+
+namespace SensorHub.Server;
+
+/// <summary>Registers SensorHub's services.</summary>
+public static class SensorHubServiceCollectionExtensions
+{
+    /// <summary>The hub, both hub protocols, the feed services on the in-memory engine, and the simulated sensors.</summary>
+    public static WebApplicationBuilder AddSensorHub(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
+        services.AddOptions<HubLimitsOptions>().BindConfiguration(HubLimitsOptions.Section).ValidateOnStart();
+        services.AddOptions<SimulationOptions>().BindConfiguration(SimulationOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
+        services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationOptionsValidator>();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddInMemoryFeedEngine();
+        services.AddSingleton<FeedStreams>();
+        services.AddSingleton<ReadingIngest>();
+        services.AddSingleton<HubActivity>();
+        services.AddSingleton<StreamTrackingFilter>();
+        services.AddHostedService<SensorSimulator>();
+
+        services.AddSignalR(hub => hub.AddFilter<StreamTrackingFilter>())
+            .AddJsonProtocol()
+            .AddMessagePackProtocol();
+        services.AddOptions<HubOptions>()
+            .Configure<IOptions<HubLimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaximumReceiveMessageSize);
+
+        return builder;
+    }
+
+    /// <summary>
+    /// The embedded engine and history, kept in this process's memory. A distributed engine registers its own
+    /// <see cref="IFeedEngine"/> and <see cref="IReadingHistory"/> before this, and these stand aside.
+    /// </summary>
+    public static IServiceCollection AddInMemoryFeedEngine(this IServiceCollection services)
+    {
+        services.TryAddSingleton<SensorFeedRegistry>();
+        services.TryAddSingleton<IFeedEngine, InMemoryFeedEngine>();
+        services.TryAddSingleton<IReadingHistory, InMemoryReadingHistory>();
+        return services;
+    }
+}

@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace SensorHub.Server.Simulation;
+
+/// <summary>Simulated sensors, bound from <c>SensorHub:Simulation</c>.</summary>
+public sealed class SimulationOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "SensorHub:Simulation";
+
+    /// <summary>Whether the simulated sensors run. Default <see langword="true"/>; the sensors themselves are listed in <c>appsettings.json</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The sensors to simulate. Default: none here; <c>appsettings.json</c> lists five.</summary>
+    [ValidateEnumeratedItems]
+    public List<SimulatedSensorOptions> Sensors { get; set; } = [];
+}
+
+/// <summary>
+/// One simulated sensor: <c>Baseline + Amplitude·sin(2π·t / PeriodSeconds) + Noise·N(0,1)</c>, sampled
+/// <see cref="RateHz"/> times a second.
+/// </summary>
+public sealed class SimulatedSensorOptions
+{
+    /// <summary>The sensor id (the usual rules for sensor ids apply).</summary>
+    [Required]
+    [RegularExpression(@"^[A-Za-z0-9._\-][A-Za-z0-9._\-/]{0,127}$", ErrorMessage = "The field Id must be a sensor id: 1 to 128 letters, digits and . _ - /, not starting with '/'.")]
+    public string Id { get; set; } = "";
+
+    /// <summary>A human-readable name. Default: the id.</summary>
+    public string? Name { get; set; }
+
+    /// <summary>What it measures, such as <c>temperature</c>. Default <c>simulated</c>.</summary>
+    [Required]
+    public string Kind { get; set; } = "simulated";
+
+    /// <summary>The unit of its values. Default none.</summary>
+    public string? Unit { get; set; }
+
+    /// <summary>Readings per second. Default 1.</summary>
+    [Range(0.001, 100_000)]
+    public double RateHz { get; set; } = 1;
+
+    /// <summary>The value the wave swings around. Default 0.</summary>
+    public double Baseline { get; set; }
+
+    /// <summary>How far the wave swings. Default 1.</summary>
+    public double Amplitude { get; set; } = 1;
+
+    /// <summary>The wave's period in seconds. Default 60.</summary>
+    [Range(0.000001, 1e9)]
+    public double PeriodSeconds { get; set; } = 60;
+
+    /// <summary>The standard deviation of the noise added to each value. Default 0.</summary>
+    [Range(0, 1e9)]
+    public double Noise { get; set; }
+}
+
+[OptionsValidator]
+internal sealed partial class SimulationOptionsValidator : IValidateOptions<SimulationOptions>;
