@@ -59,8 +59,10 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 
     public ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken)
     {
-        IReadOnlyList<SensorInfo> sensors = [.. _registry.Feeds.Select(feed => feed.Describe()).OrderBy(s => s.Id, StringComparer.Ordinal)];
-        return ValueTask.FromResult(sensors);
+        // A real array: MessagePack serializes the runtime type, and cannot serialize the type that a collection
+        // expression makes for an IReadOnlyList.
+        var sensors = _registry.Feeds.Select(feed => feed.Describe()).OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+        return ValueTask.FromResult<IReadOnlyList<SensorInfo>>(sensors);
     }
 
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
+using SensorHub.Server.Hubs;
+
+namespace SensorHub.Tests.Infrastructure;
+
+/// <summary>
+/// The real server app, hosted either on the in-memory test server or on Kestrel at 127.0.0.1 on a free port.
+/// Simulated sensors are off unless a test turns them on, so that every reading a test sees is one it published.
+/// </summary>
+public sealed class SensorHubApplication : WebApplicationFactory<Program>
+{
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        ["SensorHub:Simulation:Enabled"] = "false",
+    };
+
+    public SensorHubApplication(Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null)
+    {
+        Transport = transport;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+            _settings[key] = value;
+        if (transport == Transport.Kestrel)
+            UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+    }
+
+    public Transport Transport { get; }
+
+    public IFeedEngine Engine => Services.GetRequiredService<IFeedEngine>();
+
+    public HubActivity Activity => Services.GetRequiredService<HubActivity>();
+
+    /// <summary>The server's base address: the test server's, or Kestrel's real one.</summary>
+    public Uri BaseUri
+    {
+        get
+        {
+            StartServer();
+            if (Transport == Transport.TestServer)
+                return Server.BaseAddress;
+            var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        }
+    }
+
+    public Uri HubUri => new(BaseUri, SensorHubRoutes.Hub);
+
+    /// <summary>A started hub connection over WebSockets, whose socket a test can also cut without a close handshake.</summary>
+    public async Task<TestConnection> ConnectAsync(Protocol protocol, CancellationToken cancellationToken = default)
+    {
+        var socket = new WebSocketHolder();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(HubUri, options =>
+            {
+                options.Transports = HttpTransportType.WebSockets;
+                options.SkipNegotiation = true;
+                options.WebSocketFactory = async (context, ct) => socket.Socket = await OpenWebSocketAsync(context.Uri, ct);
+            })
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (protocol == Protocol.MessagePack)
+            builder.AddMessagePackProtocol();
+        var hub = builder.Build();
+        await hub.StartAsync(cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
+        return new TestConnection(hub, socket);
+    }
+
+    public async Task<ServerStats> GetStatsAsync()
+    {
+        using var client = CreateHttpClient();
+        return (await client.GetFromJsonAsync<ServerStats>(SensorHubRoutes.Stats).WaitAsync(Timeouts.Default))!;
+    }
+
+    public HttpClient CreateHttpClient() =>
+        Transport == Transport.TestServer ? CreateClient() : new HttpClient { BaseAddress = BaseUri };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
+        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+    }
+
+    private async Task<WebSocket> OpenWebSocketAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        if (Transport == Transport.TestServer)
+            return await Server.CreateWebSocketClient().ConnectAsync(uri, cancellationToken);
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(uri, cancellationToken);
+        return socket;
+    }
+
+    internal sealed class WebSocketHolder
+    {
+        public WebSocket? Socket { get; set; }
+    }
+}
+
+/// <summary>A hub connection and the socket under it.</summary>
+public sealed class TestConnection : IAsyncDisposable
+{
+    private readonly SensorHubApplication.WebSocketHolder _socket;
+
+    internal TestConnection(HubConnection hub, SensorHubApplication.WebSocketHolder socket)
+    {
+        Hub = hub;
+        _socket = socket;
+    }
+
+    public HubConnection Hub { get; }
+
+    /// <summary>Cuts the connection as a network failure would: no close handshake, no cancel message.</summary>
+    public void Drop() => _socket.Socket?.Abort();
+
+    public async ValueTask DisposeAsync() => await Hub.DisposeAsync();
+}
