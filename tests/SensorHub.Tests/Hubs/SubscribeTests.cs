@@ -186,7 +186,7 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
         await Timeouts.WaitUntilAsync(
             () => app.Engine.GetCounters().Subscriptions >= subscribers && SubscribersOf(app, sensorId) >= subscribers,
             Timeouts.Default,
-            $"{subscribers} subscribers on {sensorId}");
+            $"{subscribers} subscribers on {sensorId} (has {SubscribersOf(app, sensorId)}, engine {app.Engine.GetCounters().Subscriptions}, streams {app.Activity.ActiveStreams})");
     }
 
     internal static int SubscribersOf(SensorHubApplication app, string sensorId) =>

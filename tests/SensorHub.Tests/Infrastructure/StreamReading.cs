@@ -13,7 +13,7 @@ public static class StreamReading
         this HubConnection hub, string sensorId, SubscribeOptions? options, int count, CancellationToken cancellationToken)
     {
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var readings = new List<Reading>(count);
+        var readings = new List<Reading>(Math.Min(count, 4_096));
         try
         {
             await foreach (var reading in hub.StreamAsync<Reading>(SensorHubMethods.Subscribe, sensorId, options, leave.Token))
@@ -34,7 +34,7 @@ public static class StreamReading
         this HubConnection hub, string sensorId, SubscribeOptions? options, int count, CancellationToken cancellationToken)
     {
         using var leave = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var readings = new List<Reading>(count);
+        var readings = new List<Reading>(Math.Min(count, 4_096));
         var batches = 0;
         try
         {

@@ -1,0 +1,179 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SensorHub.Contracts;
+using SensorHub.Tests.Infrastructure;
+
+namespace SensorHub.Tests.Hubs;
+
+/// <summary>Each bad argument gets a HubException that names it, and the connection goes on working.</summary>
+public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+{
+    public static TheoryData<Transport, Protocol, string?, string> BadSensorIds
+    {
+        get
+        {
+            var cases = new (string? Id, string Message)[]
+            {
+                (null, "sensorId is required"),
+                ("", "sensorId is empty"),
+                (new string('a', 129), "sensorId is 129 characters long; at most 128"),
+                ("/plant-1/temp", "sensorId must not start with '/'"),
+                ("plant 1", "sensorId contains U+0020"),
+                ("plant*1", "sensorId contains '*'"),
+                ("plant-1/température", "sensorId contains 'é'"),
+                ("nobody/published/this", "sensorId: no sensor 'nobody/published/this' is known"),
+            };
+            var data = new TheoryData<Transport, Protocol, string?, string>();
+            foreach (var transport in Enum.GetValues<Transport>())
+            {
+                foreach (var protocol in Enum.GetValues<Protocol>())
+                {
+                    foreach (var (id, message) in cases)
+                        data.Add(transport, protocol, id, message);
+                }
+            }
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadSensorIds))]
+    public async Task BadSensorIdIsRefusedByNameAndTheConnectionStillWorks(Transport transport, Protocol protocol, string? sensorId, string message)
+    {
+        var app = apps[transport];
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var single = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadReadingsAsync(sensorId!, null, 1, cts.Token));
+        var batches = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadBatchesAsync(sensorId!, null, 1, cts.Token));
+
+        Assert.Contains(message, single.Message, StringComparison.Ordinal);
+        Assert.Contains(message, batches.Message, StringComparison.Ordinal);
+        await AssertConnectionStillWorksAsync(app, connection, cts.Token);
+    }
+
+    public static TheoryData<Transport, Protocol, long?, double?, string> BadOptions
+    {
+        get
+        {
+            var cases = new (long? From, double? Rate, string Message)[]
+            {
+                (-1, null, "options.fromSequence must be 0 or more; it was -1"),
+                (long.MinValue, null, "options.fromSequence must be 0 or more"),
+                (null, 0, "options.maxRate must be a positive number"),
+                (null, -20, "options.maxRate must be a positive number of readings per second; it was -20"),
+            };
+            var data = new TheoryData<Transport, Protocol, long?, double?, string>();
+            foreach (var transport in Enum.GetValues<Transport>())
+            {
+                foreach (var protocol in Enum.GetValues<Protocol>())
+                {
+                    foreach (var (from, rate, message) in cases)
+                        data.Add(transport, protocol, from, rate, message);
+                }
+                // JSON has no NaN or infinity; MessagePack carries both.
+                data.Add(transport, Protocol.MessagePack, null, double.NaN, "options.maxRate must be a positive number");
+                data.Add(transport, Protocol.MessagePack, null, double.PositiveInfinity, "options.maxRate must be a positive number");
+            }
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public async Task BadSubscribeOptionIsRefusedByNameAndTheConnectionStillWorks(
+        Transport transport, Protocol protocol, long? fromSequence, double? maxRate, string message)
+    {
+        var app = apps[transport];
+        var sensorId = Sensors.NewId();
+        await app.Engine.PublishAsync(sensorId, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var options = new SubscribeOptions { FromSequence = fromSequence, MaxRate = maxRate };
+
+        var single = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadReadingsAsync(sensorId, options, 1, cts.Token));
+        var batches = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadBatchesAsync(sensorId, options, 1, cts.Token));
+
+        Assert.Contains(message, single.Message, StringComparison.Ordinal);
+        Assert.Contains(message, batches.Message, StringComparison.Ordinal);
+        await AssertConnectionStillWorksAsync(app, connection, cts.Token);
+    }
+
+    [Theory]
+    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
+    public async Task StreamOverTheLimitIsRefusedAndTheOthersGoOn(Transport transport, Protocol protocol)
+    {
+        const int limit = 100;
+        var app = apps[transport];
+        var sensorId = Sensors.NewId();
+        await app.Engine.PublishAsync(sensorId, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        await using var other = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        using var first = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
+
+        // Both streaming methods count against one limit.
+        var open = new List<Task<List<Reading>>>
+        {
+            connection.Hub.ReadReadingsAsync(sensorId, null, int.MaxValue, first.Token),
+        };
+        for (var i = 1; i < limit; i++)
+        {
+            open.Add(i % 2 == 0
+                ? connection.Hub.ReadReadingsAsync(sensorId, null, int.MaxValue, cts.Token)
+                : connection.Hub.ReadBatchesAsync(sensorId, null, int.MaxValue, cts.Token).ContinueWith(t => t.Result.Readings, TaskScheduler.Default));
+        }
+        await SubscribeTests.WaitForSubscriberAsync(app, sensorId, limit);
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadReadingsAsync(sensorId, null, 1, cts.Token));
+        Assert.Contains("Too many open streams", refused.Message, StringComparison.Ordinal);
+        Assert.Contains($"{limit}", refused.Message, StringComparison.Ordinal);
+        // The limit is per connection: another connection may still subscribe.
+        var live = other.Hub.ReadReadingsAsync(sensorId, null, 1, cts.Token);
+        await SubscribeTests.WaitForSubscriberAsync(app, sensorId, limit + 1);
+        var published = await app.Engine.PublishAsync(sensorId, 1);
+        Assert.Equal(published, await live);
+
+        // Ending one stream frees its place.
+        await first.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => open[0]);
+        await Timeouts.WaitUntilAsync(() => SubscribeTests.SubscribersOf(app, sensorId) == limit - 1, Timeouts.Default, "one stream ended");
+        var again = connection.Hub.ReadReadingsAsync(sensorId, null, 1, cts.Token);
+        await SubscribeTests.WaitForSubscriberAsync(app, sensorId, limit);
+        var next = await app.Engine.PublishAsync(sensorId, 1);
+        Assert.Equal(next, await again);
+        Assert.All(open.Skip(1), task => Assert.False(task.IsCompleted));
+        await cts.CancelAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
+    public async Task OversizedMessageClosesOnlyItsOwnConnection(Protocol protocol)
+    {
+        var app = apps[Transport.Kestrel];
+        await using var connection = await app.ConnectAsync(protocol);
+        var closed = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Hub.Closed += error =>
+        {
+            closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
+
+        // 100 KB of sensor id is over the 64 KiB MaximumReceiveMessageSize.
+        var call = connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, new string('x', 100_000));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(Timeouts.Default));
+        Assert.NotNull(await closed.Task.WaitAsync(Timeouts.Default));
+        await using var fresh = await app.ConnectAsync(protocol);
+        await fresh.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+    }
+
+    private static async Task AssertConnectionStillWorksAsync(SensorHubApplication app, TestConnection connection, CancellationToken cancellationToken)
+    {
+        Assert.Equal(HubConnectionState.Connected, connection.Hub.State);
+        var sensorId = Sensors.NewId("after");
+        var history = await app.Engine.PublishAsync(sensorId, 2);
+        var readings = await connection.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, 2, cancellationToken);
+        Assert.Equal(history, readings);
+    }
+}
