@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
+
+namespace SensorHub.Tests.Feeds;
+
+/// <summary>The in-memory engine and its history, without a host, for tests of the feed logic itself.</summary>
+internal sealed class EngineHarness : IDisposable
+{
+    private readonly Lifetime _lifetime = new();
+
+    public EngineHarness(FeedOptions? options = null, TimeProvider? time = null)
+    {
+        Time = time ?? TimeProvider.System;
+        Options = Microsoft.Extensions.Options.Options.Create(options ?? new FeedOptions());
+        Registry = new SensorFeedRegistry(Options, Time);
+        Engine = new InMemoryFeedEngine(Registry, Options, _lifetime, NullLogger<InMemoryFeedEngine>.Instance);
+        History = new InMemoryReadingHistory(Registry);
+    }
+
+    public TimeProvider Time { get; }
+
+    public IOptions<FeedOptions> Options { get; }
+
+    public SensorFeedRegistry Registry { get; }
+
+    public InMemoryFeedEngine Engine { get; }
+
+    public InMemoryReadingHistory History { get; }
+
+    public FeedCursor Open(string sensorId, long? fromSequence = null, double? maxRate = null, IReadingHistory? history = null)
+    {
+        var subscription = Engine.Subscribe(sensorId, maxRate is null ? LiveBufferMode.Queue : LiveBufferMode.Latest)
+            ?? throw new InvalidOperationException($"Unknown sensor {sensorId}.");
+        return new FeedCursor(subscription, history ?? History, sensorId, fromSequence, maxRate, Options.Value.ReplayPageSize, Time);
+    }
+
+    /// <summary>Simulates the host's shutdown.</summary>
+    public void Stop() => _lifetime.Stop();
+
+    public void Dispose()
+    {
+        Engine.Dispose();
+        _lifetime.Dispose();
+    }
+
+    private sealed class Lifetime : IHostApplicationLifetime, IDisposable
+    {
+        private readonly CancellationTokenSource _stopping = new();
+
+        public CancellationToken ApplicationStarted => CancellationToken.None;
+
+        public CancellationToken ApplicationStopping => _stopping.Token;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => Stop();
+
+        public void Stop() => _stopping.Cancel();
+
+        public void Dispose() => _stopping.Dispose();
+    }
+}
