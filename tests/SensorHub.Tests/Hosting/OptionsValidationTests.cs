@@ -1,8 +1,16 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SensorHub.Tests.Infrastructure;
+using SensorHub.Server;
 
 namespace SensorHub.Tests.Hosting;
 
+/// <summary>
+/// The server's own registration (<c>AddSensorHub</c>) on a bare host: WebApplicationFactory's deferred host can
+/// report a failed start as a disposed service provider instead of the start's own exception.
+/// </summary>
 public sealed class OptionsValidationTests
 {
     public static TheoryData<string, string, string> BadSettings => new()
@@ -21,9 +29,9 @@ public sealed class OptionsValidationTests
     [MemberData(nameof(BadSettings))]
     public async Task BadSettingStopsTheStartWithAMessageThatNamesIt(string key, string value, string name)
     {
-        await using var app = new SensorHubApplication(settings: new Dictionary<string, string?> { [key] = value });
+        await using var app = Build(key, value);
 
-        var error = Assert.ThrowsAny<OptionsValidationException>(() => app.StartServer());
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains(name, error.Message, StringComparison.Ordinal);
     }
@@ -31,10 +39,29 @@ public sealed class OptionsValidationTests
     [Fact]
     public async Task UnparsableSettingStopsTheStartWithAMessageThatNamesIt()
     {
-        await using var app = new SensorHubApplication(settings: new Dictionary<string, string?> { ["SensorHub:Feeds:HistoryCapacity"] = "lots" });
+        await using var app = Build("SensorHub:Feeds:HistoryCapacity", "lots");
 
-        var error = Assert.ThrowsAny<InvalidOperationException>(() => app.StartServer());
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
 
         Assert.Contains("HistoryCapacity", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DefaultSettingsStart()
+    {
+        await using var app = Build("SensorHub:Simulation:Enabled", "false");
+
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    private static WebApplication Build(string key, string value)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+        builder.AddSensorHub();
+        return builder.Build();
     }
 }
