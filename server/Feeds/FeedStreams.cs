@@ -29,8 +29,6 @@ public sealed class FeedStreams(
         // The subscription is opened inside the generator, not before it: a generator that is never started
         // never reaches its finally, and a subscription opened outside it would then never be released.
         using var cursor = Open(sensorId, subscribeOptions);
-        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
-        var outcome = "completed";
         try
         {
             while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -41,9 +39,7 @@ public sealed class FeedStreams(
         }
         finally
         {
-            if (cancellationToken.IsCancellationRequested)
-                outcome = "cancelled";
-            FeedsLog.StreamEnded(logger, sensorId, outcome);
+            FeedsLog.StreamEnded(logger, sensorId, cancellationToken.IsCancellationRequested);
         }
     }
 
@@ -55,8 +51,6 @@ public sealed class FeedStreams(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cursor = Open(sensorId, subscribeOptions);
-        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
-        var outcome = "completed";
         var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
         try
         {
@@ -74,9 +68,7 @@ public sealed class FeedStreams(
         }
         finally
         {
-            if (cancellationToken.IsCancellationRequested)
-                outcome = "cancelled";
-            FeedsLog.StreamEnded(logger, sensorId, outcome);
+            FeedsLog.StreamEnded(logger, sensorId, cancellationToken.IsCancellationRequested);
         }
     }
 
@@ -84,6 +76,7 @@ public sealed class FeedStreams(
     {
         var mode = subscribeOptions?.MaxRate is null ? LiveBufferMode.Queue : LiveBufferMode.Latest;
         var subscription = engine.Subscribe(sensorId, mode) ?? throw new UnknownSensorException(sensorId);
+        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
         return new FeedCursor(
             subscription,
             history,

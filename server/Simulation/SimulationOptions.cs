@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
 
 namespace SensorHub.Server.Simulation;
 
@@ -21,11 +22,10 @@ public sealed class SimulationOptions
 /// One simulated sensor: <c>Baseline + Amplitude·sin(2π·t / PeriodSeconds) + Noise·N(0,1)</c>, sampled
 /// <see cref="RateHz"/> times a second.
 /// </summary>
-public sealed class SimulatedSensorOptions
+public sealed class SimulatedSensorOptions : IValidatableObject
 {
     /// <summary>The sensor id (the usual rules for sensor ids apply).</summary>
     [Required]
-    [RegularExpression(@"^[A-Za-z0-9._\-][A-Za-z0-9._\-/]{0,127}$", ErrorMessage = "The field Id must be a sensor id: 1 to 128 letters, digits and . _ - /, not starting with '/'.")]
     public string Id { get; set; } = "";
 
     /// <summary>A human-readable name. Default: the id.</summary>
@@ -55,6 +55,13 @@ public sealed class SimulatedSensorOptions
     /// <summary>The standard deviation of the noise added to each value. Default 0.</summary>
     [Range(0, 1e9)]
     public double Noise { get; set; }
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!SensorId.IsValid(Id, out var problem))
+            yield return new ValidationResult($"The field Id {problem}.", [nameof(Id)]);
+    }
 }
 
 [OptionsValidator]

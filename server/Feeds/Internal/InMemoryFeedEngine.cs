@@ -37,7 +37,7 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
         if (added)
             FeedsLog.SensorRegistered(_logger, sensor.Id, sensor.Kind);
         else
-            feed.Describe(sensor);
+            feed.SetDescriptor(sensor);
         return ValueTask.CompletedTask;
     }
 
@@ -55,13 +55,13 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     }
 
     public ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_registry.TryGet(sensorId, out var feed) ? feed.Describe() : null);
+        ValueTask.FromResult(_registry.TryGet(sensorId, out var feed) ? feed.ToSensorInfo() : null);
 
     public ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken)
     {
         // A real array: MessagePack serializes the runtime type, and cannot serialize the type that a collection
         // expression makes for an IReadOnlyList.
-        var sensors = _registry.Feeds.Select(feed => feed.Describe()).OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
+        var sensors = _registry.Feeds.Select(feed => feed.ToSensorInfo()).OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
         return ValueTask.FromResult<IReadOnlyList<SensorInfo>>(sensors);
     }
 

@@ -30,7 +30,7 @@ internal sealed class SensorFeed
     /// <summary>The subscribers now attached; the array is replaced, never changed, so it can be read without the lock.</summary>
     public LiveSubscription[] Subscribers => Volatile.Read(ref _subscribers);
 
-    public void Describe(SensorDescriptor descriptor)
+    public void SetDescriptor(SensorDescriptor descriptor)
     {
         lock (_gate)
             _descriptor = descriptor;
@@ -88,7 +88,7 @@ internal sealed class SensorFeed
             return _history.Read(fromSequence, maxCount);
     }
 
-    public SensorInfo Describe()
+    public SensorInfo ToSensorInfo()
     {
         lock (_gate)
         {

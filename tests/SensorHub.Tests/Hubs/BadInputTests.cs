@@ -168,6 +168,27 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
         await fresh.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
     }
 
+    [Theory]
+    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
+    public async Task MessageOverSignalRsDefaultLimitButUnderTheConfiguredOneIsAccepted(Protocol protocol)
+    {
+        var app = apps[Transport.Kestrel];
+        await using var connection = await app.ConnectAsync(protocol);
+        var sensorId = Sensors.NewId();
+        // About 48 KB: SignalR's default MaximumReceiveMessageSize (32 KB) would close the connection.
+        var items = new[]
+        {
+            new ReadingInput { SensorId = new string('x', 48_000), Value = 1 },
+            new ReadingInput { SensorId = sensorId, Value = 2 },
+        }.ToAsyncEnumerable();
+
+        var result = await connection.Hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, items).WaitAsync(Timeouts.Default);
+
+        Assert.Equal((1, 1), (result.Accepted, result.Rejected));
+        Assert.Contains("sensorId is 48000 characters long", result.Rejections[0].Reason, StringComparison.Ordinal);
+        Assert.Equal(HubConnectionState.Connected, connection.Hub.State);
+    }
+
     private static async Task AssertConnectionStillWorksAsync(SensorHubApplication app, TestConnection connection, CancellationToken cancellationToken)
     {
         Assert.Equal(HubConnectionState.Connected, connection.Hub.State);
