@@ -25,6 +25,8 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings = new()
     {
         ["SensorHub:Simulation:Enabled"] = "false",
+        // appsettings.Development.json sets Information; the tests' output should show warnings and errors only.
+        ["Logging:LogLevel:Default"] = "Warning",
     };
 
     public SensorHubApplication(Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null)
