@@ -5,6 +5,7 @@ using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Simulation;
+using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server;
 
@@ -19,9 +20,12 @@ public static class SensorHubServiceCollectionExtensions
         services.AddOptions<FeedOptions>().BindConfiguration(FeedOptions.Section).ValidateOnStart();
         services.AddOptions<HubLimitsOptions>().BindConfiguration(HubLimitsOptions.Section).ValidateOnStart();
         services.AddOptions<SimulationOptions>().BindConfiguration(SimulationOptions.Section).ValidateOnStart();
+        services.AddOptions<UploadOptions>().BindConfiguration(UploadOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FeedOptions>, FeedOptionsValidator>();
         services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsFitUploads>();
         services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationOptionsValidator>();
+        services.AddSingleton<IValidateOptions<UploadOptions>, UploadOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddInMemoryFeedEngine();
@@ -30,12 +34,16 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<HubActivity>();
         services.AddSingleton<StreamTrackingFilter>();
         services.AddHostedService<SensorSimulator>();
+        services.AddSingleton<UploadFileStore>();
+        services.AddSingleton<UploadService>();
+        services.AddHostedService<UploadJanitor>();
 
         services.AddSignalR(hub => hub.AddFilter<StreamTrackingFilter>())
             .AddJsonProtocol()
             .AddMessagePackProtocol();
         services.AddOptions<HubOptions>()
-            .Configure<IOptions<HubLimitsOptions>>((hub, limits) => hub.MaximumReceiveMessageSize = limits.Value.MaximumReceiveMessageSize);
+            .Configure<IOptions<HubLimitsOptions>, IOptions<UploadOptions>>((hub, limits, uploads) =>
+                hub.MaximumReceiveMessageSize = limits.Value.MaximumReceiveMessageSize ?? uploads.Value.LargestChunkMessage);
 
         return builder;
     }

@@ -14,4 +14,22 @@ public static class SensorHubMethods
 
     /// <summary><c>Task&lt;PublishResult&gt; Publish(IAsyncEnumerable&lt;ReadingInput&gt; readings)</c>.</summary>
     public const string Publish = nameof(Publish);
+
+    /// <summary><c>Task&lt;UploadStatus&gt; BeginUpload(UploadRequest request)</c>.</summary>
+    public const string BeginUpload = nameof(BeginUpload);
+
+    /// <summary><c>Task&lt;UploadResult&gt; Upload(string uploadId, long offset, IAsyncEnumerable&lt;byte[]&gt; chunks)</c>.</summary>
+    public const string Upload = nameof(Upload);
+
+    /// <summary><c>Task&lt;UploadStatus&gt; GetUploadStatus(string uploadId)</c>.</summary>
+    public const string GetUploadStatus = nameof(GetUploadStatus);
+
+    /// <summary><c>IAsyncEnumerable&lt;UploadStatus&gt; WatchUpload(string uploadId)</c>.</summary>
+    public const string WatchUpload = nameof(WatchUpload);
+
+    /// <summary><c>IAsyncEnumerable&lt;byte[]&gt; Download(string uploadId, long offset)</c>.</summary>
+    public const string Download = nameof(Download);
+
+    /// <summary><c>Task&lt;IReadOnlyList&lt;UploadStatus&gt;&gt; ListUploads()</c>.</summary>
+    public const string ListUploads = nameof(ListUploads);
 }

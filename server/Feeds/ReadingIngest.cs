@@ -18,7 +18,7 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
         var rejections = new List<PublishRejection>();
         await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (Check(item, out var timestamp) is { } reason)
+            if (await PublishOneAsync(item, cancellationToken).ConfigureAwait(false) is { } reason)
             {
                 rejected++;
                 if (rejections.Count < _options.MaxRejectionsReported)
@@ -26,7 +26,6 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
             }
             else
             {
-                await engine.PublishAsync(item!.SensorId!, item.Value, timestamp, cancellationToken).ConfigureAwait(false);
                 accepted++;
             }
             index++;
@@ -34,6 +33,19 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
         FeedsLog.PublishEnded(logger, accepted, rejected);
         return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
     }
+
+    /// <summary>Checks one reading and publishes it when it is valid.</summary>
+    /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
+    public async ValueTask<string?> PublishOneAsync(ReadingInput? item, CancellationToken cancellationToken)
+    {
+        if (Check(item, out var timestamp) is { } reason)
+            return reason;
+        await engine.PublishAsync(item!.SensorId!, item.Value, timestamp, cancellationToken).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>What is wrong with one item, or <see langword="null"/> when it could be published.</summary>
+    public string? Check(ReadingInput? item) => Check(item, out _);
 
     /// <summary>What is wrong with one item, or <see langword="null"/> with its UTC timestamp when it is fine.</summary>
     private string? Check(ReadingInput? item, out DateTime timestampUtc)

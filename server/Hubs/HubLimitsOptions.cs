@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server.Hubs;
 
@@ -16,10 +17,27 @@ public sealed class HubLimitsOptions
     [Range(1, 100_000)]
     public int MaxStreamsPerConnection { get; set; } = 100;
 
-    /// <summary>The largest message a client may send, in bytes; a larger one closes its connection. Default 64 KiB.</summary>
-    [Range(1_024, 64 * 1024 * 1024)]
-    public long MaximumReceiveMessageSize { get; set; } = 64 * 1024;
+    /// <summary>
+    /// The largest message a client may send, in bytes; a larger one closes its connection. Default: just enough for
+    /// the largest upload chunk under JSON's base64 (about 1.4 MB for 1 MiB chunks). It may not be set below that.
+    /// </summary>
+    [Range(1_024, 256 * 1024 * 1024)]
+    public long? MaximumReceiveMessageSize { get; set; }
 }
 
 [OptionsValidator]
 internal sealed partial class HubLimitsOptionsValidator : IValidateOptions<HubLimitsOptions>;
+
+/// <summary>The message size limit must leave room for the largest upload chunk.</summary>
+internal sealed class HubLimitsFitUploads(IOptions<UploadOptions> uploads) : IValidateOptions<HubLimitsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, HubLimitsOptions options)
+    {
+        var needed = uploads.Value.LargestChunkMessage;
+        return options.MaximumReceiveMessageSize is { } size && size < needed
+            ? ValidateOptionsResult.Fail(
+                $"MaximumReceiveMessageSize ({size}) is too small for an upload chunk of MaxChunkBytes ({uploads.Value.MaxChunkBytes}), " +
+                $"which takes up to {needed} bytes as base64 under JSON.")
+            : ValidateOptionsResult.Success;
+    }
+}

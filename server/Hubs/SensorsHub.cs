@@ -1,37 +1,19 @@
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server.Hubs;
 
 /// <summary>
-/// The hub at <see cref="SensorHubRoutes.Hub"/>. Thin on purpose: it checks arguments and hands over to the
-/// feature services. Stream limits, stream counting and the mapping of caller errors to <see cref="HubException"/>
-/// live in <see cref="StreamTrackingFilter"/>.
+/// The hub at <see cref="SensorHubRoutes.Hub"/>, one partial file per feature. Thin on purpose: it checks arguments
+/// and hands over to the feature services. Stream limits, stream counting and the mapping of caller errors to
+/// <see cref="HubException"/> live in <see cref="StreamTrackingFilter"/>.
 /// </summary>
-public sealed class SensorsHub(FeedStreams feeds, ReadingIngest ingest, IFeedEngine engine) : Hub
-{
-    /// <summary>The live readings of one sensor, in sequence order.</summary>
-    public IAsyncEnumerable<Reading> Subscribe(string sensorId, SubscribeOptions? options, CancellationToken cancellationToken)
-    {
-        HubArguments.CheckSensorId(sensorId);
-        HubArguments.CheckSubscribeOptions(options);
-        return feeds.ReadingsAsync(sensorId, options, cancellationToken);
-    }
-
-    /// <summary>The same feed as <see cref="Subscribe"/>, each item carrying every reading ready at that moment.</summary>
-    public IAsyncEnumerable<Reading[]> SubscribeBatches(string sensorId, SubscribeOptions? options, CancellationToken cancellationToken)
-    {
-        HubArguments.CheckSensorId(sensorId);
-        HubArguments.CheckSubscribeOptions(options);
-        return feeds.BatchesAsync(sensorId, options, cancellationToken);
-    }
-
-    /// <summary>Every known sensor with its newest reading.</summary>
-    public async Task<IReadOnlyList<SensorInfo>> ListSensors() =>
-        await engine.ListSensorsAsync(Context.ConnectionAborted);
-
-    /// <summary>A device's or gateway's stream of readings; each bad item is rejected alone.</summary>
-    public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
-        ingest.PublishAsync(readings, Context.ConnectionAborted);
-}
+internal sealed partial class SensorsHub(
+    FeedStreams feeds,
+    ReadingIngest ingest,
+    IFeedEngine engine,
+    UploadService uploads,
+    IOptions<UploadOptions> uploadOptions) : Hub;

@@ -34,8 +34,8 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
             }
         }
 
-        var streams = ConnectionStreams.Of(invocationContext.Context);
-        if (!streams.TryOpen(_limit))
+        var streams = ConnectionSlots.Of(invocationContext.Context).Streams;
+        if (!streams.TryTake(_limit))
         {
             HubLog.StreamRefused(logger, invocationContext.Context.ConnectionId, invocationContext.HubMethodName, _limit);
             throw new HubException(
@@ -68,7 +68,7 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
-        context.Context.Items[typeof(ConnectionStreams)] = new ConnectionStreams();
+        ConnectionSlots.Attach(context.Context);
         await next(context);
         activity.ConnectionOpened();
     }
@@ -90,33 +90,14 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Bound to a Func<object, StreamLease, object>.")]
     private static object Wrap<T>(object stream, StreamLease lease) => new TrackedStream<T>((IAsyncEnumerable<T>)stream, lease);
 
-    /// <summary>The streams one connection holds open, kept in the connection's items.</summary>
-    internal sealed class ConnectionStreams
-    {
-        private int _open;
-
-        public static ConnectionStreams Of(HubCallerContext context) =>
-            context.Items.TryGetValue(typeof(ConnectionStreams), out var streams) ? (ConnectionStreams)streams! : new ConnectionStreams();
-
-        public bool TryOpen(int limit)
-        {
-            if (Interlocked.Increment(ref _open) <= limit)
-                return true;
-            Interlocked.Decrement(ref _open);
-            return false;
-        }
-
-        public void Close() => Interlocked.Decrement(ref _open);
-    }
-
     /// <summary>One running stream's place in the counts, given back exactly once.</summary>
     internal sealed class StreamLease
     {
-        private readonly ConnectionStreams _streams;
+        private readonly SlotCounter _streams;
         private readonly HubActivity _activity;
         private int _released;
 
-        public StreamLease(ConnectionStreams streams, HubActivity activity)
+        public StreamLease(SlotCounter streams, HubActivity activity)
         {
             _streams = streams;
             _activity = activity;
@@ -126,7 +107,7 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
         {
             if (Interlocked.Exchange(ref _released, 1) != 0)
                 return;
-            _streams.Close();
+            _streams.Release();
             _activity.StreamEnded();
         }
     }

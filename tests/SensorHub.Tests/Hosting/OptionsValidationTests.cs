@@ -21,6 +21,10 @@ public sealed class OptionsValidationTests
         { "SensorHub:Feeds:MaxTimestampSkew", "-01:00:00", "MaxTimestampSkew" },
         { "SensorHub:Hub:MaxStreamsPerConnection", "0", "MaxStreamsPerConnection" },
         { "SensorHub:Hub:MaximumReceiveMessageSize", "10", "MaximumReceiveMessageSize" },
+        { "SensorHub:Hub:MaximumReceiveMessageSize", "1000000", "MaximumReceiveMessageSize (1000000) is too small for an upload chunk of MaxChunkBytes" },
+        { "SensorHub:Uploads:MaxChunkBytes", "0", "MaxChunkBytes" },
+        { "SensorHub:Uploads:StaleAfter", "00:00:00", "StaleAfter" },
+        { "SensorHub:Uploads:DataPath", "", "DataPath" },
         { "SensorHub:Simulation:Sensors:0:Id", "/not a sensor id", "Id" },
         { "SensorHub:Simulation:Sensors:0:RateHz", "0", "RateHz" },
     };
@@ -60,7 +64,12 @@ public sealed class OptionsValidationTests
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { [key] = value });
+        var settings = new Dictionary<string, string?>
+        {
+            ["SensorHub:Uploads:DataPath"] = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N")),
+        };
+        settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddSensorHub();
         return builder.Build();
     }

@@ -159,8 +159,8 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
             return Task.CompletedTask;
         };
 
-        // 100 KB of sensor id is over the 64 KiB MaximumReceiveMessageSize.
-        var call = connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, new string('x', 100_000));
+        // 2 MB of sensor id is over the MaximumReceiveMessageSize, which fits a 1 MiB upload chunk as base64.
+        var call = connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, new string('x', 2_000_000));
 
         await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(Timeouts.Default));
         Assert.NotNull(await closed.Task.WaitAsync(Timeouts.Default));

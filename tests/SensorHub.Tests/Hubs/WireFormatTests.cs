@@ -145,6 +145,39 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             ["index", "reason", "sensorId"],
             Times: [],
             Nulls: ["sensorId"]),
+        ["UploadRequest"] = new(
+            new UploadRequest { Name = "readings.csv", ContentType = "text/csv", TotalBytes = 1234, Sha256 = new string('a', 64) },
+            ["contentType", "name", "sha256", "totalBytes"],
+            Times: []),
+        ["UploadStatus"] = new(
+            new UploadStatus { UploadId = new string('0', 32), Name = "app.log", ContentType = "text/plain", ReceivedBytes = 10 },
+            ["complete", "contentType", "error", "name", "receivedBytes", "sha256", "totalBytes", "uploadId"],
+            Times: [],
+            Nulls: ["error", "sha256", "totalBytes"]),
+        ["UploadResult of a log"] = new(
+            new UploadResult
+            {
+                UploadId = new string('0', 32),
+                Bytes = 10,
+                Complete = true,
+                Sha256 = new string('b', 64),
+                Log = new LogSummary { Lines = 3, Errors = 1, FirstErrors = [new LineSample { Line = 2, Text = "ERROR disk full" }] },
+            },
+            ["bytes", "complete", "csv", "log", "sha256", "uploadId"],
+            Times: [],
+            Nulls: ["csv"]),
+        ["LogSummary"] = new(
+            new LogSummary { Lines = 3, Errors = 1, Warnings = 1, Infos = 1, FirstErrors = [new LineSample { Line = 2, Text = "ERROR disk full" }] },
+            ["errors", "firstErrors", "infos", "lines", "other", "warnings"],
+            Times: [],
+            ElementsOf: ("firstErrors", ["line", "text"])),
+        ["LineSample"] = new(new LineSample { Line = 1, Text = "x" }, ["line", "text"], Times: []),
+        ["CsvSummary"] = new(
+            new CsvSummary { Rows = 2, Accepted = 1, Rejected = 1, FirstRejections = [new RowRejection { Line = 3, Reason = "value 'x' is not a number" }] },
+            ["accepted", "firstRejections", "rejected", "rows"],
+            Times: [],
+            ElementsOf: ("firstRejections", ["line", "reason"])),
+        ["RowRejection"] = new(new RowRejection { Line = 1, Reason = "x" }, ["line", "reason"], Times: []),
     };
 
     public static TheoryData<string> Dtos => [.. s_dtos.Keys];

@@ -32,13 +32,20 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     public SensorHubApplication(Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null)
     {
         Transport = transport;
+        // Each server writes its uploads into a folder of its own, removed when it is disposed.
+        DataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
+        _settings["SensorHub:Uploads:DataPath"] = DataPath;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
+        DataPath = _settings["SensorHub:Uploads:DataPath"]!;
         if (transport == Transport.Kestrel)
             UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
     }
 
     public Transport Transport { get; }
+
+    /// <summary>The server's upload folder (a setting may move it).</summary>
+    public string DataPath { get; private set; }
 
     public IFeedEngine Engine => Services.GetRequiredService<IFeedEngine>();
 
@@ -91,6 +98,14 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     {
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(DataPath) && DataPath.StartsWith(Path.Combine(Path.GetTempPath(), "sensorhub-tests"), StringComparison.Ordinal))
+            Directory.Delete(DataPath, recursive: true);
+        GC.SuppressFinalize(this);
     }
 
     private async Task<WebSocket> OpenWebSocketAsync(Uri uri, CancellationToken cancellationToken)

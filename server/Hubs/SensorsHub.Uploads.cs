@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.SignalR;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Hubs;
+
+internal sealed partial class SensorsHub
+{
+    /// <summary>Creates an upload; its id comes back before a byte travels.</summary>
+    public Task<UploadStatus> BeginUpload(UploadRequest? request) => uploads.BeginAsync(request, Context.ConnectionAborted);
+
+    /// <summary>Appends a stream of chunks at <paramref name="offset"/>, the bytes already received.</summary>
+    public async Task<UploadResult> Upload(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks)
+    {
+        var limit = uploadOptions.Value.MaxUploadsPerConnection;
+        var slots = ConnectionSlots.Of(Context).Uploads;
+        if (!slots.TryTake(limit))
+            throw new HubException($"Too many uploads at once: this connection already runs {limit}, the most allowed.");
+        try
+        {
+            return await uploads.AppendAsync(uploadId, offset, chunks, Context.ConnectionAborted);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>Where an upload stands: the bytes durably written, the offset to resume at.</summary>
+    public Task<UploadStatus> GetUploadStatus(string? uploadId) => uploads.GetStatusAsync(uploadId, Context.ConnectionAborted);
+
+    /// <summary>An upload's status each time it changes, until it completes or fails.</summary>
+    public IAsyncEnumerable<UploadStatus> WatchUpload(string? uploadId, CancellationToken cancellationToken) =>
+        uploads.WatchAsync(uploadId, cancellationToken);
+
+    /// <summary>A complete upload's bytes from <paramref name="offset"/>, in chunks.</summary>
+    public IAsyncEnumerable<byte[]> Download(string? uploadId, long offset, CancellationToken cancellationToken) =>
+        uploads.DownloadAsync(uploadId, offset, cancellationToken);
+
+    /// <summary>Every upload, oldest first.</summary>
+    public Task<IReadOnlyList<UploadStatus>> ListUploads() => uploads.ListAsync(Context.ConnectionAborted);
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
+
+namespace SensorHub.Server.Uploads.Processing;
+
+/// <summary>
+/// Publishes a CSV upload's rows, <c>sensorId,timestamp,value</c>, into the feed as they arrive, through the same
+/// checks as <c>Publish</c>. The timestamp is ISO 8601 (UTC unless it says otherwise) or Unix milliseconds. Line 1 is
+/// a header when it has a value column that is not a number. Blank lines are skipped and are not rows.
+/// </summary>
+internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUploadProcessor
+{
+    private const int MaxQuoted = 64;
+    private readonly LineAssembler _lines = new();
+    private readonly List<(long Line, ReadingInput Reading)> _parsed = [];
+    private readonly List<RowRejection> _firstRejections = [];
+    private long _rows, _accepted, _rejected;
+
+    /// <summary>
+    /// Whether valid rows are published. Off while the processor is rebuilt from bytes already on disk after a
+    /// restart: those rows were published when they first arrived.
+    /// </summary>
+    public bool Publishes { get; set; } = true;
+
+    public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        _lines.Feed(chunk.Span, Parse);
+        await PublishParsedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        _lines.Complete(Parse);
+        await PublishParsedAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public UploadResult Summarize(UploadResult result) => result with
+    {
+        Csv = new CsvSummary { Rows = _rows, Accepted = _accepted, Rejected = _rejected, FirstRejections = [.. _firstRejections] },
+    };
+
+    private async ValueTask PublishParsedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (line, reading) in _parsed)
+        {
+            var reason = Publishes
+                ? await ingest.PublishOneAsync(reading, cancellationToken).ConfigureAwait(false)
+                : ingest.Check(reading);
+            if (reason is null)
+                _accepted++;
+            else
+                Reject(line, reason);
+        }
+        _parsed.Clear();
+    }
+
+    private void Parse(ReadOnlySpan<char> line, long number)
+    {
+        if (line.IsWhiteSpace())
+            return;
+
+        Span<Range> ranges = stackalloc Range[4];
+        var count = line.Split(ranges, ',');
+        if (number == 1 && count >= 3 && !double.TryParse(Field(line, ranges[2]), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+            return;
+
+        _rows++;
+        if (count != 3)
+        {
+            Reject(number, $"expected 3 fields (sensorId,timestamp,value), found {(count > 3 ? "more than 3" : count.ToString(CultureInfo.InvariantCulture))}");
+            return;
+        }
+        var timestampText = Field(line, ranges[1]);
+        if (!TryParseTimestamp(timestampText, out var timestamp))
+        {
+            Reject(number, $"timestamp '{Quote(timestampText)}' is neither ISO 8601 nor Unix milliseconds");
+            return;
+        }
+        var valueText = Field(line, ranges[2]);
+        if (!double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        {
+            Reject(number, $"value '{Quote(valueText)}' is not a number");
+            return;
+        }
+        _parsed.Add((number, new ReadingInput { SensorId = Field(line, ranges[0]).ToString(), Value = value, Timestamp = timestamp }));
+    }
+
+    private static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateTime timestamp)
+    {
+        if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var milliseconds))
+        {
+            var valid = milliseconds is >= -62_135_596_800_000 and <= 253_402_300_799_999;
+            timestamp = valid ? DateTimeOffset.FromUnixTimeMilliseconds(milliseconds).UtcDateTime : default;
+            return valid;
+        }
+        var parsed = DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant);
+        timestamp = instant.UtcDateTime;
+        return parsed;
+    }
+
+    /// <summary>A field without surrounding blanks and quotes.</summary>
+    private static ReadOnlySpan<char> Field(ReadOnlySpan<char> line, Range range) => line[range].Trim().Trim('"');
+
+    private static string Quote(ReadOnlySpan<char> text) =>
+        text.Length <= MaxQuoted ? text.ToString() : string.Concat(text[..MaxQuoted], "…");
+
+    private void Reject(long line, string reason)
+    {
+        _rejected++;
+        if (_firstRejections.Count < maxSamples)
+            _firstRejections.Add(new RowRejection { Line = line, Reason = reason });
+    }
+}

@@ -1,0 +1,106 @@
+using System.Buffers;
+using SensorHub.Contracts;
+
+namespace SensorHub.Server.Uploads.Processing;
+
+/// <summary>
+/// Counts a text log's lines by level. A line's level is given by the earliest, by position, of the tokens
+/// <c>ERROR</c>, <c>WARN</c>, <c>WARNING</c>, <c>INFO</c> (case-sensitive), where a token counts only when neither
+/// neighbour is a letter, a digit or <c>_</c>: <c>[ERROR]</c> and <c>level=ERROR</c> count, <c>ERRORS</c> does not.
+/// </summary>
+internal sealed class LogProcessor(int maxSamples) : IUploadProcessor
+{
+    private const int MaxSampleLength = 1_000;
+    private static readonly SearchValues<string> s_tokens =
+        SearchValues.Create(["ERROR", "WARNING", "WARN", "INFO"], StringComparison.Ordinal);
+
+    private static readonly (string Token, LineLevel Level)[] s_levels =
+        [("ERROR", LineLevel.Error), ("WARNING", LineLevel.Warning), ("WARN", LineLevel.Warning), ("INFO", LineLevel.Info)];
+
+    private readonly LineAssembler _lines = new();
+    private readonly List<LineSample> _firstErrors = [];
+    private long _errors, _warnings, _infos, _other;
+
+    public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    {
+        _lines.Feed(chunk.Span, Count);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask CompleteAsync(CancellationToken cancellationToken)
+    {
+        _lines.Complete(Count);
+        return ValueTask.CompletedTask;
+    }
+
+    public UploadResult Summarize(UploadResult result) => result with
+    {
+        Log = new LogSummary
+        {
+            Lines = _lines.Lines,
+            Errors = _errors,
+            Warnings = _warnings,
+            Infos = _infos,
+            Other = _other,
+            FirstErrors = [.. _firstErrors],
+        },
+    };
+
+    /// <summary>The level of one line: the earliest level token that stands alone.</summary>
+    public static LineLevel LevelOf(ReadOnlySpan<char> line)
+    {
+        var offset = 0;
+        while (offset < line.Length)
+        {
+            var found = line[offset..].IndexOfAny(s_tokens);
+            if (found < 0)
+                return LineLevel.None;
+            var at = offset + found;
+            // WARNING and WARN can both match at one position: the longer is tried first, and WARN followed by "ING"
+            // fails its right-hand boundary anyway.
+            foreach (var (token, level) in s_levels)
+            {
+                if (line[at..].StartsWith(token, StringComparison.Ordinal) && StandsAlone(line, at, token.Length))
+                    return level;
+            }
+            offset = at + 1;
+        }
+        return LineLevel.None;
+    }
+
+    private static bool StandsAlone(ReadOnlySpan<char> line, int at, int length) =>
+        !IsWordChar(line, at - 1) && !IsWordChar(line, at + length);
+
+    private static bool IsWordChar(ReadOnlySpan<char> line, int index) =>
+        index >= 0 && index < line.Length && (char.IsLetterOrDigit(line[index]) || line[index] == '_');
+
+    private void Count(ReadOnlySpan<char> line, long number)
+    {
+        switch (LevelOf(line))
+        {
+            case LineLevel.Error:
+                _errors++;
+                if (_firstErrors.Count < maxSamples)
+                    _firstErrors.Add(new LineSample { Line = number, Text = new string(line[..Math.Min(line.Length, MaxSampleLength)]) });
+                break;
+            case LineLevel.Warning:
+                _warnings++;
+                break;
+            case LineLevel.Info:
+                _infos++;
+                break;
+            default:
+                _other++;
+                break;
+        }
+    }
+}
+
+/// <summary>A log line's level.</summary>
+internal enum LineLevel
+{
+    None,
+    Error,
+    Warning,
+    Info,
+}

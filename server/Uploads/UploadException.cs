@@ -1,0 +1,4 @@
+namespace SensorHub.Server.Uploads;
+
+/// <summary>An upload request that the caller got wrong; the message says what.</summary>
+public sealed class UploadException(string message) : SensorHubException(message);

@@ -1,0 +1,107 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+
+namespace SensorHub.Server.Uploads;
+
+/// <summary>
+/// The data folder: each upload's bytes in <c>{id}.data</c> and its record in <c>{id}.json</c>. Paths are built from
+/// server-made ids only, never from a client's file name, so nothing is written outside the folder. All I/O is
+/// asynchronous; the files are unbuffered because chunks are written and read whole.
+/// </summary>
+internal sealed class UploadFileStore
+{
+    private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public UploadFileStore(IOptions<UploadOptions> options, IHostEnvironment environment)
+    {
+        Root = Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.Value.DataPath));
+    }
+
+    public string Root { get; }
+
+    public async Task<List<(UploadRecord Record, long Bytes)>> LoadAllAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Root);
+        var uploads = new List<(UploadRecord, long)>();
+        foreach (var path in Directory.EnumerateFiles(Root, "*.json"))
+        {
+            await using var file = File.OpenRead(path);
+            var record = await JsonSerializer.DeserializeAsync<UploadRecord>(file, s_json, cancellationToken).ConfigureAwait(false);
+            if (record is null || !UploadIds.IsWellFormed(record.Id) || Path.GetFileNameWithoutExtension(path) != record.Id)
+                continue;
+            var data = new FileInfo(DataPath(record.Id));
+            uploads.Add((record, data.Exists ? data.Length : 0));
+        }
+        return uploads;
+    }
+
+    public async Task SaveAsync(UploadRecord record, CancellationToken cancellationToken)
+    {
+        // Written aside and moved into place, so that a crash never leaves half a record.
+        var path = RecordPath(record.Id);
+        var temporary = path + ".tmp";
+        await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: true))
+            await JsonSerializer.SerializeAsync(file, record, s_json, cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Opens an upload's bytes for appending at <paramref name="offset"/>; anything past it is cut off.</summary>
+    public FileStream OpenAppend(string id, long offset)
+    {
+        var file = new FileStream(DataPath(id), new FileStreamOptions
+        {
+            Mode = FileMode.OpenOrCreate,
+            Access = FileAccess.Write,
+            Share = FileShare.Read,
+            Options = FileOptions.Asynchronous,
+            BufferSize = 0,
+        });
+        file.SetLength(offset);
+        file.Position = offset;
+        return file;
+    }
+
+    public FileStream OpenRead(string id, long offset)
+    {
+        var file = new FileStream(DataPath(id), new FileStreamOptions
+        {
+            Mode = FileMode.Open,
+            Access = FileAccess.Read,
+            Share = FileShare.ReadWrite,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+            BufferSize = 0,
+        });
+        file.Position = offset;
+        return file;
+    }
+
+    public void DeleteData(string id) => File.Delete(DataPath(id));
+
+    public void Delete(string id)
+    {
+        File.Delete(DataPath(id));
+        File.Delete(RecordPath(id));
+    }
+
+    private string DataPath(string id) => Path.Combine(Root, UploadIds.Require(id) + ".data");
+
+    private string RecordPath(string id) => Path.Combine(Root, UploadIds.Require(id) + ".json");
+}
+
+/// <summary>Upload ids: 32 lowercase hex digits, made by the server.</summary>
+internal static class UploadIds
+{
+    private static readonly SearchValues<char> s_lowerHex = SearchValues.Create("0123456789abcdef");
+
+    public static string New() => Guid.NewGuid().ToString("N");
+
+    public static bool IsWellFormed(string? id) => IsLowerHex(id, 32);
+
+    /// <summary>Whether <paramref name="text"/> is <paramref name="length"/> lowercase hex digits.</summary>
+    public static bool IsLowerHex(string? text, int length) =>
+        text is not null && text.Length == length && text.AsSpan().IndexOfAnyExcept(s_lowerHex) < 0;
+
+    public static string Require(string id) =>
+        IsWellFormed(id) ? id : throw new ArgumentException($"'{id}' is not an upload id.", nameof(id));
+}

@@ -1,0 +1,27 @@
+namespace SensorHub.Server.Uploads;
+
+/// <summary>What is kept on disk beside an upload's bytes, so that uploads outlive a restart.</summary>
+internal sealed record UploadRecord
+{
+    public required string Id { get; init; }
+
+    public required string Name { get; init; }
+
+    public required string ContentType { get; init; }
+
+    public long? TotalBytes { get; init; }
+
+    /// <summary>The hash the request declared, if any.</summary>
+    public string? ExpectedSha256 { get; init; }
+
+    public DateTime CreatedUtc { get; init; }
+
+    public DateTime UpdatedUtc { get; init; }
+
+    public bool Complete { get; init; }
+
+    /// <summary>The whole file's hash, once complete.</summary>
+    public string? Sha256 { get; init; }
+
+    public string? Error { get; init; }
+}

@@ -1,0 +1,29 @@
+using System.Runtime.CompilerServices;
+
+namespace SensorHub.Server.Uploads;
+
+internal sealed partial class UploadService
+{
+    /// <summary>
+    /// A complete upload's bytes from <paramref name="offset"/>, in chunks of <see cref="UploadOptions.DownloadChunkBytes"/>,
+    /// read with asynchronous file I/O one chunk at a time: the client's pace sets the reading's.
+    /// </summary>
+    public async IAsyncEnumerable<byte[]> DownloadAsync(string? uploadId, long offset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var state = await FindAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        if (!state.Record.Complete)
+            throw new UploadException($"uploadId: upload '{state.Id}' is not complete; only complete uploads can be downloaded.");
+        var length = state.ReceivedBytes;
+        if (offset < 0 || offset > length)
+            throw new UploadException($"offset must be from 0 to the upload's {length} bytes; it was {offset}.");
+
+        await using var file = _store.OpenRead(state.Id, offset);
+        for (var remaining = length - offset; remaining > 0;)
+        {
+            var chunk = new byte[(int)Math.Min(remaining, _options.DownloadChunkBytes)];
+            await file.ReadExactlyAsync(chunk, cancellationToken).ConfigureAwait(false);
+            remaining -= chunk.Length;
+            yield return chunk;
+        }
+    }
+}
