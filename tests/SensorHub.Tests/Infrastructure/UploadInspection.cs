@@ -1,0 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
+using SensorHub.Contracts;
+using SensorHub.Server.Uploads;
+
+namespace SensorHub.Tests.Infrastructure;
+
+/// <summary>Looks at the server's upload state from inside, for waits that a client cannot observe.</summary>
+public static class UploadInspection
+{
+    public static UploadStatus GetStatus(this IServiceProvider services, string uploadId) =>
+        services.GetRequiredService<UploadService>().GetStatusAsync(uploadId, CancellationToken.None).GetAwaiter().GetResult();
+}
