@@ -36,38 +36,43 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
 
     /// <summary>Checks one reading and publishes it when it is valid.</summary>
     /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public async ValueTask<string?> PublishOneAsync(ReadingInput? item, CancellationToken cancellationToken)
+    public ValueTask<string?> PublishOneAsync(ReadingInput? item, CancellationToken cancellationToken) =>
+        item is null
+            ? ValueTask.FromResult<string?>("the item is null")
+            : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, cancellationToken);
+
+    /// <summary>Checks one reading and publishes it when it is valid.</summary>
+    /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
+    public async ValueTask<string?> PublishOneAsync(string? sensorId, double value, DateTime? timestamp, CancellationToken cancellationToken)
     {
-        if (Check(item, out var timestamp) is { } reason)
+        if (Check(sensorId, value, timestamp, out var timestampUtc) is { } reason)
             return reason;
-        await engine.PublishAsync(item!.SensorId!, item.Value, timestamp, cancellationToken).ConfigureAwait(false);
+        await engine.PublishAsync(sensorId!, value, timestampUtc, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
-    /// <summary>What is wrong with one item, or <see langword="null"/> when it could be published.</summary>
-    public string? Check(ReadingInput? item) => Check(item, out _);
+    /// <summary>What is wrong with one reading, or <see langword="null"/> when it could be published.</summary>
+    public string? Check(string? sensorId, double value, DateTime? timestamp) => Check(sensorId, value, timestamp, out _);
 
-    /// <summary>What is wrong with one item, or <see langword="null"/> with its UTC timestamp when it is fine.</summary>
-    private string? Check(ReadingInput? item, out DateTime timestampUtc)
+    /// <summary>What is wrong with one reading, or <see langword="null"/> with its UTC timestamp when it is fine.</summary>
+    private string? Check(string? sensorId, double value, DateTime? timestamp, out DateTime timestampUtc)
     {
         var now = time.GetUtcNow().UtcDateTime;
         timestampUtc = now;
-        if (item is null)
-            return "the item is null";
-        if (!SensorId.IsValid(item.SensorId, out var problem))
+        if (!SensorId.IsValid(sensorId, out var problem))
             return $"sensorId {problem}";
-        if (double.IsNaN(item.Value))
+        if (double.IsNaN(value))
             return "value is NaN; a finite number is required";
-        if (double.IsInfinity(item.Value))
+        if (double.IsInfinity(value))
             return "value is infinite; a finite number is required";
-        if (item.Timestamp is { } timestamp)
+        if (timestamp is { } given)
         {
             // A timestamp without a zone is taken as UTC, the contract's only zone.
-            timestampUtc = timestamp.Kind switch
+            timestampUtc = given.Kind switch
             {
-                DateTimeKind.Local => timestamp.ToUniversalTime(),
-                DateTimeKind.Unspecified => DateTime.SpecifyKind(timestamp, DateTimeKind.Utc),
-                _ => timestamp,
+                DateTimeKind.Local => given.ToUniversalTime(),
+                DateTimeKind.Unspecified => DateTime.SpecifyKind(given, DateTimeKind.Utc),
+                _ => given,
             };
             if (timestampUtc - now > _options.MaxTimestampSkew)
                 return $"timestamp {timestampUtc:O} is more than {_options.MaxTimestampSkew} ahead of the server's clock ({now:O})";

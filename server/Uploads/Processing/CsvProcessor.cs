@@ -12,8 +12,11 @@ namespace SensorHub.Server.Uploads.Processing;
 internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUploadProcessor
 {
     private const int MaxQuoted = 64;
+    private const int MaxCachedIds = 1_024;
     private readonly LineAssembler _lines = new();
-    private readonly List<(long Line, ReadingInput Reading)> _parsed = [];
+    private readonly List<Row> _parsed = [];
+    // A CSV export names a few sensors many times: each id becomes one string, not one per row.
+    private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal);
     private readonly List<RowRejection> _firstRejections = [];
     private long _rows, _accepted, _rejected;
 
@@ -42,15 +45,15 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
 
     private async ValueTask PublishParsedAsync(CancellationToken cancellationToken)
     {
-        foreach (var (line, reading) in _parsed)
+        foreach (var row in _parsed)
         {
             var reason = Publishes
-                ? await ingest.PublishOneAsync(reading, cancellationToken).ConfigureAwait(false)
-                : ingest.Check(reading);
+                ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, cancellationToken).ConfigureAwait(false)
+                : ingest.Check(row.SensorId, row.Value, row.Timestamp);
             if (reason is null)
                 _accepted++;
             else
-                Reject(line, reason);
+                Reject(row.Line, reason);
         }
         _parsed.Clear();
     }
@@ -83,7 +86,18 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
             Reject(number, $"value '{Quote(valueText)}' is not a number");
             return;
         }
-        _parsed.Add((number, new ReadingInput { SensorId = Field(line, ranges[0]).ToString(), Value = value, Timestamp = timestamp }));
+        _parsed.Add(new Row(number, IdOf(Field(line, ranges[0])), timestamp, value));
+    }
+
+    private string IdOf(ReadOnlySpan<char> field)
+    {
+        var cached = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (cached.TryGetValue(field, out var id))
+            return id;
+        id = field.ToString();
+        if (_ids.Count < MaxCachedIds)
+            _ids[id] = id;
+        return id;
     }
 
     private static bool TryParseTimestamp(ReadOnlySpan<char> text, out DateTime timestamp)
@@ -111,4 +125,6 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
         if (_firstRejections.Count < maxSamples)
             _firstRejections.Add(new RowRejection { Line = line, Reason = reason });
     }
+
+    private readonly record struct Row(long Line, string SensorId, DateTime Timestamp, double Value);
 }
