@@ -31,7 +31,14 @@ internal sealed class UploadFileStore
             if (record is null || !UploadIds.IsWellFormed(record.Id) || Path.GetFileNameWithoutExtension(path) != record.Id)
                 continue;
             var data = new FileInfo(DataPath(record.Id));
-            uploads.Add((record, data.Exists ? data.Length : 0));
+            if (!data.Exists)
+            {
+                uploads.Add((record, 0));
+                continue;
+            }
+            // Appends do not rewrite the record: the bytes' own time says when the upload was last touched.
+            var touched = data.LastWriteTimeUtc > record.UpdatedUtc ? data.LastWriteTimeUtc : record.UpdatedUtc;
+            uploads.Add((record with { UpdatedUtc = touched }, data.Length));
         }
         return uploads;
     }

@@ -97,6 +97,8 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
         {
             _record = change(_record);
             _receivedBytes += bytes;
+            if (_watchers.Count == 0)
+                return _record;
             var status = StatusOf(_record, _receivedBytes);
             foreach (var watcher in _watchers)
             {
