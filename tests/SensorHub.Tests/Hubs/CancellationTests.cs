@@ -14,25 +14,8 @@ namespace SensorHub.Tests.Hubs;
 /// </summary>
 public sealed class CancellationTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
 {
-    public static TheoryData<Transport, Protocol, string> TargetsAndMethods
-    {
-        get
-        {
-            var data = new TheoryData<Transport, Protocol, string>();
-            foreach (var transport in Enum.GetValues<Transport>())
-            {
-                foreach (var protocol in Enum.GetValues<Protocol>())
-                {
-                    data.Add(transport, protocol, SensorHubMethods.Subscribe);
-                    data.Add(transport, protocol, SensorHubMethods.SubscribeBatches);
-                }
-            }
-            return data;
-        }
-    }
-
     [Theory]
-    [MemberData(nameof(TargetsAndMethods))]
+    [MemberData(nameof(HubTargets.AllWithSubscribeMethods), MemberType = typeof(HubTargets))]
     public async Task StreamEndsWhenTheClientCancelsIt(Transport transport, Protocol protocol, string method)
     {
         var app = apps[transport];
@@ -54,7 +37,7 @@ public sealed class CancellationTests(ApplicationFixture apps) : IClassFixture<A
     }
 
     [Theory]
-    [MemberData(nameof(TargetsAndMethods))]
+    [MemberData(nameof(HubTargets.AllWithSubscribeMethods), MemberType = typeof(HubTargets))]
     public async Task StreamEndsWhenTheConnectionCloses(Transport transport, Protocol protocol, string method)
     {
         var app = apps[transport];
@@ -74,7 +57,7 @@ public sealed class CancellationTests(ApplicationFixture apps) : IClassFixture<A
     }
 
     [Theory]
-    [MemberData(nameof(TargetsAndMethods))]
+    [MemberData(nameof(HubTargets.AllWithSubscribeMethods), MemberType = typeof(HubTargets))]
     public async Task StreamEndsWhenTheConnectionDrops(Transport transport, Protocol protocol, string method)
     {
         var app = apps[transport];

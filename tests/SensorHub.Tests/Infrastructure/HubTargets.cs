@@ -29,4 +29,22 @@ public static class HubTargets
     };
 
     public static TheoryData<Protocol> Protocols => new() { Protocol.Json, Protocol.MessagePack };
+
+    /// <summary>Every transport and protocol, with each of the two subscription methods.</summary>
+    public static TheoryData<Transport, Protocol, string> AllWithSubscribeMethods
+    {
+        get
+        {
+            var data = new TheoryData<Transport, Protocol, string>();
+            foreach (var transport in Enum.GetValues<Transport>())
+            {
+                foreach (var protocol in Enum.GetValues<Protocol>())
+                {
+                    data.Add(transport, protocol, SensorHub.Contracts.SensorHubMethods.Subscribe);
+                    data.Add(transport, protocol, SensorHub.Contracts.SensorHubMethods.SubscribeBatches);
+                }
+            }
+            return data;
+        }
+    }
 }
