@@ -49,19 +49,19 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
             var stream = await next(invocationContext);
             if (stream is null)
             {
-                lease.Dispose();
+                lease.Release();
                 return null;
             }
             return wrap(stream, lease);
         }
         catch (SensorHubException ex)
         {
-            lease.Dispose();
+            lease.Release();
             throw new HubException(ex.Message, ex);
         }
         catch
         {
-            lease.Dispose();
+            lease.Release();
             throw;
         }
     }
@@ -103,7 +103,7 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
             _activity = activity;
         }
 
-        public void Dispose()
+        public void Release()
         {
             if (Interlocked.Exchange(ref _released, 1) != 0)
                 return;

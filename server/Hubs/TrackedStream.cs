@@ -32,7 +32,7 @@ internal sealed class TrackedStream<T>(IAsyncEnumerable<T> inner, StreamTracking
             }
             finally
             {
-                lease.Dispose();
+                lease.Release();
             }
         }
 
