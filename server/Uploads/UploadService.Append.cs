@@ -10,8 +10,8 @@ internal sealed partial class UploadService
 
     /// <summary>
     /// Appends a stream of chunks at <paramref name="offset"/>, which must be the bytes already received. Each chunk is
-    /// on disk before the next is read; the upload completes when <c>totalBytes</c> is reached or, without one, when
-    /// the stream ends normally. A refused chunk, a broken stream or a cancel leaves everything before it in place.
+    /// on disk before the next is read; when the stream ends normally the upload completes if it has its
+    /// <c>totalBytes</c> or declared none. A refused chunk, a broken stream or a cancel leaves everything before it in place.
     /// </summary>
     public async Task<UploadResult> AppendAsync(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, CancellationToken cancellationToken)
     {
@@ -33,8 +33,8 @@ internal sealed partial class UploadService
                 throw new UploadException($"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
             await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
-            var ended = await WriteAsync(state, chunks, cancellationToken).ConfigureAwait(false);
-            if (state.Record.TotalBytes is { } total ? state.ReceivedBytes == total : ended)
+            await WriteAsync(state, chunks, cancellationToken).ConfigureAwait(false);
+            if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
                 await FinishAsync(state, cancellationToken).ConfigureAwait(false);
             return Summarize(state);
         }
@@ -45,16 +45,16 @@ internal sealed partial class UploadService
         }
     }
 
-    /// <summary>Writes chunks until the stream ends (true) or the upload is full (false, the rest unread).</summary>
-    private async Task<bool> WriteAsync(UploadState state, IAsyncEnumerable<byte[]?> chunks, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes chunks until the stream ends normally. A chunk past <c>totalBytes</c> is refused even when the upload
+    /// already has them all, so a client that sends too much hears of it; the upload then completes on a resume.
+    /// </summary>
+    private async Task WriteAsync(UploadState state, IAsyncEnumerable<byte[]?> chunks, CancellationToken cancellationToken)
     {
         var worker = new UploadWorker(state);
         try
         {
             await using var file = _store.OpenAppend(state.Id, state.ReceivedBytes);
-            var total = state.Record.TotalBytes;
-            if (state.ReceivedBytes == total)
-                return true;
             await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
                 if (chunk is null || chunk.Length == 0)
@@ -66,10 +66,7 @@ internal sealed partial class UploadService
                 await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                 state.Advance(chunk.Length, _time.GetUtcNow().UtcDateTime);
                 await worker.EnqueueAsync(chunk).ConfigureAwait(false);
-                if (state.ReceivedBytes == total)
-                    return false;
             }
-            return true;
         }
         catch (Exception ex) when (ex is not UploadException)
         {

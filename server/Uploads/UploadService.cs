@@ -40,12 +40,14 @@ internal sealed partial class UploadService
     public async Task<UploadStatus> BeginAsync(UploadRequest? request, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (request is null)
+            throw new UploadException("request is required.");
         var now = _time.GetUtcNow().UtcDateTime;
         var record = new UploadRecord
         {
             Id = UploadIds.New(),
-            Name = CheckName(request?.Name),
-            ContentType = string.IsNullOrWhiteSpace(request!.ContentType) ? "application/octet-stream" : CheckContentType(request.ContentType),
+            Name = CheckName(request.Name),
+            ContentType = string.IsNullOrWhiteSpace(request.ContentType) ? "application/octet-stream" : CheckContentType(request.ContentType),
             TotalBytes = CheckTotalBytes(request.TotalBytes),
             ExpectedSha256 = CheckSha256(request.Sha256),
             CreatedUtc = now,
@@ -113,8 +115,10 @@ internal sealed partial class UploadService
             var record = state.Record;
             if (record.Complete || record.UpdatedUtc > cutoff || !state.TryBeginWrite())
                 continue;
-            // Holding the write slot keeps a writer from starting on it while it goes.
+            // Holding the write slot keeps a writer from starting on it while it goes; failing it ends its watches.
             _uploads.TryRemove(state.Id, out _);
+            if (record.Error is null)
+                state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
             _store.Delete(state.Id);
             state.Hasher?.Dispose();
             UploadsLog.StaleDeleted(_logger, state.Id);

@@ -45,11 +45,13 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
 
     private async ValueTask PublishParsedAsync(CancellationToken cancellationToken)
     {
+        // Rows that did not parse wait here with their reason too, so that rejections are reported in line order.
         foreach (var row in _parsed)
         {
-            var reason = Publishes
-                ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, cancellationToken).ConfigureAwait(false)
-                : ingest.Check(row.SensorId, row.Value, row.Timestamp);
+            var reason = row.Rejection
+                ?? (Publishes
+                    ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, cancellationToken).ConfigureAwait(false)
+                    : ingest.Check(row.SensorId, row.Value, row.Timestamp));
             if (reason is null)
                 _accepted++;
             else
@@ -71,19 +73,19 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
         _rows++;
         if (count != 3)
         {
-            Reject(number, $"expected 3 fields (sensorId,timestamp,value), found {(count > 3 ? "more than 3" : count.ToString(CultureInfo.InvariantCulture))}");
+            Unparsable(number, $"expected 3 fields (sensorId,timestamp,value), found {(count > 3 ? "more than 3" : count.ToString(CultureInfo.InvariantCulture))}");
             return;
         }
         var timestampText = Field(line, ranges[1]);
         if (!TryParseTimestamp(timestampText, out var timestamp))
         {
-            Reject(number, $"timestamp '{Quote(timestampText)}' is neither ISO 8601 nor Unix milliseconds");
+            Unparsable(number, $"timestamp '{Quote(timestampText)}' is neither ISO 8601 nor Unix milliseconds");
             return;
         }
         var valueText = Field(line, ranges[2]);
         if (!double.TryParse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
-            Reject(number, $"value '{Quote(valueText)}' is not a number");
+            Unparsable(number, $"value '{Quote(valueText)}' is not a number");
             return;
         }
         _parsed.Add(new Row(number, IdOf(Field(line, ranges[0])), timestamp, value));
@@ -119,6 +121,8 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
     private static string Quote(ReadOnlySpan<char> text) =>
         text.Length <= MaxQuoted ? text.ToString() : string.Concat(text[..MaxQuoted], "…");
 
+    private void Unparsable(long line, string reason) => _parsed.Add(new Row(line, "", default, 0, reason));
+
     private void Reject(long line, string reason)
     {
         _rejected++;
@@ -126,5 +130,5 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
             _firstRejections.Add(new RowRejection { Line = line, Reason = reason });
     }
 
-    private readonly record struct Row(long Line, string SensorId, DateTime Timestamp, double Value);
+    private readonly record struct Row(long Line, string SensorId, DateTime Timestamp, double Value, string? Rejection = null);
 }

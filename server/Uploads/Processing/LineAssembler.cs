@@ -19,7 +19,6 @@ internal sealed class LineAssembler
     private readonly byte[] _partial = new byte[MaxLineBytes];
     private readonly char[] _chars = new char[MaxLineBytes];
     private int _partialLength;
-    private bool _started;
 
     /// <summary>Lines completed so far, which is also the number of the last one.</summary>
     public long Lines { get; private set; }
@@ -27,13 +26,6 @@ internal sealed class LineAssembler
     /// <summary>Feeds one chunk; <paramref name="onLine"/> gets each line it completes, decoded, with its number.</summary>
     public void Feed(ReadOnlySpan<byte> chunk, LineHandler onLine)
     {
-        if (!_started && chunk.Length > 0)
-        {
-            _started = true;
-            if (chunk.StartsWith(Encoding.UTF8.Preamble))
-                chunk = chunk[Encoding.UTF8.Preamble.Length..];
-        }
-
         while (true)
         {
             var newline = chunk.IndexOf((byte)'\n');
@@ -80,6 +72,9 @@ internal sealed class LineAssembler
             line = line[..MaxLineBytes];
         if (line.Length > 0 && line[^1] == (byte)'\r')
             line = line[..^1];
+        // Looked for in the first line rather than the first chunk, which may hold only part of it.
+        if (Lines == 0 && line.StartsWith(Encoding.UTF8.Preamble))
+            line = line[Encoding.UTF8.Preamble.Length..];
         Lines++;
         var length = s_utf8.GetChars(line, _chars);
         onLine(_chars.AsSpan(0, length), Lines);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using SensorHub.Contracts;
 
 namespace SensorHub.Server.Uploads.Processing;
@@ -68,11 +69,13 @@ internal sealed class LogProcessor(int maxSamples) : IUploadProcessor
         return LineLevel.None;
     }
 
+    /// <summary>Whether the characters before and after the token, whole code points, are neither letters, digits nor <c>_</c>.</summary>
     private static bool StandsAlone(ReadOnlySpan<char> line, int at, int length) =>
-        !IsWordChar(line, at - 1) && !IsWordChar(line, at + length);
+        (at == 0 || !IsWordRune(Rune.DecodeLastFromUtf16(line[..at], out var before, out _), before))
+        && (at + length == line.Length || !IsWordRune(Rune.DecodeFromUtf16(line[(at + length)..], out var after, out _), after));
 
-    private static bool IsWordChar(ReadOnlySpan<char> line, int index) =>
-        index >= 0 && index < line.Length && (char.IsLetterOrDigit(line[index]) || line[index] == '_');
+    private static bool IsWordRune(OperationStatus status, Rune rune) =>
+        status == OperationStatus.Done && (Rune.IsLetterOrDigit(rune) || rune.Value == '_');
 
     private void Count(ReadOnlySpan<char> line, long number)
     {

@@ -11,8 +11,16 @@ namespace SensorHub.Tests.Hosting;
 /// The server's own registration (<c>AddSensorHub</c>) on a bare host: WebApplicationFactory's deferred host can
 /// report a failed start as a disposed service provider instead of the start's own exception.
 /// </summary>
-public sealed class OptionsValidationTests
+public sealed class OptionsValidationTests : IDisposable
 {
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dataPath))
+            Directory.Delete(_dataPath, recursive: true);
+    }
+
     public static TheoryData<string, string, string> BadSettings => new()
     {
         { "SensorHub:Feeds:HistoryCapacity", "0", "HistoryCapacity" },
@@ -59,14 +67,14 @@ public sealed class OptionsValidationTests
         await app.StopAsync();
     }
 
-    private static WebApplication Build(string key, string value)
+    private WebApplication Build(string key, string value)
     {
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var settings = new Dictionary<string, string?>
         {
-            ["SensorHub:Uploads:DataPath"] = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N")),
+            ["SensorHub:Uploads:DataPath"] = _dataPath,
         };
         settings[key] = value;
         builder.Configuration.AddInMemoryCollection(settings);

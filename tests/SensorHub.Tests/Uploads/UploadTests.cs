@@ -223,6 +223,26 @@ public sealed class UploadTests(ApplicationFixture apps) : IClassFixture<Applica
         Assert.Equal(UploadStreams.Sha256Of(data), statuses[^1].Sha256);
     }
 
+    [Theory]
+    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
+    public async Task ChunkAfterTheLastOfTotalBytesIsRefusedAndAnEmptyResumeCompletes(Protocol protocol)
+    {
+        var app = apps[Transport.TestServer];
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var data = UploadStreams.RandomBytes(2 * Chunk);
+        var begun = await connection.Hub.BeginUploadAsync(new UploadRequest { Name = "exact.bin", ContentType = "application/octet-stream", TotalBytes = data.Length });
+
+        var refused = await Assert.ThrowsAsync<HubException>(() => connection.Hub.UploadAsync(
+            begun.UploadId, 0, UploadStreams.Chunks([data[..Chunk], data[Chunk..], [1, 2, 3]]), cts.Token));
+        var status = await connection.Hub.GetUploadStatusAsync(begun.UploadId);
+        var result = await connection.Hub.UploadAsync(begun.UploadId, status.ReceivedBytes, UploadStreams.Chunks(Array.Empty<byte[]>()), cts.Token);
+
+        Assert.Contains("past its totalBytes", refused.Message, StringComparison.Ordinal);
+        Assert.Equal((data.Length, false), (status.ReceivedBytes, status.Complete));
+        Assert.Equal((true, UploadStreams.Sha256Of(data)), (result.Complete, result.Sha256));
+    }
+
     /// <summary>Sends <paramref name="chunks"/> chunks of <paramref name="data"/>, then waits until cancelled.</summary>
     private static async IAsyncEnumerable<byte[]> SendThenHang(byte[] data, int chunks, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
