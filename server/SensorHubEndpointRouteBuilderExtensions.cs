@@ -1,5 +1,6 @@
 using SensorHub.Contracts;
 using SensorHub.Server.Hubs;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Stats;
 
 namespace SensorHub.Server;
@@ -7,11 +8,15 @@ namespace SensorHub.Server;
 /// <summary>Maps SensorHub's endpoints.</summary>
 public static class SensorHubEndpointRouteBuilderExtensions
 {
-    /// <summary>The hub at <see cref="SensorHubRoutes.Hub"/>, <c>/api/stats</c>, <c>/healthz</c> and the page at <c>/</c>.</summary>
+    /// <summary>
+    /// The hub at <see cref="SensorHubRoutes.Hub"/> behind its identity checks, <c>/api/stats</c>, <c>/healthz</c>,
+    /// <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
+    /// </summary>
     public static WebApplication MapSensorHub(this WebApplication app)
     {
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseSensorHubIdentity();
         app.MapHub<SensorsHub>(SensorHubRoutes.Hub);
         app.MapStats();
         return app;

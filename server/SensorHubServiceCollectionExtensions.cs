@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Hubs;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Simulation;
 using SensorHub.Server.Uploads;
 
@@ -28,6 +29,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<UploadOptions>, UploadOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSensorHubIdentity();
         services.AddInMemoryFeedEngine();
         services.AddSingleton<FeedStreams>();
         services.AddSingleton<ReadingIngest>();

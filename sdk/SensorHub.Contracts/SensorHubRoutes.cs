@@ -11,4 +11,7 @@ public static class SensorHubRoutes
 
     /// <summary>Liveness.</summary>
     public const string Health = "/healthz";
+
+    /// <summary>Dev tokens (<see cref="DevTokenRequest"/>), where the server offers them.</summary>
+    public const string DevToken = "/api/dev/token";
 }

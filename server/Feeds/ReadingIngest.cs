@@ -4,21 +4,25 @@ using SensorHub.Contracts;
 namespace SensorHub.Server.Feeds;
 
 /// <summary>
-/// The one way readings come in, for devices (the hub's <c>Publish</c>) and simulated sensors alike: each item is
-/// checked alone, published when valid, and reported when not, so a bad item never costs the items around it.
+/// The one way readings come in, for devices (the hub's <c>Publish</c>), CSV uploads and simulated sensors alike: each
+/// item is checked alone, published when valid and allowed, and reported when not, so a bad item never costs the items
+/// around it.
 /// </summary>
 public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> options, TimeProvider time, ILogger<ReadingIngest> logger)
 {
     private readonly FeedOptions _options = options.Value;
 
     /// <summary>Publishes a stream of readings until it ends, and says what became of them.</summary>
-    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, CancellationToken cancellationToken)
+    /// <param name="readings">The stream.</param>
+    /// <param name="mayPublish">Whether the publisher may publish to a sensor; an item for any other is rejected alone.</param>
+    /// <param name="cancellationToken">Ends the stream early.</param>
+    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, Predicate<string> mayPublish, CancellationToken cancellationToken)
     {
         long index = 0, accepted = 0, rejected = 0;
         var rejections = new List<PublishRejection>();
         await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (await PublishOneAsync(item, cancellationToken).ConfigureAwait(false) is { } reason)
+            if (await PublishOneAsync(item, mayPublish, cancellationToken).ConfigureAwait(false) is { } reason)
             {
                 rejected++;
                 if (rejections.Count < _options.MaxRejectionsReported)
@@ -36,17 +40,20 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
 
     /// <summary>Checks one reading and publishes it when it is valid.</summary>
     /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public ValueTask<string?> PublishOneAsync(ReadingInput? item, CancellationToken cancellationToken) =>
+    public ValueTask<string?> PublishOneAsync(ReadingInput? item, Predicate<string> mayPublish, CancellationToken cancellationToken) =>
         item is null
             ? ValueTask.FromResult<string?>("the item is null")
-            : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, cancellationToken);
+            : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, mayPublish, cancellationToken);
 
-    /// <summary>Checks one reading and publishes it when it is valid.</summary>
+    /// <summary>Checks one reading and publishes it when it is valid and <paramref name="mayPublish"/> allows its sensor.</summary>
     /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public async ValueTask<string?> PublishOneAsync(string? sensorId, double value, DateTime? timestamp, CancellationToken cancellationToken)
+    public async ValueTask<string?> PublishOneAsync(
+        string? sensorId, double value, DateTime? timestamp, Predicate<string> mayPublish, CancellationToken cancellationToken)
     {
         if (Check(sensorId, value, timestamp, out var timestampUtc) is { } reason)
             return reason;
+        if (!mayPublish(sensorId!))
+            return $"not allowed to publish to sensor '{sensorId}'";
         await engine.PublishAsync(sensorId!, value, timestampUtc, cancellationToken).ConfigureAwait(false);
         return null;
     }

@@ -1,14 +1,17 @@
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
+using SensorHub.Server.Identity;
 
 namespace SensorHub.Server.Hubs;
 
 internal sealed partial class SensorsHub
 {
     /// <summary>Creates an upload; its id comes back before a byte travels.</summary>
-    public Task<UploadStatus> BeginUpload(UploadRequest? request) => uploads.BeginAsync(request, Context.ConnectionAborted);
+    [Requires(Permission.Publish)]
+    public Task<UploadStatus> BeginUpload(UploadRequest? request) => uploads.BeginAsync(request, Caller, Context.ConnectionAborted);
 
     /// <summary>Appends a stream of chunks at <paramref name="offset"/>, the bytes already received.</summary>
+    [Requires(Permission.Publish)]
     public async Task<UploadResult> Upload(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks)
     {
         var limit = uploadOptions.Value.MaxUploadsPerConnection;
@@ -17,7 +20,7 @@ internal sealed partial class SensorsHub
             throw new HubException($"Too many uploads at once: this connection already runs {limit}, the most allowed.");
         try
         {
-            return await uploads.AppendAsync(uploadId, offset, chunks, Context.ConnectionAborted);
+            return await uploads.AppendAsync(uploadId, offset, chunks, Caller, Context.ConnectionAborted);
         }
         finally
         {
@@ -26,16 +29,16 @@ internal sealed partial class SensorsHub
     }
 
     /// <summary>Where an upload stands: the bytes durably written, the offset to resume at.</summary>
-    public Task<UploadStatus> GetUploadStatus(string? uploadId) => uploads.GetStatusAsync(uploadId, Context.ConnectionAborted);
+    public Task<UploadStatus> GetUploadStatus(string? uploadId) => uploads.GetStatusAsync(uploadId, Caller, Context.ConnectionAborted);
 
     /// <summary>An upload's status each time it changes, until it completes or fails.</summary>
     public IAsyncEnumerable<UploadStatus> WatchUpload(string? uploadId, CancellationToken cancellationToken) =>
-        uploads.WatchAsync(uploadId, cancellationToken);
+        uploads.WatchAsync(uploadId, Caller, cancellationToken);
 
     /// <summary>A complete upload's bytes from <paramref name="offset"/>, in chunks.</summary>
     public IAsyncEnumerable<byte[]> Download(string? uploadId, long offset, CancellationToken cancellationToken) =>
-        uploads.DownloadAsync(uploadId, offset, cancellationToken);
+        uploads.DownloadAsync(uploadId, offset, Caller, cancellationToken);
 
-    /// <summary>Every upload, oldest first.</summary>
-    public Task<IReadOnlyList<UploadStatus>> ListUploads() => uploads.ListAsync(Context.ConnectionAborted);
+    /// <summary>The caller's uploads (an admin's: all), oldest first.</summary>
+    public Task<IReadOnlyList<UploadStatus>> ListUploads() => uploads.ListAsync(Caller, Context.ConnectionAborted);
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server.Hubs;
@@ -16,4 +17,8 @@ internal sealed partial class SensorsHub(
     ReadingIngest ingest,
     IFeedEngine engine,
     UploadService uploads,
-    IOptions<UploadOptions> uploadOptions) : Hub;
+    IOptions<UploadOptions> uploadOptions) : Hub
+{
+    /// <summary>Who is calling.</summary>
+    private SensorHubUser Caller => SensorHubUser.From(Context.User);
+}

@@ -2,12 +2,13 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
-using SensorHub.Server.Feeds;
+using SensorHub.Server.Identity;
 
 namespace SensorHub.Server.Hubs;
 
 /// <summary>
-/// Wraps every hub invocation. It counts connections, caps the server-to-client streams one connection holds open
+/// Wraps every hub invocation. It refuses a call whose method <see cref="RequiresAttribute">requires</see> a
+/// permission the caller lacks, counts connections, caps the server-to-client streams one connection holds open
 /// (SignalR's <c>MaximumParallelInvocationsPerClient</c> does not count streams), counts running stream generators
 /// until SignalR disposes them, and turns a <see cref="SensorHubException"/> (a caller's mistake) into a
 /// <see cref="HubException"/>, whose message SignalR passes on to the client as it is.
@@ -16,11 +17,19 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
     : IHubFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, Func<object, StreamLease, object>?> s_wrappers = new();
+    private static readonly ConcurrentDictionary<MethodInfo, RequiresAttribute?> s_requirements = new();
     private static readonly MethodInfo s_wrap = typeof(StreamTrackingFilter).GetMethod(nameof(Wrap), BindingFlags.NonPublic | BindingFlags.Static)!;
     private readonly int _limit = options.Value.MaxStreamsPerConnection;
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
+        if (s_requirements.GetOrAdd(invocationContext.HubMethod, m => m.GetCustomAttribute<RequiresAttribute>()) is { } required
+            && !SensorHubUser.From(invocationContext.Context.User).Has(required.Permission))
+        {
+            throw new HubException(
+                $"Not allowed: {invocationContext.HubMethodName} needs the {string.Join(" or ", Roles.Granting(required.Permission))} role.");
+        }
+
         var wrap = s_wrappers.GetOrAdd(invocationContext.HubMethod, WrapperFor);
         if (wrap is null)
         {

@@ -22,6 +22,9 @@ internal sealed class SensorSimulator(
     /// </summary>
     private static readonly TimeSpan s_minStep = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The server's own sensors need no token.</summary>
+    private static readonly Predicate<string> s_anySensor = _ => true;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
@@ -49,7 +52,7 @@ internal sealed class SensorSimulator(
 
     private async Task RunAsync(SimulatedSensorOptions sensor, CancellationToken cancellationToken)
     {
-        var result = await ingest.PublishAsync(GenerateAsync(sensor, cancellationToken), cancellationToken);
+        var result = await ingest.PublishAsync(GenerateAsync(sensor, cancellationToken), s_anySensor, cancellationToken);
         if (result.Rejected > 0)
             SimulationLog.Rejected(logger, sensor.Id, result.Rejected, result.Rejections.FirstOrDefault()?.Reason ?? "");
     }

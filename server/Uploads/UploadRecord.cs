@@ -9,6 +9,9 @@ internal sealed record UploadRecord
 
     public required string ContentType { get; init; }
 
+    /// <summary>The name of the user who began it.</summary>
+    public string? Owner { get; init; }
+
     public long? TotalBytes { get; init; }
 
     /// <summary>The hash the request declared, if any.</summary>

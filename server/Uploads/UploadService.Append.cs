@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using SensorHub.Contracts;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Uploads.Processing;
 
 namespace SensorHub.Server.Uploads;
@@ -13,9 +14,12 @@ internal sealed partial class UploadService
     /// on disk before the next is read; when the stream ends normally the upload completes if it has its
     /// <c>totalBytes</c> or declared none. A refused chunk, a broken stream or a cancel leaves everything before it in place.
     /// </summary>
-    public async Task<UploadResult> AppendAsync(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, CancellationToken cancellationToken)
+    public async Task<UploadResult> AppendAsync(
+        string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, SensorHubUser user, CancellationToken cancellationToken)
     {
-        var state = await FindAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
+        if (state.Record.Owner != user.Name && !user.IsAdmin)
+            throw new UploadException($"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
         if (offset < 0)
             throw new UploadException($"offset must be 0 or more; it was {offset}.");
         if (state.Record.Error is { } error)
@@ -33,6 +37,8 @@ internal sealed partial class UploadService
                 throw new UploadException($"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
             await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
+            if (state.Processor is CsvProcessor csv)
+                csv.MayPublish = user.MayPublish;
             await WriteAsync(state, chunks, cancellationToken).ConfigureAwait(false);
             if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
                 await FinishAsync(state, cancellationToken).ConfigureAwait(false);

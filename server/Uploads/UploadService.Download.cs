@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SensorHub.Server.Identity;
 
 namespace SensorHub.Server.Uploads;
 
@@ -8,9 +9,10 @@ internal sealed partial class UploadService
     /// A complete upload's bytes from <paramref name="offset"/>, in chunks of <see cref="UploadOptions.DownloadChunkBytes"/>,
     /// read with asynchronous file I/O one chunk at a time: the client's pace sets the reading's.
     /// </summary>
-    public async IAsyncEnumerable<byte[]> DownloadAsync(string? uploadId, long offset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<byte[]> DownloadAsync(
+        string? uploadId, long offset, SensorHubUser user, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var state = await FindAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
         if (!state.Record.Complete)
             throw new UploadException($"uploadId: upload '{state.Id}' is not complete; only complete uploads can be downloaded.");
         var length = state.ReceivedBytes;

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Uploads.Processing;
 
 namespace SensorHub.Server.Uploads;
@@ -36,8 +37,8 @@ internal sealed partial class UploadService
         _logger = logger;
     }
 
-    /// <summary>Creates an upload, so that its id is known before a byte travels.</summary>
-    public async Task<UploadStatus> BeginAsync(UploadRequest? request, CancellationToken cancellationToken)
+    /// <summary>Creates an upload owned by <paramref name="user"/>, so that its id is known before a byte travels.</summary>
+    public async Task<UploadStatus> BeginAsync(UploadRequest? request, SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (request is null)
@@ -50,6 +51,7 @@ internal sealed partial class UploadService
             ContentType = string.IsNullOrWhiteSpace(request.ContentType) ? "application/octet-stream" : CheckContentType(request.ContentType),
             TotalBytes = CheckTotalBytes(request.TotalBytes),
             ExpectedSha256 = CheckSha256(request.Sha256),
+            Owner = user.Name,
             CreatedUtc = now,
             UpdatedUtc = now,
         };
@@ -61,20 +63,25 @@ internal sealed partial class UploadService
     }
 
     /// <summary>Where an upload stands.</summary>
-    public async Task<UploadStatus> GetStatusAsync(string? uploadId, CancellationToken cancellationToken) =>
-        (await FindAsync(uploadId, cancellationToken).ConfigureAwait(false)).Status;
+    public async Task<UploadStatus> GetStatusAsync(string? uploadId, SensorHubUser user, CancellationToken cancellationToken) =>
+        (await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false)).Status;
 
-    /// <summary>Every upload, oldest first.</summary>
-    public async Task<IReadOnlyList<UploadStatus>> ListAsync(CancellationToken cancellationToken)
+    /// <summary>The uploads <paramref name="user"/> began (an admin's: all), oldest first.</summary>
+    public async Task<IReadOnlyList<UploadStatus>> ListAsync(SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return _uploads.Values.OrderBy(u => u.Record.CreatedUtc).ThenBy(u => u.Id, StringComparer.Ordinal).Select(u => u.Status).ToArray();
+        return _uploads.Values
+            .Where(u => user.IsAdmin || u.Record.Owner == user.Name)
+            .OrderBy(u => u.Record.CreatedUtc)
+            .ThenBy(u => u.Id, StringComparer.Ordinal)
+            .Select(u => u.Status)
+            .ToArray();
     }
 
     /// <summary>An upload's status now and each time it changes, until it completes or fails.</summary>
-    public async IAsyncEnumerable<UploadStatus> WatchAsync(string? uploadId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<UploadStatus> WatchAsync(string? uploadId, SensorHubUser user, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var state = await FindAsync(uploadId, cancellationToken).ConfigureAwait(false);
+        var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
         var changes = state.Watch();
         try
         {
@@ -125,10 +132,15 @@ internal sealed partial class UploadService
         }
     }
 
-    private async Task<UploadState> FindAsync(string? uploadId, CancellationToken cancellationToken)
+    /// <summary>
+    /// An upload <paramref name="user"/> may see: its own, or any for those who may read (viewers download) and for
+    /// admins. Any other answers as unknown, so that its existence does not leak.
+    /// </summary>
+    private async Task<UploadState> FindAsync(string? uploadId, SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return uploadId is not null && _uploads.TryGetValue(uploadId, out var state)
+               && (user.Has(Permission.Read) || user.IsAdmin || state.Record.Owner == user.Name)
             ? state
             : throw new UploadException($"uploadId: no upload '{uploadId}' is known.");
     }

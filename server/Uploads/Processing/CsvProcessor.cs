@@ -26,6 +26,9 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
     /// </summary>
     public bool Publishes { get; set; } = true;
 
+    /// <summary>Whether the uploader may publish to a sensor; a row for any other is rejected. Set by each writer.</summary>
+    public Predicate<string> MayPublish { get; set; } = _ => false;
+
     public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
         _lines.Feed(chunk.Span, Parse);
@@ -50,7 +53,7 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
         {
             var reason = row.Rejection
                 ?? (Publishes
-                    ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, cancellationToken).ConfigureAwait(false)
+                    ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, MayPublish, cancellationToken).ConfigureAwait(false)
                     : ingest.Check(row.SensorId, row.Value, row.Timestamp));
             if (reason is null)
                 _accepted++;

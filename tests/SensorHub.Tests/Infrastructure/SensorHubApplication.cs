@@ -29,9 +29,13 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public SensorHubApplication(Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null)
+    private readonly string _environment;
+
+    public SensorHubApplication(
+        Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null, string environment = "Development")
     {
         Transport = transport;
+        _environment = environment;
         // Each server writes its uploads into a folder of its own, removed when it is disposed.
         DataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
         _settings["SensorHub:Uploads:DataPath"] = DataPath;
@@ -66,16 +70,22 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
 
     public Uri HubUri => new(BaseUri, SensorHubRoutes.Hub);
 
-    /// <summary>A started hub connection over WebSockets, whose socket a test can also cut without a close handshake.</summary>
-    public async Task<TestConnection> ConnectAsync(Protocol protocol, CancellationToken cancellationToken = default)
+    /// <summary>A started hub connection over WebSockets as an admin, whose socket a test can also cut without a close handshake.</summary>
+    public Task<TestConnection> ConnectAsync(Protocol protocol, CancellationToken cancellationToken = default) =>
+        ConnectAsync(protocol, TestUser.Admin, cancellationToken);
+
+    /// <summary>A started hub connection over WebSockets as <paramref name="user"/>.</summary>
+    public async Task<TestConnection> ConnectAsync(Protocol protocol, TestUser user, CancellationToken cancellationToken = default)
     {
+        var token = user.IsAnonymous ? null : await GetTokenAsync(user);
         var socket = new WebSocketHolder();
         var builder = new HubConnectionBuilder()
             .WithUrl(HubUri, options =>
             {
                 options.Transports = HttpTransportType.WebSockets;
                 options.SkipNegotiation = true;
-                options.WebSocketFactory = async (context, ct) => socket.Socket = await OpenWebSocketAsync(context.Uri, ct);
+                // A custom WebSocketFactory sends no token of its own: it goes in the query string, as browsers send it.
+                options.WebSocketFactory = async (context, ct) => socket.Socket = await OpenWebSocketAsync(WithToken(context.Uri, token), ct);
             })
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         if (protocol == Protocol.MessagePack)
@@ -83,6 +93,16 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
         var hub = builder.Build();
         await hub.StartAsync(cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
         return new TestConnection(hub, socket);
+    }
+
+    /// <summary>A dev token for <paramref name="user"/> from <c>POST /api/dev/token</c>.</summary>
+    public async Task<string> GetTokenAsync(TestUser user)
+    {
+        using var client = CreateHttpClient();
+        using var response = await client.PostAsJsonAsync(
+            SensorHubRoutes.DevToken, new DevTokenRequest { Name = user.Name, Roles = user.Roles, Sensors = user.Sensors }).WaitAsync(Timeouts.Default);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<DevTokenResponse>())!.AccessToken;
     }
 
     public async Task<ServerStats> GetStatsAsync()
@@ -96,6 +116,7 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
     }
@@ -107,6 +128,9 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
             Directory.Delete(DataPath, recursive: true);
         GC.SuppressFinalize(this);
     }
+
+    private static Uri WithToken(Uri uri, string? token) =>
+        token is null ? uri : new Uri($"{uri}{(uri.Query.Length > 0 ? "&" : "?")}access_token={Uri.EscapeDataString(token)}");
 
     private async Task<WebSocket> OpenWebSocketAsync(Uri uri, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Contracts;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Uploads;
 
 namespace SensorHub.Tests.Infrastructure;
@@ -8,5 +9,7 @@ namespace SensorHub.Tests.Infrastructure;
 public static class UploadInspection
 {
     public static UploadStatus GetStatus(this IServiceProvider services, string uploadId) =>
-        services.GetRequiredService<UploadService>().GetStatusAsync(uploadId, CancellationToken.None).GetAwaiter().GetResult();
+        services.GetRequiredService<UploadService>().GetStatusAsync(uploadId, s_admin, CancellationToken.None).GetAwaiter().GetResult();
+
+    private static readonly SensorHubUser s_admin = new("inspector", [Roles.Admin], null);
 }

@@ -432,7 +432,7 @@ public sealed class ProcessingTests
 
         public EngineHarness Harness { get; }
 
-        public CsvProcessor Create(int maxSamples, bool publishes = true) => new(_ingest, maxSamples) { Publishes = publishes };
+        public CsvProcessor Create(int maxSamples, bool publishes = true) => new(_ingest, maxSamples) { Publishes = publishes, MayPublish = _ => true };
 
         public Task<CsvSummary> RunAsync(string text, int maxSamples = 10, bool publishes = true) =>
             RunAsync([text], maxSamples, publishes);

@@ -183,7 +183,8 @@ public sealed class UploadLimitsTests
     public async Task AfterARestartAPartialUploadIsStaleFromItsLastByteNotFromItsCreation()
     {
         using var folder = new SharedDataFolder();
-        folder.Settings["SensorHub:Uploads:StaleAfter"] = "00:00:01.200";
+        // Wide margins: the restart below must take less than StaleAfter minus the janitor's wait, even on a loaded machine.
+        folder.Settings["SensorHub:Uploads:StaleAfter"] = "00:00:04";
         folder.Settings["SensorHub:Uploads:CleanupInterval"] = "00:00:00.050";
         using var cts = new CancellationTokenSource(Timeouts.Default);
         var data = UploadStreams.RandomBytes(3 * Chunk);
@@ -195,7 +196,7 @@ public sealed class UploadLimitsTests
             await using var connection = await first.ConnectAsync(Protocol.Json);
             uploadId = (await BeginAsync(connection, "slow.bin", data)).UploadId;
             // A slow upload: created, one chunk, a pause longer than StaleAfter (the open writer keeps it), one more chunk.
-            var result = await connection.Hub.UploadAsync(uploadId, 0, FirstThenWait(data[..(2 * Chunk)], Task.Delay(1_400, cts.Token), cts.Token), cts.Token);
+            var result = await connection.Hub.UploadAsync(uploadId, 0, FirstThenWait(data[..(2 * Chunk)], Task.Delay(4_500, cts.Token), cts.Token), cts.Token);
             sinceLastByte = Stopwatch.StartNew();
             Assert.Equal((2L * Chunk, false), (result.Bytes, result.Complete));
         }
@@ -205,7 +206,7 @@ public sealed class UploadLimitsTests
         // Long enough for the janitor (every 50 ms) to have looked at it.
         await Task.Delay(200, cts.Token);
         var status = await again.Hub.GetUploadStatusAsync(uploadId);
-        Assert.True(sinceLastByte.Elapsed < TimeSpan.FromSeconds(1.1), $"Too slow to tell: the restart took {sinceLastByte.Elapsed.TotalSeconds:0.00} s.");
+        Assert.True(sinceLastByte.Elapsed < TimeSpan.FromSeconds(3.5), $"Too slow to tell: the restart took {sinceLastByte.Elapsed.TotalSeconds:0.00} s.");
 
         Assert.Equal(2L * Chunk, status.ReceivedBytes);
         var resumed = await again.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks(data[(2 * Chunk)..], Chunk), cts.Token);
