@@ -27,7 +27,7 @@ internal sealed partial class SensorsHub
     [Requires(Permission.Read)]
     public async Task<IReadOnlyList<SensorInfo>> ListSensors()
     {
-        var user = SensorHubUser.From(Context.User);
+        var user = Caller;
         var sensors = await engine.ListSensorsAsync(Context.ConnectionAborted);
         return user.SensorPrefixes is null ? sensors : sensors.Where(s => user.Covers(s.Id)).ToArray();
     }
@@ -35,13 +35,13 @@ internal sealed partial class SensorsHub
     /// <summary>A device's or gateway's stream of readings; each bad item, or one for a sensor the caller may not publish to, is rejected alone.</summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
-        ingest.PublishAsync(readings, SensorHubUser.From(Context.User).Covers, Context.ConnectionAborted);
+        ingest.PublishAsync(readings, Caller.Covers, Context.ConnectionAborted);
 
     private void CheckSubscription(string sensorId, SubscribeOptions? options)
     {
         HubArguments.CheckSensorId(sensorId);
         HubArguments.CheckSubscribeOptions(options);
-        if (!SensorHubUser.From(Context.User).Covers(sensorId))
+        if (!Caller.Covers(sensorId))
             throw new HubException($"Not allowed: your token may not read sensor '{sensorId}'.");
     }
 }
