@@ -5,6 +5,7 @@ using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Sessions;
 using SensorHub.Server.Simulation;
 using SensorHub.Server.Uploads;
 
@@ -39,6 +40,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<UploadFileStore>();
         services.AddSingleton<UploadService>();
         services.AddHostedService<UploadJanitor>();
+        services.AddSensorHubSessions();
 
         services.AddSignalR(hub => hub.AddFilter<StreamTrackingFilter>())
             .AddJsonProtocol()

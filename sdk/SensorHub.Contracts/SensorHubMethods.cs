@@ -32,4 +32,22 @@ public static class SensorHubMethods
 
     /// <summary><c>Task&lt;IReadOnlyList&lt;UploadStatus&gt;&gt; ListUploads()</c>.</summary>
     public const string ListUploads = nameof(ListUploads);
+
+    /// <summary><c>Task&lt;SessionInfo&gt; CreateSession(CreateSessionRequest request)</c>.</summary>
+    public const string CreateSession = nameof(CreateSession);
+
+    /// <summary><c>IAsyncEnumerable&lt;SessionEvent&gt; JoinSession(string sessionId)</c>: a snapshot, then the session's events.</summary>
+    public const string JoinSession = nameof(JoinSession);
+
+    /// <summary><c>Task Annotate(string sessionId, AnnotationInput input)</c>.</summary>
+    public const string Annotate = nameof(Annotate);
+
+    /// <summary><c>Task SetSessionSensors(string sessionId, string[] sensorIds)</c>.</summary>
+    public const string SetSessionSensors = nameof(SetSessionSensors);
+
+    /// <summary><c>Task EndSession(string sessionId)</c>.</summary>
+    public const string EndSession = nameof(EndSession);
+
+    /// <summary><c>Task&lt;IReadOnlyList&lt;SessionInfo&gt;&gt; ListSessions()</c>.</summary>
+    public const string ListSessions = nameof(ListSessions);
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Sessions;
 using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server.Hubs;
@@ -13,6 +14,7 @@ namespace SensorHub.Server.Hubs;
 /// <see cref="HubException"/> live in <see cref="StreamTrackingFilter"/>.
 /// </summary>
 internal sealed partial class SensorsHub(
+    SessionService sessions,
     FeedStreams feeds,
     ReadingIngest ingest,
     IFeedEngine engine,

@@ -178,6 +178,41 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             Times: [],
             ElementsOf: ("firstRejections", ["line", "reason"])),
         ["RowRejection"] = new(new RowRejection { Line = 1, Reason = "x" }, ["line", "reason"], Times: []),
+        ["SessionInfo"] = new(
+            new SessionInfo { Id = new string('a', 32), Title = "Line 1 check", Owner = "alice", SensorIds = ["plant-1/line-1/temperature"], Private = true },
+            ["id", "owner", "private", "sensorIds", "title"],
+            Times: []),
+        ["CreateSessionRequest"] = new(
+            new CreateSessionRequest { Title = "Line 1 check", SensorIds = ["plant-1/line-1/temperature"], Private = true, Invited = ["bob"] },
+            ["invited", "private", "sensorIds", "title"],
+            Times: []),
+        ["CreateSessionRequest without invitations"] = new(
+            new CreateSessionRequest { Title = "Line 1 check", SensorIds = ["plant-1/line-1/temperature"] },
+            ["invited", "private", "sensorIds", "title"],
+            Times: [],
+            Nulls: ["invited"]),
+        ["Participant"] = new(new Participant { Name = "alice", Connections = 2 }, ["connections", "name"], Times: []),
+        ["Annotation"] = new(
+            new Annotation { Id = new string('b', 32), Author = "bob", Text = "spike", SensorId = "plant-1/line-1/temperature", Sequence = 42, Time = s_firstTime },
+            ["author", "id", "sensorId", "sequence", "text", "time"],
+            Times: ["time"]),
+        ["AnnotationInput"] = new(
+            new AnnotationInput { Text = "spike" },
+            ["sensorId", "sequence", "text"],
+            Times: [],
+            Nulls: ["sensorId", "sequence"]),
+        ["SessionEvent snapshot"] = new(
+            new SessionEvent
+            {
+                Kind = SessionEventKinds.Snapshot,
+                Session = new SessionInfo { Id = new string('a', 32), Title = "t", Owner = "alice", SensorIds = [] },
+                Participants = [new Participant { Name = "alice", Connections = 1 }],
+                Annotations = [],
+            },
+            ["annotation", "annotations", "kind", "participant", "participants", "sensorIds", "session"],
+            Times: [],
+            Nulls: ["annotation", "participant", "sensorIds"],
+            ElementsOf: ("participants", ["connections", "name"])),
     };
 
     public static TheoryData<string> Dtos => [.. s_dtos.Keys];

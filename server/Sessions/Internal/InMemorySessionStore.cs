@@ -1,0 +1,102 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace SensorHub.Server.Sessions.Internal;
+
+/// <summary>
+/// The embedded session store: every open session in this process's memory. Every buffer in it is bounded: a session's
+/// recent annotations by <see cref="LiveSessionOptions.RecentAnnotations"/>, a joined stream's events by
+/// <see cref="LiveSessionOptions.EventBufferCapacity"/>. An ended session is removed at once.
+/// </summary>
+internal sealed class InMemorySessionStore : ISessionStore, IDisposable
+{
+    private readonly ConcurrentDictionary<string, SessionState> _sessions = new(StringComparer.Ordinal);
+    // Guards the count of open sessions per owner together with adding and removing sessions, so the limit is exact.
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _openByOwner = new(StringComparer.Ordinal);
+    private readonly LiveSessionOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<InMemorySessionStore> _logger;
+    private readonly CancellationTokenRegistration _onStopping;
+    private volatile bool _stopping;
+
+    public InMemorySessionStore(
+        IOptions<LiveSessionOptions> options,
+        TimeProvider time,
+        IHostApplicationLifetime lifetime,
+        ILogger<InMemorySessionStore> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        // Completing every joined stream when the host stops lets each generator end normally, so that no session
+        // stream holds the shutdown up.
+        _onStopping = lifetime.ApplicationStopping.Register(StopAll);
+    }
+
+    /// <summary>Open sessions now.</summary>
+    public int Count => _sessions.Count;
+
+    public Task AddAsync(StoredSession session, CancellationToken cancellationToken)
+    {
+        var owner = session.Info.Owner;
+        var state = new SessionState(session, _options, _time, _logger);
+        lock (_gate)
+        {
+            _openByOwner.TryGetValue(owner, out var open);
+            if (open >= _options.MaxOpenSessionsPerUser)
+                throw SessionException.TooManyOpen(_options.MaxOpenSessionsPerUser);
+            if (!_sessions.TryAdd(session.Info.Id, state))
+                throw new InvalidOperationException($"Session id '{session.Info.Id}' is taken.");
+            _openByOwner[owner] = open + 1;
+        }
+        if (_stopping)
+            state.Stop();
+        return Task.CompletedTask;
+    }
+
+    public Task<StoredSession?> FindAsync(string sessionId, CancellationToken cancellationToken) =>
+        Task.FromResult(_sessions.TryGetValue(sessionId, out var state) ? state.Stored : null);
+
+    public Task<IReadOnlyList<StoredSession>> ListAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<StoredSession>>(_sessions.Values.Select(state => state.Stored).ToArray());
+
+    public Task<ISessionMembership?> JoinAsync(string sessionId, string userName, CancellationToken cancellationToken) =>
+        Task.FromResult<ISessionMembership?>(_sessions.TryGetValue(sessionId, out var state) ? state.Join(userName) : null);
+
+    public Task<bool> AnnotateAsync(string sessionId, Contracts.Annotation annotation, CancellationToken cancellationToken) =>
+        Task.FromResult(_sessions.TryGetValue(sessionId, out var state) && state.Annotate(annotation));
+
+    public Task<StoredSession?> SetSensorsAsync(string sessionId, string[] sensorIds, CancellationToken cancellationToken) =>
+        Task.FromResult(_sessions.TryGetValue(sessionId, out var state) ? state.SetSensors(sensorIds) : null);
+
+    public Task<bool> EndAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        SessionState? state;
+        lock (_gate)
+        {
+            if (!_sessions.TryRemove(sessionId, out state))
+                return Task.FromResult(false);
+            var owner = state.Stored.Info.Owner;
+            if (_openByOwner[owner] is var open && open > 1)
+                _openByOwner[owner] = open - 1;
+            else
+                _openByOwner.Remove(owner);
+        }
+        // A join that found the state before it was removed either got in first (and gets ended) or finds it ended.
+        state.End();
+        return Task.FromResult(true);
+    }
+
+    /// <summary>One open session's state, for tests that look inside.</summary>
+    internal SessionState? Find(string sessionId) => _sessions.TryGetValue(sessionId, out var state) ? state : null;
+
+    public void Dispose() => _onStopping.Dispose();
+
+    private void StopAll()
+    {
+        _stopping = true;
+        foreach (var state in _sessions.Values)
+            state.Stop();
+    }
+}

@@ -1,0 +1,61 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace SensorHub.Server.Sessions;
+
+/// <summary>Limits of live sessions, bound from <c>SensorHub:Sessions</c>.</summary>
+public sealed class LiveSessionOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "SensorHub:Sessions";
+
+    /// <summary>Sessions one user may own at once; ended sessions do not count. Default 10.</summary>
+    [Range(1, 10_000)]
+    public int MaxOpenSessionsPerUser { get; set; } = 10;
+
+    /// <summary>Distinct users present in one session at once; a user's further streams do not count. Default 100.</summary>
+    [Range(1, 100_000)]
+    public int MaxParticipantsPerSession { get; set; } = 100;
+
+    /// <summary>Sensors one session may watch. Default 50.</summary>
+    [Range(1, 10_000)]
+    public int MaxSensorsPerSession { get; set; } = 50;
+
+    /// <summary>Users one private session may invite. Default 100.</summary>
+    [Range(0, 10_000)]
+    public int MaxInvited { get; set; } = 100;
+
+    /// <summary>The longest session title, in characters once trimmed. Default 200.</summary>
+    [Range(1, 10_000)]
+    public int MaxTitleLength { get; set; } = 200;
+
+    /// <summary>The longest annotation, in characters once trimmed. Default 500.</summary>
+    [Range(1, 100_000)]
+    public int MaxAnnotationLength { get; set; } = 500;
+
+    /// <summary>
+    /// Annotations one user may make in one session per <see cref="AnnotationRatePeriod"/>. Default 5. A token bucket:
+    /// this many may come at once, then they are allowed again evenly over the period.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int AnnotationRateLimit { get; set; } = 5;
+
+    /// <summary>The period of <see cref="AnnotationRateLimit"/>. Default one second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan AnnotationRatePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most recent annotations kept per session for a joiner's snapshot. Default 200.</summary>
+    [Range(0, 100_000)]
+    public int RecentAnnotations { get; set; } = 200;
+
+    /// <summary>
+    /// Events buffered per joined stream, its snapshot included. Default 1,000. A stream whose buffer is full is ended
+    /// with an error saying it fell behind (after what it had buffered), rather than silently losing events: the
+    /// others never wait for it, and its client rejoins for a fresh snapshot.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int EventBufferCapacity { get; set; } = 1_000;
+}
+
+[OptionsValidator]
+internal sealed partial class LiveSessionOptionsValidator : IValidateOptions<LiveSessionOptions>;

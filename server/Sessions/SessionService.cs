@@ -1,0 +1,246 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
+using SensorHub.Server.Identity;
+
+namespace SensorHub.Server.Sessions;
+
+/// <summary>
+/// Live sessions as the hub offers them: it checks every argument and who may do what, then hands over to the
+/// <see cref="ISessionStore"/>. Nothing reaches the store before every check has passed, so a refused call changes
+/// nothing. A private session that the caller may not see is answered exactly as an unknown one.
+/// </summary>
+public sealed class SessionService(
+    ISessionStore store,
+    IOptions<LiveSessionOptions> options,
+    TimeProvider time,
+    ILogger<SessionService> logger)
+{
+    /// <summary>The longest user name that <see cref="CreateSessionRequest.Invited"/> may hold.</summary>
+    public const int MaxUserNameLength = 128;
+
+    private static readonly SearchValues<char> s_lowerHex = SearchValues.Create("0123456789abcdef");
+    private readonly LiveSessionOptions _options = options.Value;
+
+    /// <summary>Creates a session owned by <paramref name="user"/>.</summary>
+    public async Task<SessionInfo> CreateAsync(SensorHubUser user, CreateSessionRequest? request, CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Collaborate, "creating a session");
+        if (request is null)
+            throw new SessionException("request is required.");
+        var title = CheckText(request.Title, "request.title", _options.MaxTitleLength);
+        var sensorIds = CheckSensorIds(user, request.SensorIds, "request.sensorIds");
+        var invited = CheckInvited(request.Invited);
+        var info = new SessionInfo
+        {
+            Id = NewId(),
+            Title = title,
+            Owner = user.Name,
+            SensorIds = sensorIds,
+            Private = request.Private,
+        };
+        await store.AddAsync(new StoredSession(info, invited), cancellationToken).ConfigureAwait(false);
+        SessionsLog.Created(logger, info.Id, info.Owner, sensorIds.Length, info.Private);
+        return info;
+    }
+
+    /// <summary>The open sessions <paramref name="user"/> may see, by title.</summary>
+    public async Task<IReadOnlyList<SessionInfo>> ListAsync(SensorHubUser user, CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Read, "listing sessions");
+        var sessions = await store.ListAsync(cancellationToken).ConfigureAwait(false);
+        // A real array: MessagePack serializes the runtime type, and cannot serialize the one a collection expression makes.
+        return sessions
+            .Where(session => MaySee(user, session))
+            .Select(session => session.Info)
+            .OrderBy(info => info.Title, StringComparer.Ordinal)
+            .ThenBy(info => info.Id, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>
+    /// Joins <paramref name="user"/> to a session: the snapshot first (its participants include the joiner), then the
+    /// events as they happen, until the session ends. The user's presence is held from the generator's first step to
+    /// its <c>finally</c>, which runs however the stream ends: the client cancels it, the connection goes, the
+    /// session ends, or the stream falls behind.
+    /// </summary>
+    public async IAsyncEnumerable<SessionEvent> JoinAsync(
+        SensorHubUser user,
+        string? sessionId,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Read, "joining a session");
+        var id = CheckSessionId(sessionId);
+        await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
+        // Joined inside the generator, not before it: a generator that is never started never reaches its finally,
+        // and a membership opened outside it would then never leave.
+        await using var membership = await store.JoinAsync(id, user.Name, cancellationToken).ConfigureAwait(false)
+            ?? throw SessionException.Unknown(id);
+        SessionsLog.Joined(logger, user.Name, id);
+        try
+        {
+            var events = membership.Events;
+            while (await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (events.TryRead(out var sessionEvent))
+                    yield return sessionEvent;
+            }
+        }
+        finally
+        {
+            SessionsLog.Left(logger, user.Name, id, cancellationToken.IsCancellationRequested);
+        }
+    }
+
+    /// <summary>Adds an annotation to a session, with a server-made id and the server's time, and sends it to everyone in it.</summary>
+    public async Task<Annotation> AnnotateAsync(SensorHubUser user, string? sessionId, AnnotationInput? input, CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Collaborate, "annotating");
+        var id = CheckSessionId(sessionId);
+        if (input is null)
+            throw new SessionException("input is required.");
+        var text = CheckText(input.Text, "input.text", _options.MaxAnnotationLength);
+        if (input.SensorId is { } sensorId)
+            CheckSensorId(user, sensorId, "input.sensorId");
+        if (input.Sequence is { } sequence)
+        {
+            if (sequence < 0)
+                throw new SessionException($"input.sequence must be 0 or more; it was {sequence}.");
+            if (input.SensorId is null)
+                throw new SessionException("input.sequence needs input.sensorId: a sequence points at one sensor's reading.");
+        }
+        var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
+        if (input.SensorId is not null && Array.IndexOf(session.Info.SensorIds, input.SensorId) < 0)
+            throw SessionException.SensorNotInSession(input.SensorId, id);
+
+        var annotation = new Annotation
+        {
+            Id = NewId(),
+            Author = user.Name,
+            Text = text,
+            SensorId = input.SensorId,
+            Sequence = input.Sequence,
+            Time = time.GetUtcNow().UtcDateTime,
+        };
+        if (!await store.AnnotateAsync(id, annotation, cancellationToken).ConfigureAwait(false))
+            throw SessionException.Unknown(id);
+        return annotation;
+    }
+
+    /// <summary>Replaces a session's sensors; its owner or an admin only. Everyone in it gets <c>sensorsChanged</c>.</summary>
+    public async Task<SessionInfo> SetSensorsAsync(SensorHubUser user, string? sessionId, string[]? sensorIds, CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Collaborate, "changing a session's sensors");
+        var id = CheckSessionId(sessionId);
+        var checkedIds = CheckSensorIds(user, sensorIds, "sensorIds");
+        var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
+        if (!IsOwnerOrAdmin(user, session))
+            throw new SessionException($"Not allowed: only its owner or an admin may change the sensors of session '{id}'.");
+        var changed = await store.SetSensorsAsync(id, checkedIds, cancellationToken).ConfigureAwait(false)
+            ?? throw SessionException.Unknown(id);
+        SessionsLog.SensorsChanged(logger, id, user.Name, checkedIds.Length);
+        return changed.Info;
+    }
+
+    /// <summary>Ends a session; its owner or an admin only. Everyone in it gets <c>ended</c>, their streams complete, its state goes.</summary>
+    public async Task EndAsync(SensorHubUser user, string? sessionId, CancellationToken cancellationToken)
+    {
+        Require(user, Permission.Read, "ending a session");
+        var id = CheckSessionId(sessionId);
+        var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
+        if (!IsOwnerOrAdmin(user, session))
+            throw new SessionException($"Not allowed: only its owner or an admin may end session '{id}'.");
+        if (!await store.EndAsync(id, cancellationToken).ConfigureAwait(false))
+            throw SessionException.Unknown(id);
+        SessionsLog.Ended(logger, id, user.Name);
+    }
+
+    /// <summary>Whether <paramref name="user"/> may see (list, join, annotate) <paramref name="session"/>.</summary>
+    public static bool MaySee(SensorHubUser user, StoredSession session) =>
+        !session.Info.Private
+        || user.IsAdmin
+        || string.Equals(session.Info.Owner, user.Name, StringComparison.Ordinal)
+        || session.Invited.Contains(user.Name, StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="id"/> has the form of the ids the server makes: 32 lowercase hex digits.</summary>
+    public static bool IsWellFormedId(string id) => id.Length == 32 && id.AsSpan().IndexOfAnyExcept(s_lowerHex) < 0;
+
+    private static bool IsOwnerOrAdmin(SensorHubUser user, StoredSession session) =>
+        user.IsAdmin || string.Equals(session.Info.Owner, user.Name, StringComparison.Ordinal);
+
+    private async Task<StoredSession> FindVisibleAsync(SensorHubUser user, string id, CancellationToken cancellationToken)
+    {
+        var session = await store.FindAsync(id, cancellationToken).ConfigureAwait(false);
+        return session is not null && MaySee(user, session) ? session : throw SessionException.Unknown(id);
+    }
+
+    private static void Require(SensorHubUser user, Permission permission, string what)
+    {
+        // The hub filter refuses these calls first; the service does not rely on it.
+        if (!user.Has(permission))
+            throw new SessionException($"Not allowed: {what} needs the {string.Join(" or ", Roles.Granting(permission))} role.");
+    }
+
+    private static string CheckSessionId(string? sessionId)
+    {
+        if (sessionId is null)
+            throw new SessionException("sessionId is required.");
+        if (sessionId.Length == 0)
+            throw new SessionException("sessionId is empty.");
+        // Not echoed: a malformed id can be anything, of any length.
+        if (!IsWellFormedId(sessionId))
+            throw new SessionException("sessionId is malformed: a session id is 32 lowercase hexadecimal digits.");
+        return sessionId;
+    }
+
+    private static string CheckText(string? text, string name, int maxLength)
+    {
+        if (text is null)
+            throw new SessionException($"{name} is required.");
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+            throw new SessionException($"{name} is empty.");
+        if (trimmed.Length > maxLength)
+            throw new SessionException($"{name} is {trimmed.Length} characters long; at most {maxLength} are allowed.");
+        return trimmed;
+    }
+
+    private string[] CheckSensorIds(SensorHubUser user, string[]? sensorIds, string name)
+    {
+        if (sensorIds is null)
+            throw new SessionException($"{name} is required.");
+        if (sensorIds.Length > _options.MaxSensorsPerSession)
+            throw new SessionException($"{name} holds {sensorIds.Length} sensors; at most {_options.MaxSensorsPerSession} are allowed.");
+        for (var i = 0; i < sensorIds.Length; i++)
+            CheckSensorId(user, sensorIds[i], $"{name}[{i}]");
+        return sensorIds.Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    private static void CheckSensorId(SensorHubUser user, string? sensorId, string name)
+    {
+        if (!SensorId.IsValid(sensorId, out var problem))
+            throw new SessionException($"{name} {problem}.");
+        if (!user.MayRead(sensorId))
+            throw new SessionException($"Not allowed: your token may not read sensor '{sensorId}' ({name}).");
+    }
+
+    private string[] CheckInvited(string[]? invited)
+    {
+        if (invited is null)
+            return [];
+        if (invited.Length > _options.MaxInvited)
+            throw new SessionException($"request.invited holds {invited.Length} names; at most {_options.MaxInvited} are allowed.");
+        for (var i = 0; i < invited.Length; i++)
+        {
+            var name = invited[i];
+            if (string.IsNullOrWhiteSpace(name))
+                throw new SessionException($"request.invited[{i}] is empty.");
+            if (name.Length > MaxUserNameLength)
+                throw new SessionException($"request.invited[{i}] is {name.Length} characters long; at most {MaxUserNameLength} are allowed.");
+        }
+        return invited.Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    private static string NewId() => Guid.NewGuid().ToString("N");
+}
