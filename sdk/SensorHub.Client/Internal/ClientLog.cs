@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace SensorHub.Client.Internal;
+
+internal static partial class ClientLog
+{
+    [LoggerMessage(6001, LogLevel.Information, "Connected to {Url} ({ConnectionId}).")]
+    public static partial void Connected(ILogger logger, Uri url, string? connectionId);
+
+    [LoggerMessage(6002, LogLevel.Warning, "The connection dropped; reconnecting.")]
+    public static partial void Reconnecting(ILogger logger, Exception? error);
+
+    [LoggerMessage(6003, LogLevel.Information, "Reconnected ({ConnectionId}).")]
+    public static partial void Reconnected(ILogger logger, string? connectionId);
+
+    [LoggerMessage(6004, LogLevel.Information, "The connection closed.")]
+    public static partial void Disconnected(ILogger logger, Exception? error);
+
+    [LoggerMessage(6005, LogLevel.Information, "{Method} on {Target} was interrupted; resuming (attempt {Attempt}).")]
+    public static partial void Resuming(ILogger logger, string method, string target, int attempt, Exception? error);
+
+    [LoggerMessage(6006, LogLevel.Warning, "Sensor {SensorId}: readings {FromSequence} to {ToSequence} cannot be delivered ({Cause}).")]
+    public static partial void Gap(ILogger logger, string sensorId, long fromSequence, long toSequence, SequenceGapCause cause);
+
+    [LoggerMessage(6007, LogLevel.Error, "A handler of {Event} threw.")]
+    public static partial void HandlerFailed(ILogger logger, string @event, Exception error);
+}

@@ -1,0 +1,47 @@
+using SensorHub.Contracts;
+
+namespace SensorHub.Client.Internal;
+
+/// <summary>
+/// One subscription's position: the last sequence it delivered. It decides where a resubscription starts, drops what
+/// was already delivered and names what can no longer be delivered. Used by one consumer at a time (not thread-safe).
+/// </summary>
+internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options, Action<SequenceGap> report)
+{
+    private long _last;
+    private long? _expectedAtSeam;
+
+    /// <summary>The options of the next <c>Subscribe</c> call: the consumer's at first, from the last delivered plus one after that.</summary>
+    public SubscribeOptions? NextOptions()
+    {
+        if (_last > 0)
+        {
+            _expectedAtSeam = _last + 1;
+            return new SubscribeOptions { FromSequence = _last + 1, MaxRate = options?.MaxRate };
+        }
+        // fromSequence 0 means "whatever history holds": no particular reading is expected first.
+        _expectedAtSeam = options?.FromSequence is >= 1 and var from ? from : null;
+        return options;
+    }
+
+    /// <summary>Whether to deliver <paramref name="reading"/>; reports a gap before it where there is one.</summary>
+    public bool Accept(Reading reading)
+    {
+        if (_last > 0 && reading.Sequence <= _last)
+            return false;
+        if (_expectedAtSeam is { } seam)
+        {
+            _expectedAtSeam = null;
+            if (reading.Sequence < seam)
+                return false;
+            if (reading.Sequence > seam)
+                report(new SequenceGap(sensorId, seam, reading.Sequence - 1, SequenceGapCause.HistoryExpired));
+        }
+        else if (_last > 0 && reading.Sequence > _last + 1 && options?.MaxRate is null)
+        {
+            report(new SequenceGap(sensorId, _last + 1, reading.Sequence - 1, SequenceGapCause.Dropped));
+        }
+        _last = reading.Sequence;
+        return true;
+    }
+}

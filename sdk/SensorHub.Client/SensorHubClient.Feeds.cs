@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.SignalR.Client;
+using SensorHub.Client.Internal;
+using SensorHub.Contracts;
+
+namespace SensorHub.Client;
+
+public sealed partial class SensorHubClient
+{
+    /// <summary>
+    /// The readings of one sensor, in sequence order, each once, across dropped connections: after a drop the client
+    /// reconnects, resubscribes from the last sequence it delivered plus one and leaves out what it already delivered.
+    /// Readings that can no longer be delivered (history no longer holds them, or the server dropped them for a slow
+    /// consumer) are reported through <see cref="GapDetected"/> before the reading after them.
+    /// </summary>
+    /// <remarks>
+    /// Leaving the <c>await foreach</c> (<c>break</c>, an exception) or cancelling <paramref name="cancellationToken"/>
+    /// ends the server's stream at once. A live subscription (no <c>fromSequence</c>) that has delivered nothing yet
+    /// resumes live after a drop: having no position, it cannot know what it missed. A server error (such as an unknown
+    /// sensor) ends the enumeration with a <see cref="Microsoft.AspNetCore.SignalR.HubException"/>.
+    /// </remarks>
+    /// <param name="sensorId">The sensor.</param>
+    /// <param name="options">Where to start (<c>fromSequence</c>) and how fast (<c>maxRate</c>); <see langword="null"/> for live, unpaced.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    public IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeAsync(sensorId, options, onGap: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SubscribeAsync(string, SubscribeOptions?, CancellationToken)"/>, with <paramref name="onGap"/> called for
+    /// this subscription's gaps (before <see cref="GapDetected"/>).
+    /// </summary>
+    /// <param name="sensorId">The sensor.</param>
+    /// <param name="options">Where to start and how fast; <see langword="null"/> for live, unpaced.</param>
+    /// <param name="onGap">Called on the consumer's thread with each span that will never be delivered.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    public IAsyncEnumerable<Reading> SubscribeAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sensorId);
+        return SubscribeCoreAsync(sensorId, options, onGap, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same feed as <see cref="SubscribeAsync(string, SubscribeOptions?, CancellationToken)"/>, in batches: each holds
+    /// the readings ready at one moment, with the same guarantees (in order, each once, gaps reported, resumed after a drop).
+    /// </summary>
+    /// <param name="sensorId">The sensor.</param>
+    /// <param name="options">Where to start and how fast; <see langword="null"/> for live, unpaced.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    public IAsyncEnumerable<Reading[]> SubscribeBatchesAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
+        SubscribeBatchesAsync(sensorId, options, onGap: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="SubscribeBatchesAsync(string, SubscribeOptions?, CancellationToken)"/>, with <paramref name="onGap"/>
+    /// called for this subscription's gaps.
+    /// </summary>
+    /// <param name="sensorId">The sensor.</param>
+    /// <param name="options">Where to start and how fast; <see langword="null"/> for live, unpaced.</param>
+    /// <param name="onGap">Called on the consumer's thread with each span that will never be delivered.</param>
+    /// <param name="cancellationToken">Ends the subscription.</param>
+    public IAsyncEnumerable<Reading[]> SubscribeBatchesAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sensorId);
+        return SubscribeBatchesCoreAsync(sensorId, options, onGap, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes a stream of readings (a device's or gateway's) and returns what the server accepted and rejected once the
+    /// stream ends. Not resumed after a dropped connection: the server keeps what it received, and the call fails.
+    /// </summary>
+    /// <param name="readings">The readings; each is sent as it is produced.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput> readings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(readings);
+        return await InvokeAsync<PublishResult>(SensorHubMethods.Publish, [readings], idempotent: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    private IAsyncEnumerable<Reading> SubscribeCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    {
+        var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
+        return ResumingStreamAsync<Reading>(
+            SensorHubMethods.Subscribe, sensorId, tracker, reading => tracker.Accept(reading) ? reading : null, cancellationToken);
+    }
+
+    private IAsyncEnumerable<Reading[]> SubscribeBatchesCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    {
+        var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
+        return ResumingStreamAsync<Reading[]>(
+            SensorHubMethods.SubscribeBatches, sensorId, tracker, batch => Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept ? kept : null, cancellationToken);
+    }
+
+    /// <summary>
+    /// One of the two subscription methods, resubscribed from where the tracker stands whenever the connection is lost
+    /// or the server ends the stream; <paramref name="keep"/> passes on what the consumer has not seen yet, or nothing.
+    /// </summary>
+    private async IAsyncEnumerable<TItem> ResumingStreamAsync<TItem>(
+        string method, string sensorId, SequenceTracker tracker, Func<TItem, TItem?> keep, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where TItem : class
+    {
+        using var leave = Leave(cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
+            // Cancelled in the finally below however this attempt ends: the .NET client does not end the server's
+            // generator when the enumeration is merely left.
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
+            var items = _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), call.Token).GetAsyncEnumerator(call.Token);
+            Exception? lost = null;
+            try
+            {
+                while (true)
+                {
+                    try
+                    {
+                        if (!await items.MoveNextAsync().ConfigureAwait(false))
+                            break;
+                    }
+                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token))
+                    {
+                        lost = ex;
+                        break;
+                    }
+                    if (keep(items.Current) is { } kept)
+                    {
+                        attempt = 0;
+                        yield return kept;
+                    }
+                }
+            }
+            finally
+            {
+                await call.CancelAsync().ConfigureAwait(false);
+                await items.DisposeAsync().ConfigureAwait(false);
+            }
+            // Ended normally (the server stopping) or cut: resubscribe once the connection is back.
+            ClientLog.Resuming(_logger, method, sensorId, attempt + 1, lost);
+        }
+    }
+}

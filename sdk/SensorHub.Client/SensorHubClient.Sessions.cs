@@ -1,0 +1,115 @@
+using System.Runtime.CompilerServices;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SensorHub.Client.Internal;
+using SensorHub.Contracts;
+
+namespace SensorHub.Client;
+
+public sealed partial class SensorHubClient
+{
+    /// <summary>Opens a session owned by the caller (operator or admin).</summary>
+    /// <param name="request">Its title, sensors, and whether it is private.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<SessionInfo> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return InvokeAsync<SessionInfo>(SensorHubMethods.CreateSession, [request], idempotent: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Joins a session: first a <see cref="SessionEventKinds.Snapshot"/>, then its events as they happen; the caller is
+    /// present until the enumeration ends. It completes after <see cref="SessionEventKinds.Ended"/>.
+    /// </summary>
+    /// <remarks>
+    /// After a dropped connection (or when the server ended the stream because it fell behind) the client joins again
+    /// and passes on the fresh snapshot that the rejoin begins with: events in between are not replayed, the snapshot
+    /// holds the session as it is. A session that ended or is gone meanwhile ends the enumeration with a
+    /// <see cref="HubException"/>. Leaving the loop or cancelling <paramref name="cancellationToken"/> leaves the session.
+    /// </remarks>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="cancellationToken">Leaves the session.</param>
+    public IAsyncEnumerable<SessionEvent> JoinSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        return JoinSessionCoreAsync(sessionId, cancellationToken);
+    }
+
+    /// <summary>Adds an annotation that everyone in the session sees at once (operator or admin).</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="input">The text, and optionally the sensor and reading it is about.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task AnnotateAsync(string sessionId, AnnotationInput input, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        ArgumentNullException.ThrowIfNull(input);
+        return InvokeAsync(SensorHubMethods.Annotate, [sessionId, input], cancellationToken);
+    }
+
+    /// <summary>Replaces a session's sensors (its owner or an admin); participants get <see cref="SessionEventKinds.SensorsChanged"/>.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="sensorIds">Its sensors from now on.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task SetSessionSensorsAsync(string sessionId, string[] sensorIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        ArgumentNullException.ThrowIfNull(sensorIds);
+        return InvokeAsync(SensorHubMethods.SetSessionSensors, [sessionId, sensorIds], cancellationToken);
+    }
+
+    /// <summary>Ends a session (its owner or an admin): every participant gets <see cref="SessionEventKinds.Ended"/>.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task EndSessionAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(sessionId);
+        return InvokeAsync(SensorHubMethods.EndSession, [sessionId], cancellationToken);
+    }
+
+    /// <summary>The open sessions the caller may see, by title.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<SessionInfo>> ListSessionsAsync(CancellationToken cancellationToken = default) =>
+        await InvokeAsync<SessionInfo[]>(SensorHubMethods.ListSessions, [], idempotent: true, cancellationToken).ConfigureAwait(false);
+
+    private async IAsyncEnumerable<SessionEvent> JoinSessionCoreAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var leave = Leave(cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
+            var events = _hub.StreamAsync<SessionEvent>(SensorHubMethods.JoinSession, sessionId, call.Token).GetAsyncEnumerator(call.Token);
+            Exception? lost = null;
+            try
+            {
+                while (true)
+                {
+                    try
+                    {
+                        if (!await events.MoveNextAsync().ConfigureAwait(false))
+                            break;
+                    }
+                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token) || IsFellBehind(ex))
+                    {
+                        lost = ex;
+                        break;
+                    }
+                    attempt = 0;
+                    yield return events.Current;
+                    if (events.Current.Kind == SessionEventKinds.Ended)
+                        yield break;
+                }
+            }
+            finally
+            {
+                await call.CancelAsync().ConfigureAwait(false);
+                await events.DisposeAsync().ConfigureAwait(false);
+            }
+            // Cut, fallen behind, or ended without "ended" (the server stopping): join again once connected.
+            ClientLog.Resuming(_logger, SensorHubMethods.JoinSession, sessionId, attempt + 1, lost);
+        }
+    }
+
+    private static bool IsFellBehind(Exception error) =>
+        error is HubException && error.Message.Contains("fell behind", StringComparison.Ordinal);
+}

@@ -1,0 +1,181 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SensorHub.Client.Internal;
+using SensorHub.Contracts;
+
+namespace SensorHub.Client;
+
+public sealed partial class SensorHubClient
+{
+    // How long a resume keeps asking while the server has not yet noticed that the dropped connection's writer is gone.
+    private static readonly TimeSpan s_writerReleaseWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Uploads <paramref name="content"/> from its current position in chunks, reporting progress, and checks at the end
+    /// that the server's SHA-256 equals the client's (computed while reading).
+    /// </summary>
+    /// <remarks>
+    /// After a dropped connection the client waits for the reconnection, asks the server how many bytes it holds
+    /// (<c>GetUploadStatus</c>), seeks <paramref name="content"/> back to there and goes on. Resuming needs a seekable
+    /// stream: with one that cannot seek, a drop fails the upload with a <see cref="SensorHubTransferException"/> that
+    /// names it (the server keeps what it received). The size sent to the server is <see cref="UploadOptions.TotalBytes"/>,
+    /// or a seekable stream's remaining length. <paramref name="progress"/> is called on the sending path, in order,
+    /// and last with 100%; an <see cref="IProgress{T}"/> such as <see cref="Progress{T}"/> may post its reports elsewhere.
+    /// </remarks>
+    /// <param name="content">The bytes to upload, read from its current position to its end (or to <see cref="UploadOptions.TotalBytes"/>).</param>
+    /// <param name="options">The file's name and media type, the chunk size, and the size or hash where known.</param>
+    /// <param name="progress">Told how far the upload has come after each chunk.</param>
+    /// <param name="cancellationToken">Stops the upload; the server keeps what it received.</param>
+    /// <returns>The server's result, with the processing summary of a log or CSV.</returns>
+    /// <exception cref="UploadVerificationException">The server's hash differs from the client's.</exception>
+    /// <exception cref="SensorHubTransferException">The upload could not complete: the content was shorter than its declared size, a drop with a stream that cannot seek, or the upload failed on the server.</exception>
+    public async Task<UploadResult> UploadAsync(
+        Stream content, UploadOptions options, IProgress<UploadProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!content.CanRead)
+            throw new ArgumentException("The content stream cannot be read.", nameof(content));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ChunkSize);
+        var total = options.TotalBytes ?? (content.CanSeek ? content.Length - content.Position : null);
+
+        using var leave = Leave(cancellationToken);
+        var begun = await InvokeAsync<UploadStatus>(
+            SensorHubMethods.BeginUpload,
+            [new UploadRequest { Name = options.Name, ContentType = options.ContentType, TotalBytes = total, Sha256 = options.Sha256 }],
+            idempotent: false,
+            leave.Token).ConfigureAwait(false);
+        var uploadId = begun.UploadId;
+        using var source = new UploadSource(
+            content, total, options.ChunkSize, sent => progress?.Report(new UploadProgress(uploadId, sent, total, Percent(sent, total), IsComplete: false)));
+
+        var result = await SendUploadAsync(uploadId, source, content.CanSeek, leave.Token).ConfigureAwait(false);
+        if (!result.Complete)
+        {
+            throw new SensorHubTransferException(
+                uploadId,
+                $"Upload '{uploadId}' ended incomplete: the server holds {result.Bytes} of the {total} bytes declared, but the content ended after {source.Hashed}.");
+        }
+        var sha256 = source.Sha256;
+        if (!string.Equals(sha256, result.Sha256, StringComparison.Ordinal))
+            throw new UploadVerificationException(uploadId, sha256, result.Sha256);
+        progress?.Report(new UploadProgress(uploadId, result.Bytes, total ?? result.Bytes, 100, IsComplete: true));
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a complete upload's bytes to <paramref name="destination"/>, from its first byte. After a dropped connection
+    /// it goes on from the bytes written so far; it returns once all of them are written.
+    /// </summary>
+    /// <param name="uploadId">The upload.</param>
+    /// <param name="destination">Where the bytes go, written in order from its current position.</param>
+    /// <param name="cancellationToken">Stops the download.</param>
+    /// <exception cref="HubException">The upload is unknown to the caller, or not complete.</exception>
+    public async Task DownloadAsync(string uploadId, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uploadId);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var leave = Leave(cancellationToken);
+        // The size tells a finished download from one that a stopping server ended early.
+        var status = await GetUploadStatusAsync(uploadId, leave.Token).ConfigureAwait(false);
+        var written = 0L;
+        for (var attempt = 0; written < status.ReceivedBytes || attempt == 0; attempt++)
+        {
+            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
+            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
+            var chunks = _hub.StreamAsync<byte[]>(SensorHubMethods.Download, uploadId, written, call.Token).GetAsyncEnumerator(call.Token);
+            try
+            {
+                while (await chunks.MoveNextAsync().ConfigureAwait(false))
+                {
+                    await destination.WriteAsync(chunks.Current, leave.Token).ConfigureAwait(false);
+                    written += chunks.Current.Length;
+                    attempt = 0;
+                }
+                if (written >= status.ReceivedBytes)
+                    return;
+            }
+            catch (Exception ex) when (IsConnectionLoss(ex, leave.Token))
+            {
+                ClientLog.Resuming(_logger, SensorHubMethods.Download, uploadId, attempt + 1, ex);
+            }
+            finally
+            {
+                await call.CancelAsync().ConfigureAwait(false);
+                await chunks.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Where an upload stands: <see cref="UploadStatus.ReceivedBytes"/> is the offset to resume at.</summary>
+    /// <param name="uploadId">The upload.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public Task<UploadStatus> GetUploadStatusAsync(string uploadId, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(uploadId);
+        return InvokeAsync<UploadStatus>(SensorHubMethods.GetUploadStatus, [uploadId], idempotent: true, cancellationToken);
+    }
+
+    /// <summary>The caller's uploads (an admin's: all), oldest first.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<UploadStatus>> ListUploadsAsync(CancellationToken cancellationToken = default) =>
+        await InvokeAsync<UploadStatus[]>(SensorHubMethods.ListUploads, [], idempotent: true, cancellationToken).ConfigureAwait(false);
+
+    private async Task<UploadResult> SendUploadAsync(string uploadId, UploadSource source, bool canResume, CancellationToken cancellationToken)
+    {
+        var offset = 0L;
+        var writerWait = DateTime.UtcNow + s_writerReleaseWait;
+        for (var attempt = 0; ; attempt++)
+        {
+            await WaitForConnectionAsync(attempt, cancellationToken).ConfigureAwait(false);
+            var sending = source.StartAt(offset);
+            try
+            {
+                return await _hub.InvokeCoreAsync<UploadResult>(
+                    SensorHubMethods.Upload, [uploadId, offset, sending.ChunksAsync(cancellationToken)], cancellationToken).ConfigureAwait(false);
+            }
+            catch (HubException ex) when (attempt > 0 && IsStaleResume(ex) && DateTime.UtcNow < writerWait)
+            {
+                // The server had not yet seen the dropped connection go: its writer still held the upload, or went on
+                // writing chunks it had buffered after the status was read. Read the status again and resume there.
+                ClientLog.Resuming(_logger, SensorHubMethods.Upload, uploadId, attempt + 1, ex);
+            }
+            catch (Exception ex) when (IsConnectionLoss(ex, cancellationToken))
+            {
+                if (!canResume)
+                {
+                    throw new SensorHubTransferException(
+                        uploadId, $"The connection dropped during upload '{uploadId}', and its stream cannot seek, so it cannot resume; the server keeps what it received.", ex);
+                }
+                ClientLog.Resuming(_logger, SensorHubMethods.Upload, uploadId, attempt + 1, ex);
+            }
+            finally
+            {
+                await sending.AbandonAsync().ConfigureAwait(false);
+            }
+
+            var status = await GetUploadStatusAsync(uploadId, cancellationToken).ConfigureAwait(false);
+            if (status.Error is { } error)
+                throw new SensorHubTransferException(uploadId, $"Upload '{uploadId}' failed on the server: {error}");
+            if (status.Complete)
+                return new UploadResult { UploadId = uploadId, Bytes = status.ReceivedBytes, Sha256 = status.Sha256, Complete = true };
+            offset = status.ReceivedBytes;
+        }
+    }
+
+    /// <summary>
+    /// The server's refusals that mean "not yet" after a drop: its old writer still holds the upload, or wrote more after
+    /// the status was read. Recognised by their messages (README, uploads' errors), the only thing a hub error carries.
+    /// </summary>
+    private static bool IsStaleResume(HubException error) =>
+        error.Message.Contains("already has a writer", StringComparison.Ordinal) ||
+        error.Message.Contains("does not match the", StringComparison.Ordinal);
+
+    private static double? Percent(long sent, long? total) =>
+        total switch
+        {
+            null => null,
+            0 => 100,
+            { } t => Math.Min(100, 100.0 * sent / t),
+        };
+}

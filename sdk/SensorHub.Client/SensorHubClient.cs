@@ -1,0 +1,260 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SensorHub.Client.Internal;
+using SensorHub.Contracts;
+
+namespace SensorHub.Client;
+
+/// <summary>
+/// A connection to a SensorHub server, with typed calls whose streams outlive a dropped connection: subscriptions and
+/// session joins resume, uploads and downloads continue where the server stands.
+/// </summary>
+/// <remarks>
+/// Build it from <see cref="SensorHubClientOptions"/>, call <see cref="StartAsync"/> once, and dispose it when done. It
+/// is thread-safe: any number of subscriptions, uploads and calls may run at once over its one connection. When the
+/// connection drops it reconnects by itself (<see cref="SensorHubClientOptions.ReconnectDelays"/>); calls made while it
+/// reconnects wait for it. A client whose connection has closed for good (see <see cref="ConnectionChange.Disconnected"/>)
+/// may be started again.
+/// </remarks>
+public sealed partial class SensorHubClient : IAsyncDisposable
+{
+    private readonly HubConnection _hub;
+    private readonly ILogger _logger;
+    private readonly Uri _hubUrl;
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly Lock _gate = new();
+    // Completed while connected; replaced by a pending one when the connection drops, faulted when it closes for good.
+    private TaskCompletionSource _connected = NewConnectedSource();
+    private bool _started;
+    private int _disposed;
+
+    /// <summary>Builds a client; it connects on <see cref="StartAsync"/>.</summary>
+    /// <param name="options">How to connect; <see cref="SensorHubClientOptions.Url"/> is required.</param>
+    public SensorHubClient(SensorHubClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Url is null)
+            throw new ArgumentException("options.Url is required: the server's base address, such as http://localhost:5000.", nameof(options));
+        if (!options.Url.IsAbsoluteUri)
+            throw new ArgumentException($"options.Url must be absolute; it was '{options.Url}'.", nameof(options));
+
+        _hubUrl = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
+        _logger = options.LoggerFactory?.CreateLogger<SensorHubClient>() ?? NullLogger<SensorHubClient>.Instance;
+        var builder = new HubConnectionBuilder()
+            .WithUrl(_hubUrl, http =>
+            {
+                http.AccessTokenProvider = options.AccessTokenProvider;
+                options.ConfigureHttpConnection?.Invoke(http);
+            })
+            .WithAutomaticReconnect(options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays));
+        if (options.Protocol == SensorHubProtocol.MessagePack)
+            builder.AddMessagePackProtocol();
+        if (options.LoggerFactory is { } loggerFactory)
+            builder.Services.AddSingleton(loggerFactory);
+        _hub = builder.Build();
+        _hub.Reconnecting += OnReconnecting;
+        _hub.Reconnected += OnReconnected;
+        _hub.Closed += OnClosed;
+    }
+
+    /// <summary>
+    /// The connection was made, dropped, remade or closed. Raised on SignalR's threads; a handler should return quickly.
+    /// </summary>
+    public event EventHandler<ConnectionStateChangedEventArgs>? ConnectionStateChanged;
+
+    /// <summary>
+    /// A subscription found readings it can never deliver (see <see cref="SequenceGap"/>). Raised on the consumer's
+    /// thread, just before the subscription yields the first reading after the gap.
+    /// </summary>
+    public event EventHandler<SequenceGapEventArgs>? GapDetected;
+
+    /// <summary>The connection's state now.</summary>
+    public HubConnectionState State => _hub.State;
+
+    /// <summary>The connection's id, while connected.</summary>
+    public string? ConnectionId => _hub.ConnectionId;
+
+    /// <summary>The hub's address.</summary>
+    public Uri HubUrl => _hubUrl;
+
+    /// <summary>Connects. A failure to connect is thrown, not retried; once connected, drops are retried by themselves.</summary>
+    /// <param name="cancellationToken">Cancels the attempt.</param>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_gate)
+        {
+            if (_connected.Task.IsFaulted)
+                _connected = NewConnectedSource();
+            _started = true;
+        }
+        try
+        {
+            await _hub.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _started = false;
+            }
+            throw;
+        }
+        lock (_gate)
+        {
+            _connected.TrySetResult();
+        }
+        ClientLog.Connected(_logger, _hubUrl, _hub.ConnectionId);
+        Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Connected, null, _hub.ConnectionId));
+    }
+
+    /// <summary>Every known sensor the caller may read, with its newest reading, ordered by id.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken = default) =>
+        await InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors, [], idempotent: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Closes the connection: every subscription, join and transfer in progress ends with an exception.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        await _disposing.CancelAsync().ConfigureAwait(false);
+        await _hub.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            if (!_connected.TrySetException(new ObjectDisposedException(nameof(SensorHubClient))))
+            {
+                _connected = NewConnectedSource();
+                _connected.SetException(new ObjectDisposedException(nameof(SensorHubClient)));
+            }
+        }
+        _connected.Task.Exception?.Handle(_ => true);
+    }
+
+    /// <summary>
+    /// Waits until the connection is up. <paramref name="attempt"/> counts the failed attempts of the caller's operation
+    /// in a row: a failure seen just before SignalR has noticed the drop finds the connection still "connected", so
+    /// later attempts back off a little instead of spinning.
+    /// </summary>
+    private async Task WaitForConnectionAsync(int attempt, CancellationToken cancellationToken)
+    {
+        if (attempt > 0)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1_000, 25 << Math.Min(attempt, 6))), cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            Task connected;
+            lock (_gate)
+            {
+                if (!_started)
+                    throw new InvalidOperationException("The client is not started: call StartAsync first.");
+                connected = _connected.Task;
+            }
+            await connected.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_hub.State == HubConnectionState.Connected)
+                return;
+            await Task.Delay(20, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Invokes a hub method once the connection is up; an <paramref name="idempotent"/> one is retried after a drop.</summary>
+    private async Task<T> InvokeAsync<T>(string method, object?[] args, bool idempotent, CancellationToken cancellationToken)
+    {
+        using var leave = Leave(cancellationToken);
+        for (var attempt = 0; ; attempt++)
+        {
+            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
+            try
+            {
+                return await _hub.InvokeCoreAsync<T>(method, args, leave.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (idempotent && IsConnectionLoss(ex, leave.Token))
+            {
+                ClientLog.Resuming(_logger, method, "", attempt + 1, ex);
+            }
+        }
+    }
+
+    private async Task InvokeAsync(string method, object?[] args, CancellationToken cancellationToken)
+    {
+        using var leave = Leave(cancellationToken);
+        await WaitForConnectionAsync(0, leave.Token).ConfigureAwait(false);
+        await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
+    }
+
+    /// <summary>A token for one operation: cancelled by the caller, or when the client is disposed.</summary>
+    private CancellationTokenSource Leave(CancellationToken cancellationToken) =>
+        CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+
+    /// <summary>
+    /// Whether <paramref name="error"/> is the connection going away rather than the server refusing the call: SignalR
+    /// fails a call cut by a drop with a cancellation or an invalid-operation error, a refusal with a <see cref="HubException"/>.
+    /// </summary>
+    private static bool IsConnectionLoss(Exception error, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && error is not HubException;
+
+    private void ReportGap(SequenceGap gap, Action<SequenceGap>? callback)
+    {
+        ClientLog.Gap(_logger, gap.SensorId, gap.FromSequence, gap.ToSequence, gap.Cause);
+        callback?.Invoke(gap);
+        GapDetected?.Invoke(this, new SequenceGapEventArgs(gap));
+    }
+
+    private Task OnReconnecting(Exception? error)
+    {
+        lock (_gate)
+        {
+            if (_connected.Task.IsCompletedSuccessfully)
+                _connected = NewConnectedSource();
+        }
+        ClientLog.Reconnecting(_logger, error);
+        Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Reconnecting, error, null));
+        return Task.CompletedTask;
+    }
+
+    private Task OnReconnected(string? connectionId)
+    {
+        lock (_gate)
+        {
+            _connected.TrySetResult();
+        }
+        ClientLog.Reconnected(_logger, connectionId);
+        Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Reconnected, null, connectionId));
+        return Task.CompletedTask;
+    }
+
+    private Task OnClosed(Exception? error)
+    {
+        var closed = new InvalidOperationException("The connection to the SensorHub server closed.", error);
+        lock (_gate)
+        {
+            if (!_connected.TrySetException(closed))
+            {
+                _connected = NewConnectedSource();
+                _connected.SetException(closed);
+            }
+            _connected.Task.Exception?.Handle(_ => true);
+        }
+        ClientLog.Disconnected(_logger, error);
+        Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Disconnected, error, null));
+        return Task.CompletedTask;
+    }
+
+    private void Raise(ConnectionStateChangedEventArgs change)
+    {
+        try
+        {
+            ConnectionStateChanged?.Invoke(this, change);
+        }
+#pragma warning disable CA1031 // A subscriber's bug must not break SignalR's reconnect loop.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            ClientLog.HandlerFailed(_logger, nameof(ConnectionStateChanged), ex);
+        }
+    }
+
+    private static TaskCompletionSource NewConnectedSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,63 @@
+using Microsoft.AspNetCore.Http.Connections.Client;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Logging;
+using SensorHub.Contracts;
+
+namespace SensorHub.Client;
+
+/// <summary>The hub protocol a <see cref="SensorHubClient"/> speaks.</summary>
+public enum SensorHubProtocol
+{
+    /// <summary>SignalR's JSON hub protocol: readable on the wire; binary chunks travel as base64.</summary>
+    Json,
+
+    /// <summary>SignalR's MessagePack hub protocol: compact, binary chunks travel as they are. The default.</summary>
+    MessagePack,
+}
+
+/// <summary>How a <see cref="SensorHubClient"/> connects. Read once, when the client is built.</summary>
+public sealed class SensorHubClientOptions
+{
+    /// <summary>
+    /// The server's base address, such as <c>http://localhost:5000</c>. Required. The hub's path
+    /// (<see cref="SensorHubRoutes.Hub"/>) is appended to it, so a base address with a path prefix (a reverse proxy's) works.
+    /// </summary>
+    public Uri? Url { get; set; }
+
+    /// <summary>The hub protocol. Default <see cref="SensorHubProtocol.MessagePack"/>.</summary>
+    public SensorHubProtocol Protocol { get; set; } = SensorHubProtocol.MessagePack;
+
+    /// <summary>
+    /// Gives the bearer token for each connection and each reconnection (called again every time, so it may refresh
+    /// it). Default <see langword="null"/>: no token, which the server accepts only where anonymous access is on.
+    /// </summary>
+    public Func<Task<string?>>? AccessTokenProvider { get; set; }
+
+    /// <summary>
+    /// The waits between reconnection attempts after a dropped connection; the last one repeats for as long as the
+    /// client lives. Default 0, 0.5, 1, 2 and 5 seconds (then 5 seconds forever). Ignored when
+    /// <see cref="ReconnectPolicy"/> is set.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> ReconnectDelays { get; set; } =
+        [TimeSpan.Zero, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
+
+    /// <summary>
+    /// A SignalR reconnect policy that replaces <see cref="ReconnectDelays"/>. Default <see langword="null"/>. A policy that
+    /// returns <see langword="null"/> gives up: the client is then <see cref="ConnectionChange.Disconnected"/>, and every
+    /// subscription, join, upload and download in progress fails.
+    /// </summary>
+    public IRetryPolicy? ReconnectPolicy { get; set; }
+
+    /// <summary>Where the client and SignalR log. Default <see langword="null"/>: no logging.</summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
+
+    /// <summary>
+    /// Advanced: adjusts SignalR's connection options after the client has set the URL and the token provider, for
+    /// example to restrict <see cref="HttpConnectionOptions.Transports"/>, to set
+    /// <see cref="HttpConnectionOptions.SkipNegotiation"/>, or to supply an
+    /// <see cref="HttpConnectionOptions.HttpMessageHandlerFactory"/> or a
+    /// <see cref="HttpConnectionOptions.WebSocketFactory"/> (proxies, certificates, tests). A custom
+    /// <c>WebSocketFactory</c> must send the token itself (<c>context.Options.AccessTokenProvider</c>). Default <see langword="null"/>.
+    /// </summary>
+    public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
+}
