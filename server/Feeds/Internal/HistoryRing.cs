@@ -3,17 +3,21 @@ using SensorHub.Contracts;
 namespace SensorHub.Server.Feeds.Internal;
 
 /// <summary>
-/// A fixed-size ring of one sensor's newest readings. Sequences in it are consecutive, so a sequence maps to a slot
-/// by arithmetic. Not thread-safe: its <see cref="SensorFeed"/> guards it.
+/// A ring of one sensor's newest readings, up to a capacity. Sequences in it are consecutive, so a sequence maps to a
+/// slot by arithmetic. It starts small and doubles as readings arrive, so that a sensor published to once costs a few
+/// slots, not the whole capacity. Not thread-safe: its <see cref="SensorFeed"/> guards it.
 /// </summary>
 internal sealed class HistoryRing(int capacity)
 {
-    private readonly Reading[] _slots = new Reading[capacity];
+    private const int InitialSlots = 16;
+    private Reading[] _slots = new Reading[Math.Min(capacity, InitialSlots)];
     private int _start;
     private int _count;
 
     public void Add(Reading reading)
     {
+        if (_count == _slots.Length && _slots.Length < capacity)
+            Grow();
         if (_count < _slots.Length)
         {
             _slots[(_start + _count) % _slots.Length] = reading;
@@ -40,5 +44,14 @@ internal sealed class HistoryRing(int capacity)
         for (var i = 0; i < page.Length; i++)
             page[i] = _slots[(_start + (int)skip + i) % _slots.Length];
         return page;
+    }
+
+    private void Grow()
+    {
+        var grown = new Reading[(int)Math.Min(capacity, _slots.Length * 2L)];
+        for (var i = 0; i < _count; i++)
+            grown[i] = _slots[(_start + i) % _slots.Length];
+        _slots = grown;
+        _start = 0;
     }
 }

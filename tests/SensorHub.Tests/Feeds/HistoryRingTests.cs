@@ -28,6 +28,15 @@ public sealed class HistoryRingTests
     }
 
     [Fact]
+    public void RingGrowsToItsCapacityKeepingOrderAndThenWraps()
+    {
+        var ring = Filled(capacity: 1_000, first: 1, count: 2_500);
+
+        Assert.Equal(Enumerable.Range(1_501, 1_000).Select(i => (long)i), ring.Read(0, 5_000).Select(r => r.Sequence));
+        Assert.Equal(Enumerable.Range(1, 40).Select(i => (long)i), Filled(capacity: 1_000, first: 1, count: 40).Read(0, 100).Select(r => r.Sequence));
+    }
+
+    [Fact]
     public void EmptyRingReadsNothing() => Assert.Empty(new HistoryRing(4).Read(0, 10));
 
     private static HistoryRing Filled(int capacity, long first, int count)
