@@ -1,0 +1,87 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using SensorHub.Contracts;
+
+namespace SensorHub.Bench;
+
+/// <summary>
+/// The baseline: a plain SignalR hub written the way the docs show it. A group broadcast
+/// (<c>Join</c> + <c>Clients.Group(g).SendAsync</c>) and a streaming method whose per-subscriber
+/// bounded channel is fed by one in-process publisher (<see cref="BaselinePublisher"/>).
+/// </summary>
+internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
+{
+    public const string Path = "/hubs/baseline";
+    public const string ReadingMethod = "reading";
+
+    public Task Join(string sensorId) => Groups.AddToGroupAsync(Context.ConnectionId, sensorId);
+
+    public ChannelReader<Reading> Subscribe(string sensorId, CancellationToken cancellationToken) =>
+        publisher.Subscribe(sensorId, cancellationToken);
+
+    /// <summary>A client-to-server stream written to a temp file, as the docs' upload sample does.</summary>
+    public async Task<long> Upload(IAsyncEnumerable<byte[]> chunks)
+    {
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"baseline-upload-{Guid.NewGuid():N}.bin");
+        long bytes = 0;
+        try
+        {
+            await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, FileOptions.Asynchronous);
+            await foreach (var chunk in chunks)
+            {
+                await file.WriteAsync(chunk, Context.ConnectionAborted);
+                bytes += chunk.Length;
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        return bytes;
+    }
+}
+
+/// <summary>The baseline's one publisher: writes each reading to every subscriber's channel, or to a SignalR group.</summary>
+internal sealed class BaselinePublisher(IHubContext<BaselineHub> hub)
+{
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<Reading>, byte>> _streams = new(StringComparer.Ordinal);
+    private long _sequence;
+    private long _activeStreams;
+
+    public long ActiveStreams => Interlocked.Read(ref _activeStreams);
+
+    public ChannelReader<Reading> Subscribe(string sensorId, CancellationToken cancellationToken)
+    {
+        var channel = Channel.CreateBounded<Reading>(new BoundedChannelOptions(1000)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+        });
+        var subscribers = _streams.GetOrAdd(sensorId, _ => new());
+        subscribers.TryAdd(channel, 0);
+        Interlocked.Increment(ref _activeStreams);
+        cancellationToken.Register(() =>
+        {
+            // The streaming method's "finally": the subscriber leaves the publisher's list.
+            if (subscribers.TryRemove(channel, out _))
+                Interlocked.Decrement(ref _activeStreams);
+            channel.Writer.TryComplete();
+        });
+        return channel.Reader;
+    }
+
+    public void PublishToStreams(string sensorId, double value, DateTime timestampUtc)
+    {
+        var reading = new Reading { SensorId = sensorId, Sequence = Interlocked.Increment(ref _sequence), Timestamp = timestampUtc, Value = value };
+        if (_streams.TryGetValue(sensorId, out var subscribers))
+            foreach (var channel in subscribers.Keys)
+                channel.Writer.TryWrite(reading);
+    }
+
+    public Task PublishToGroupAsync(string sensorId, double value, DateTime timestampUtc)
+    {
+        var reading = new Reading { SensorId = sensorId, Sequence = Interlocked.Increment(ref _sequence), Timestamp = timestampUtc, Value = value };
+        return hub.Clients.Group(sensorId).SendAsync(BaselineHub.ReadingMethod, reading);
+    }
+}
