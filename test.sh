@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every SensorHub test and ends with one line: "N passed, N failed[, N skipped]", counted from the results.
-# It first installs what the tests need where it is missing; today that is only the .NET 10 SDK, which it expects.
+# It first installs what the tests need where it is missing: the .NET 10 SDK it expects; Node.js and npm (the server's
+# build bundles the dashboard in web/) and Debian's chromium (the browser tests) it installs with apt-get.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +12,20 @@ if ! command -v dotnet >/dev/null 2>&1; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+
+# apt-get install, retried while another install holds the dpkg lock.
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  for attempt in 1 2 3 4 5 6; do
+    if $sudo apt-get update -qq && $sudo apt-get install -y -qq "$@"; then return 0; fi
+    echo "test.sh: apt-get install $* failed (attempt $attempt); retrying in 10 s" >&2
+    sleep 10
+  done
+  return 1
+}
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm >/dev/null || echo "test.sh: could not install Node.js and npm" >&2
+command -v chromium >/dev/null 2>&1 || apt_install chromium >/dev/null || echo "test.sh: could not install chromium" >&2
 
 results=artifacts/test-results
 rm -rf "$results"
@@ -34,6 +49,33 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(value notExecuted)))
 done
 shopt -u nullglob
+
+# The browser tests: headless Chromium against the real server (built above) on 127.0.0.1; see tests/browser/.
+browser_results=artifacts/browser
+rm -rf "$browser_results"
+mkdir -p "$browser_results"
+browser_status=0
+if [ ! -f tests/browser/node_modules/.package-lock.json ] \
+   || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund) || browser_status=$?
+fi
+if [ "$browser_status" -eq 0 ]; then
+  (cd tests/browser && timeout 300 npm test) || browser_status=$?
+fi
+tap="$browser_results/results.tap"
+browser_passed=0 browser_failed=0
+if [ -f "$tap" ]; then
+  browser_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+  browser_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
+  browser_passed=${browser_passed:-0} browser_failed=${browser_failed:-0}
+fi
+if [ "$browser_status" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
+  # npm, Chromium or the server did not start: count that as a failure.
+  browser_failed=1
+fi
+passed=$((passed + browser_passed))
+failed=$((failed + browser_failed))
+[ "$browser_status" -ne 0 ] && status=$browser_status
 
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The build or the test host failed before any result was written: count that as a failure.

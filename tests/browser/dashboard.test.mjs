@@ -1,0 +1,143 @@
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import path from "node:path";
+import { startServer, launchBrowser, openPage, stats, until, signIn, artifacts } from "./harness.mjs";
+
+const PRESSURE = "plant-1/line-1/pressure";
+const VIBRATION = "plant-1/line-2/vibration";
+let server, browser;
+
+before(async () => { [server, browser] = await Promise.all([startServer(), launchBrowser()]); });
+after(async () => { await browser?.close(); await server?.stop(); });
+
+const connected = page => page.waitForFunction(() => ["connected", "resumed"].includes(document.querySelector("#connection").dataset.state));
+const openChart = async (page, id, rate = "20") => {
+  await page.selectOption("#max-rate", rate);
+  await page.click(`#sensors tr[data-sensor="${id}"] button`);
+};
+const chart = (page, id) => page.evaluate(i => window.sensorhub.chart(i), id);
+
+test("readings arrive, the chart updates, and Stop ends the server's stream", async () => {
+  const p = await openPage(browser, server.url, "readings-and-stop");
+  await p.page.goto("/");
+  await connected(p.page);
+  await p.page.waitForSelector(`#sensors tr[data-sensor="${VIBRATION}"]`);
+  await p.page.fill("#filter", "plant-1/line-2/");
+  await until(async () => (await p.page.locator("#sensors tr").count()) === 2, { what: "filtered overview" });
+  await openChart(p.page, VIBRATION);
+  await until(async () => (await chart(p.page, VIBRATION))?.received >= 10, { what: "readings on the chart" });
+  // The chart's DOM is updated per animation frame: it follows the readings.
+  await p.page.waitForFunction(id => Number(document.querySelector(`article[data-sensor="${id}"]`).dataset.received) >= 10, VIBRATION);
+  const during = (await stats(server.url)).activeStreams;
+  assert.ok(during >= 1, `activeStreams during: ${during}`);
+  await p.page.click(`article[data-sensor="${VIBRATION}"] button.stop`);
+  await until(async () => (await stats(server.url)).activeStreams === during - 1, { what: "activeStreams to go down" });
+  await p.page.waitForFunction(n => document.querySelector("#stats").dataset.activeStreams === String(n), during - 1);
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
+for (const protocol of ["msgpack", "json"]) test(`a 2 MB upload completes at 100% with the file's SHA-256 (${protocol})`, async () => {
+  const p = await openPage(browser, server.url, `upload-${protocol}`);
+  await p.page.goto(`/?protocol=${protocol}`);
+  await connected(p.page);
+  await signIn(p.page, "uploader");
+  const bytes = randomBytes(2 * 1024 * 1024);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  await p.page.setInputFiles("#upload-file", { name: "capture.bin", mimeType: "application/octet-stream", buffer: bytes });
+  await p.page.waitForSelector("#upload-result[data-match]", { timeout: 20000 });
+  assert.equal(await p.page.getAttribute("#upload-progress", "data-percent"), "100");
+  assert.equal(await p.page.getAttribute("#upload-result", "data-sha256"), sha256);
+  assert.equal(await p.page.textContent('#upload-result dd[data-field="SHA-256 (browser)"]'), sha256);
+  assert.equal(await p.page.getAttribute("#upload-result", "data-match"), "true");
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
+test("an upload resumes from GetUploadStatus after a dropped connection", async () => {
+  const p = await openPage(browser, server.url, "upload-resume");
+  await p.page.goto("/");
+  await connected(p.page);
+  await signIn(p.page, "resumer");
+  const bytes = randomBytes(16 * 1024 * 1024);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  await p.page.setInputFiles("#upload-file", { name: "big.bin", mimeType: "application/octet-stream", buffer: bytes });
+  await p.page.waitForFunction(() => Number(document.querySelector("#upload-progress").dataset.percent) >= 5, null, { timeout: 20000 });
+  await p.page.evaluate(() => window.sensorhub.hub.simulateDrop());
+  await p.page.waitForSelector("#upload-result[data-match]", { timeout: 30000 });
+  assert.equal(await p.page.getAttribute("#upload-progress", "data-percent"), "100");
+  assert.equal(await p.page.getAttribute("#upload-result", "data-sha256"), sha256);
+  assert.ok(await p.page.evaluate(() => window.sensorhub.uploads.resumes) >= 1, "the upload resumed");
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
+test("after a dropped connection each chart resubscribes from its last sequence + 1, without a gap", async () => {
+  const p = await openPage(browser, server.url, "reconnect");
+  await p.page.goto("/");
+  await connected(p.page);
+  await p.page.waitForSelector(`#sensors tr[data-sensor="${PRESSURE}"]`);
+  await openChart(p.page, PRESSURE, "none");   // every reading: no gap allowed
+  await openChart(p.page, VIBRATION, "20");     // paced
+  await until(async () => (await chart(p.page, PRESSURE))?.received >= 3 && (await chart(p.page, VIBRATION))?.received >= 3, { what: "readings before the drop" });
+  await p.page.evaluate(() => window.sensorhub.hub.simulateDrop());
+  await p.page.waitForFunction(() => document.querySelector("#connection").dataset.state === "resumed", null, { timeout: 15000 });
+  await until(async () => {
+    const [a, b] = [await chart(p.page, PRESSURE), await chart(p.page, VIBRATION)];
+    return a.resubscribes[0]?.first !== null && a.resubscribes.length && b.resubscribes[0]?.first !== null && b.resubscribes.length && a.received >= 8;
+  }, { what: "readings after the reconnect" });
+  for (const id of [PRESSURE, VIBRATION]) {
+    const c = await chart(p.page, id);
+    assert.equal(c.resubscribes.length, 1, `${id} resubscribed once`);
+    const { from, first } = c.resubscribes[0];
+    assert.ok(from !== null && first >= from, `${id}: asked from ${from}, first ${first}`);
+    assert.equal(c.duplicates, 0, `${id} duplicates`);
+  }
+  const pressure = await chart(p.page, PRESSURE);
+  assert.equal(pressure.resubscribes[0].first, pressure.resubscribes[0].from, "history covers the drop: the first reading is last + 1");
+  assert.deepEqual(pressure.gaps, [], "no gap in the sequences of a chart without maxRate");
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
+test("two users share a session: presence, each other's annotations, and its end", async () => {
+  const a = await openPage(browser, server.url, "session-alice");
+  const b = await openPage(browser, server.url, "session-bob", { viewport: { width: 390, height: 844 } });
+  await a.page.goto("/");
+  await connected(a.page);
+  await signIn(a.page, "alice");
+  await a.page.waitForSelector(`#sensors tr[data-sensor="${PRESSURE}"]`);
+  await openChart(a.page, PRESSURE);
+  await a.page.click("#session-create button[type=submit]");
+  const link = await a.page.waitForSelector("#session-link a").then(h => h.getAttribute("href"));
+  const id = new URL(link).searchParams.get("session");
+
+  await b.page.goto("/");
+  await connected(b.page);
+  await signIn(b.page, "bob");
+  await b.page.goto(`/?session=${id}`);
+  await connected(b.page);
+  for (const page of [a.page, b.page]) {
+    await page.waitForSelector('#session-people li[data-user="alice"]');
+    await page.waitForSelector('#session-people li[data-user="bob"]');
+  }
+  await b.page.waitForSelector(`article[data-sensor="${PRESSURE}"]`); // the session's charts open for the joiner
+
+  await a.page.fill("#annotation-text", "from alice");
+  await a.page.press("#annotation-text", "Enter");
+  await b.page.fill("#annotation-text", "from bob");
+  await b.page.click("#session-annotate button[type=submit]");
+  for (const page of [a.page, b.page]) {
+    await page.waitForFunction(() => [...document.querySelectorAll("#session-annotations .text")].map(e => e.textContent).sort().join() === "from alice,from bob");
+  }
+  // The README's picture of the dashboard (copied to docs/dashboard.png by hand when the page changes).
+  await until(async () => (await chart(a.page, PRESSURE)).received >= 12, { what: "a filled chart" });
+  await a.page.screenshot({ path: path.join(artifacts, "dashboard.png") });
+  await a.page.click("#session-end");
+  for (const page of [a.page, b.page]) await page.waitForSelector('#session[data-state="ended"]');
+  assert.match(await b.page.textContent("#session-state"), /has ended/);
+
+  const errors = [...await a.finish(), ...await b.finish()];
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,77 @@
+// Starts the real server on 127.0.0.1 (a free port) and Debian's Chromium through playwright-core, and gives each
+// test a page that fails the test on any console error and leaves a screenshot in artifacts/browser/.
+import { spawn, execSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const artifacts = path.join(root, "artifacts/browser");
+mkdirSync(artifacts, { recursive: true });
+
+export async function startServer() {
+  const dll = path.join(root, "server/bin/Debug/net10.0/SensorHub.Server.dll");
+  const child = spawn("dotnet", [dll, "--urls", "http://127.0.0.1:0"], {
+    cwd: path.join(root, "server"),
+    env: { ...process.env, ASPNETCORE_ENVIRONMENT: "Development", DOTNET_NOLOGO: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30000);
+    child.stdout.on("data", data => {
+      output += data;
+      const match = /Now listening on: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    });
+    child.stderr.on("data", data => { output += data; });
+    child.on("exit", code => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${output}`)); });
+  });
+  return { url, stop: () => new Promise(resolve => { child.once("exit", resolve); child.kill("SIGTERM"); setTimeout(() => child.kill("SIGKILL"), 5000).unref(); }) };
+}
+
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM ?? execSync("command -v chromium", { shell: "/bin/sh" }).toString().trim();
+  return chromium.launch({
+    executablePath,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A fresh context and page; `finish()` screenshots and returns the console errors seen. */
+export async function openPage(browser, baseUrl, name, { viewport = { width: 1280, height: 900 } } = {}) {
+  const context = await browser.newContext({ baseURL: baseUrl, viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on("console", message => { if (message.type() === "error") errors.push(message.text()); });
+  page.on("pageerror", error => errors.push(String(error)));
+  return {
+    context, page, errors,
+    async finish() {
+      await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+      await context.close();
+      return errors;
+    },
+  };
+}
+
+export const stats = async baseUrl => (await fetch(`${baseUrl}/api/stats`)).json();
+
+export async function until(check, { timeout = 10000, interval = 100, what = "condition" } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(resolve => setTimeout(resolve, interval));
+  }
+}
+
+export async function signIn(page, name) {
+  await page.fill("#user-name", name);
+  await page.click("#sign-in button[type=submit]");
+  await page.waitForFunction(n => document.querySelector("#user").textContent.includes(n), name);
+  await page.waitForFunction(() => ["connected", "resumed"].includes(document.querySelector("#connection").dataset.state));
+}

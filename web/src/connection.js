@@ -1,0 +1,101 @@
+// The hub connection with an explicit state that the page shows at all times.
+// States: connecting, connected, reconnecting, resumed (connected again after a drop), disconnected.
+import * as signalR from "@microsoft/signalr";
+import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
+
+/** SignalR logs a dropped transport as an error; for the dashboard that is a state it shows, not a page fault. */
+class StateLogger {
+  constructor(onLine) { this.onLine = onLine; }
+  log(level, message) {
+    if (level < signalR.LogLevel.Warning) return;
+    this.onLine(message);
+    console.warn(`signalr: ${message}`);
+  }
+}
+
+export class HubClient {
+  constructor({ protocol = "msgpack", tokenProvider = () => null } = {}) {
+    this.protocol = protocol === "json" ? "json" : "msgpack";
+    this.tokenProvider = tokenProvider;
+    this.state = "disconnected";
+    this.lastError = null;
+    this.listeners = new Set();
+    this.reconnectedHandlers = new Set();
+    this.connection = this.#build();
+  }
+
+  get binary() { return this.protocol === "msgpack"; }
+
+  #build() {
+    const builder = new signalR.HubConnectionBuilder()
+      .withUrl("/hubs/sensors", { accessTokenFactory: () => this.tokenProvider() ?? "" })
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => [0, 500, 1000, 2000][ctx.previousRetryCount] ?? 3000 })
+      .configureLogging(new StateLogger(line => { this.lastError = line; }));
+    if (this.binary) builder.withHubProtocol(new MessagePackHubProtocol());
+    const connection = builder.build();
+    connection.onreconnecting(() => this.#set("reconnecting"));
+    connection.onreconnected(() => { this.#set("resumed"); this.#fireReconnected(); });
+    connection.onclose(() => {
+      this.#set("disconnected");
+      // Automatic reconnect gave up (or never began): keep trying, the page must come back by itself.
+      if (!this.stopping) setTimeout(() => this.start(), 3000);
+    });
+    return connection;
+  }
+
+  #set(state) {
+    this.state = state;
+    for (const listener of this.listeners) listener(state);
+  }
+
+  #fireReconnected() {
+    for (const handler of this.reconnectedHandlers) handler();
+  }
+
+  onState(listener) { this.listeners.add(listener); listener(this.state); return () => this.listeners.delete(listener); }
+
+  /** Called after every reconnect and after a restart with another identity: open streams must be opened again. */
+  onReconnected(handler) { this.reconnectedHandlers.add(handler); return () => this.reconnectedHandlers.delete(handler); }
+
+  async start() {
+    this.stopping = false;
+    if (this.connection.state !== signalR.HubConnectionState.Disconnected) return;
+    this.#set("connecting");
+    try {
+      await this.connection.start();
+      this.#set("connected");
+    } catch (error) {
+      this.lastError = String(error);
+      this.#set("disconnected");
+      setTimeout(() => this.start(), 2000);
+    }
+  }
+
+  /** Restarts with the current token (after signing in or out); open views resubscribe as after a reconnect. */
+  async restart() {
+    this.stopping = true;
+    await this.connection.stop();
+    await this.start();
+    this.#fireReconnected();
+  }
+
+  /** Resolves when the connection is usable. */
+  ready() {
+    if (this.isConnected) return Promise.resolve();
+    return new Promise(resolve => {
+      const off = this.onState(state => {
+        if (state === "connected" || state === "resumed") { queueMicrotask(() => off()); resolve(); }
+      });
+    });
+  }
+
+  get isConnected() { return this.connection.state === signalR.HubConnectionState.Connected; }
+
+  invoke(method, ...args) { return this.connection.invoke(method, ...args); }
+  stream(method, ...args) { return this.connection.stream(method, ...args); }
+
+  /** Test hook: drops the transport as a network failure would, so that automatic reconnect takes over. */
+  simulateDrop() { return this.connection.connection.stop(new Error("simulated network drop")); }
+}
+
+export { signalR };

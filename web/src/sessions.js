@@ -1,0 +1,82 @@
+// Live sessions: create one on the open charts, share its link, see who is present, annotate, end it.
+import { el, $, toDate } from "./dom.js";
+
+export class Sessions {
+  constructor({ hub, subscriptions, charts, root }) {
+    Object.assign(this, { hub, subscriptions, charts, root });
+    this.session = null;
+    this.participants = new Map();
+    this.annotations = [];
+    this.subscription = null;
+    $("#session-create", root).addEventListener("submit", e => { e.preventDefault(); this.create($("#session-title", root).value).catch(err => this.fail(err)); });
+    $("#session-annotate", root).addEventListener("submit", e => { e.preventDefault(); this.annotate($("#annotation-text", root).value).catch(err => this.fail(err)); });
+    $("#session-end", root).addEventListener("click", () => this.end().catch(err => this.fail(err)));
+    hub.onReconnected(() => { if (this.session && this.subscription === null && !this.ended) this.join(this.session.id); });
+  }
+
+  fail(error) { $("#session-state", this.root).textContent = String(error.message ?? error); }
+
+  async create(title) {
+    await this.hub.ready();
+    const info = await this.hub.invoke("CreateSession", { title: title || "Session", sensorIds: this.charts.ids, private: false, invited: null });
+    this.join(info.id);
+    return info;
+  }
+
+  join(id) {
+    if (this.subscription) this.subscriptions.remove(this, this.subscription);
+    this.ended = false;
+    this.session = { id };
+    this.subscription = this.subscriptions.add(this, this.hub.stream("JoinSession", id), {
+      next: event => this.on(event),
+      error: error => {
+        this.subscription = null;
+        // A drop is rejoined on reconnect, with a fresh snapshot; anything else is shown. SignalR fails the streams
+        // just before it switches to reconnecting: look at the state after that.
+        setTimeout(() => { if (this.hub.isConnected) this.fail(error); }, 0);
+      },
+      complete: () => { this.subscription = null; },
+    });
+  }
+
+  on(event) {
+    switch (event.kind) {
+      case "snapshot":
+        this.session = event.session;
+        this.participants = new Map((event.participants ?? []).map(p => [p.name, p]));
+        this.annotations = event.annotations ?? [];
+        for (const id of this.session.sensorIds) this.charts.open(id);
+        break;
+      case "joined": this.participants.set(event.participant.name, event.participant); break;
+      case "left": this.participants.delete(event.participant.name); break;
+      case "annotated": this.annotations.push(event.annotation); break;
+      case "sensorsChanged": this.session.sensorIds = event.sensorIds; break;
+      case "ended": this.ended = true; break;
+    }
+    this.charts.setAnnotations(this.annotations);
+    this.render();
+  }
+
+  async annotate(text) {
+    if (!text.trim() || !this.session) return;
+    await this.hub.invoke("Annotate", this.session.id, { text, sensorId: null, sequence: null });
+    $("#annotation-text", this.root).value = "";
+  }
+
+  async end() { if (this.session) await this.hub.invoke("EndSession", this.session.id); }
+
+  render() {
+    const s = this.session;
+    const state = $("#session-state", this.root);
+    this.root.dataset.state = this.ended ? "ended" : s?.title ? "joined" : "none";
+    state.textContent = !s ? "No session." : this.ended ? `Session “${s.title}” has ended.` : `In session “${s.title}” (owner ${s.owner}).`;
+    const link = new URL(location.href);
+    link.search = ""; link.searchParams.set("session", s.id);
+    $("#session-link", this.root).replaceChildren(s && !this.ended ? el("a", { href: link.href }, link.href) : "");
+    $("#session-people", this.root).replaceChildren(...[...this.participants.values()].map(p =>
+      el("li", { dataset: { user: p.name } }, p.connections > 1 ? `${p.name} (${p.connections} tabs)` : p.name)));
+    $("#session-annotations", this.root).replaceChildren(...this.annotations.map(a =>
+      el("li", {}, el("time", {}, toDate(a.time).toLocaleTimeString()), ` ${a.author}: `, el("span", { class: "text" }, a.text))));
+    $("#session-live", this.root).hidden = !s || this.ended;
+  }
+}

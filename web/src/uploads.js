@@ -1,0 +1,138 @@
+// Uploads: BeginUpload, then Upload fed by a Subject chunk by chunk, paced by WatchUpload so that no more than a few
+// chunks wait in the tab's memory; resumes from GetUploadStatus after a drop; checks the server's SHA-256 against one
+// computed here. Downloads collect the Download stream into a Blob.
+import { signalR } from "./connection.js";
+import { el, $ } from "./dom.js";
+
+const CHUNK = 64 * 1024;
+const AHEAD = 4; // chunks sent but not yet durably written
+
+const hex = buffer => [...new Uint8Array(buffer)].map(b => b.toString(16).padStart(2, "0")).join("");
+const toBase64 = bytes => { let s = ""; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000)); return btoa(s); };
+const fromBase64 = text => Uint8Array.from(atob(text), c => c.charCodeAt(0));
+
+function contentTypeOf(file) {
+  if (/\.csv$/i.test(file.name)) return "text/csv";
+  if (/\.(log|txt)$/i.test(file.name)) return "text/plain";
+  return file.type || "application/octet-stream";
+}
+
+export class Uploads {
+  constructor({ hub, subscriptions, root }) {
+    this.hub = hub;
+    this.subscriptions = subscriptions;
+    this.root = root;
+    this.input = $("#upload-file", root);
+    this.progress = $("#upload-progress", root);
+    this.label = $("#upload-label", root);
+    this.result = $("#upload-result", root);
+    this.input.addEventListener("change", () => this.input.files[0] && this.start(this.input.files[0]));
+    const drop = $("#upload-drop", root);
+    drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
+    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+    drop.addEventListener("drop", e => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) this.start(e.dataTransfer.files[0]); });
+  }
+
+  show(received, total, text) {
+    this.progress.max = total || 1;
+    this.progress.value = received;
+    const percent = total ? Math.floor((received / total) * 100) : 100;
+    this.progress.dataset.percent = String(percent);
+    this.label.textContent = text ?? `${received.toLocaleString()} of ${total.toLocaleString()} bytes (${percent}%)`;
+  }
+
+  /** Starts an upload from the page: a refusal (a viewer, a bad file) is shown, not thrown. */
+  start(file) {
+    this.upload(file).catch(error => { this.label.textContent = `upload failed: ${error.message ?? error}`; });
+  }
+
+  async upload(file) {
+    this.result.replaceChildren();
+    this.show(0, file.size, "hashing…");
+    // Whole-file digest: fine for files that fit in memory; the server verifies the declared hash as well.
+    const sha256 = hex(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+    await this.hub.ready();
+    const status = await this.hub.invoke("BeginUpload", { name: file.name, contentType: contentTypeOf(file), totalBytes: file.size, sha256 });
+    const id = status.uploadId;
+    this.root.dataset.uploadId = id;
+    let result = null;
+    let offset = 0;
+    for (let attempt = 0; attempt < 20 && !result; attempt++) {
+      try {
+        result = await this.#send(file, id, offset);
+      } catch (error) {
+        // Resumable: the connection dropped, or the server has not yet noticed that the dropped one's stream ended
+        // (it still holds the upload's single write slot). Anything else is the answer.
+        const dropped = !this.hub.isConnected || /connection|already has a writer/i.test(String(error));
+        if (!dropped) throw error;
+        this.resumes = (this.resumes ?? 0) + 1;
+        this.label.textContent = "connection lost: resuming…";
+        await new Promise(resolve => setTimeout(resolve, Math.min(250 * attempt, 2000)));
+        await this.hub.ready();
+        const now = await this.hub.invoke("GetUploadStatus", id);
+        if (now.complete) { result = { uploadId: id, bytes: now.receivedBytes, sha256: now.sha256, complete: true }; break; }
+        offset = Number(now.receivedBytes);
+      }
+    }
+    this.show(Number(result.bytes), file.size);
+    this.render(file, sha256, result);
+    return result;
+  }
+
+  async #send(file, id, offset) {
+    let received = offset;
+    let wake = null;
+    const watcher = this.subscriptions.add(this, this.hub.stream("WatchUpload", id), {
+      next: s => { received = Number(s.receivedBytes); this.show(received, file.size); wake?.(); },
+      error: () => wake?.(),
+      complete: () => wake?.(),
+    });
+    const subject = new signalR.Subject();
+    const done = this.hub.invoke("Upload", id, offset, subject);
+    let failed = null;
+    done.catch(error => { failed = error; wake?.(); });
+    try {
+      for (let at = offset; at < file.size && !failed; at += CHUNK) {
+        while (at - received > AHEAD * CHUNK && !failed) await new Promise(resolve => { wake = resolve; });
+        if (failed) break;
+        const bytes = new Uint8Array(await file.slice(at, Math.min(at + CHUNK, file.size)).arrayBuffer());
+        // Sending on a dropped connection throws inside the client: stop here, `done` fails and the caller resumes.
+        if (failed || !this.hub.isConnected) break;
+        subject.next(this.hub.binary ? bytes : toBase64(bytes));
+      }
+      if (!failed && this.hub.isConnected) subject.complete();
+      return await done;
+    } finally {
+      this.subscriptions.remove(this, watcher);
+    }
+  }
+
+  render(file, sha256, result) {
+    const match = result.sha256 === sha256;
+    const rows = [
+      ["upload id", result.uploadId], ["bytes", Number(result.bytes).toLocaleString()],
+      ["SHA-256 (server)", result.sha256], ["SHA-256 (browser)", sha256], ["hashes", match ? "match" : "DIFFER"],
+    ];
+    if (result.log) rows.push(["log lines", `${result.log.lines}: ${result.log.errors} errors, ${result.log.warnings} warnings, ${result.log.infos} infos, ${result.log.other} other`]);
+    if (result.csv) rows.push(["CSV rows", `${result.csv.rows}: ${result.csv.accepted} accepted, ${result.csv.rejected} rejected`]);
+    const download = el("button", { type: "button", onclick: () => this.download(result.uploadId, file.name, download) }, "Download");
+    this.result.replaceChildren(
+      el("dl", {}, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { dataset: { field: k } }, String(v))])), download);
+    this.result.dataset.sha256 = result.sha256 ?? "";
+    this.result.dataset.match = String(match);
+  }
+
+  download(id, name, button) {
+    const parts = [];
+    button.disabled = true;
+    this.subscriptions.add(this, this.hub.stream("Download", id, 0), {
+      next: chunk => parts.push(typeof chunk === "string" ? fromBase64(chunk) : chunk),
+      error: error => { button.disabled = false; this.label.textContent = `download failed: ${error.message}`; },
+      complete: () => {
+        const link = el("a", { href: URL.createObjectURL(new Blob(parts)), download: name }, `Save ${name}`);
+        button.replaceWith(link);
+        link.focus();
+      },
+    });
+  }
+}
