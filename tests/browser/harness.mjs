@@ -75,3 +75,20 @@ export async function signIn(page, name) {
   await page.waitForFunction(n => document.querySelector("#user").textContent.includes(n), name);
   await page.waitForFunction(() => ["connected", "resumed"].includes(document.querySelector("#connection").dataset.state));
 }
+
+/**
+ * Routes the page's hub WebSockets through Playwright, so that a test can drop them as the server would: both sides
+ * are closed, the page's with code 1011 (an unexpected condition on the server). Call before the page navigates.
+ */
+export async function droppableHub(page) {
+  const open = [];
+  await page.routeWebSocket(/\/hubs\/sensors/, ws => { open.push([ws, ws.connectToServer()]); });
+  return {
+    async drop() {
+      for (const [pageSide, serverSide] of open.splice(0)) {
+        await serverSide.close();
+        await pageSide.close({ code: 1011, reason: "server aborted the connection" });
+      }
+    },
+  };
+}
