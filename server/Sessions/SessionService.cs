@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
@@ -20,7 +19,6 @@ public sealed class SessionService(
     /// <summary>The longest user name that <see cref="CreateSessionRequest.Invited"/> may hold.</summary>
     public const int MaxUserNameLength = 128;
 
-    private static readonly SearchValues<char> s_lowerHex = SearchValues.Create("0123456789abcdef");
     private readonly LiveSessionOptions _options = options.Value;
 
     /// <summary>Creates a session owned by <paramref name="user"/>.</summary>
@@ -164,7 +162,7 @@ public sealed class SessionService(
         || session.Invited.Contains(user.Name, StringComparer.Ordinal);
 
     /// <summary>Whether <paramref name="id"/> has the form of the ids the server makes: 32 lowercase hex digits.</summary>
-    public static bool IsWellFormedId(string id) => id.Length == 32 && id.AsSpan().IndexOfAnyExcept(s_lowerHex) < 0;
+    public static bool IsWellFormedId(string id) => ServerIds.IsWellFormed(id);
 
     private static bool IsOwnerOrAdmin(SensorHubUser user, StoredSession session) =>
         user.IsAdmin || string.Equals(session.Info.Owner, user.Name, StringComparison.Ordinal);
@@ -242,5 +240,5 @@ public sealed class SessionService(
         return invited.Distinct(StringComparer.Ordinal).ToArray();
     }
 
-    private static string NewId() => Guid.NewGuid().ToString("N");
+    private static string NewId() => ServerIds.New();
 }

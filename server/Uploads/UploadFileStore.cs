@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 
@@ -96,18 +95,12 @@ internal sealed class UploadFileStore
     private string RecordPath(string id) => Path.Combine(Root, UploadIds.Require(id) + ".json");
 }
 
-/// <summary>Upload ids: 32 lowercase hex digits, made by the server.</summary>
+/// <summary>Upload ids: server-made, so a path built from one stays inside the data folder.</summary>
 internal static class UploadIds
 {
-    private static readonly SearchValues<char> s_lowerHex = SearchValues.Create("0123456789abcdef");
+    public static string New() => ServerIds.New();
 
-    public static string New() => Guid.NewGuid().ToString("N");
-
-    public static bool IsWellFormed(string? id) => IsLowerHex(id, 32);
-
-    /// <summary>Whether <paramref name="text"/> is <paramref name="length"/> lowercase hex digits.</summary>
-    public static bool IsLowerHex(string? text, int length) =>
-        text is not null && text.Length == length && text.AsSpan().IndexOfAnyExcept(s_lowerHex) < 0;
+    public static bool IsWellFormed(string? id) => ServerIds.IsWellFormed(id);
 
     public static string Require(string id) =>
         IsWellFormed(id) ? id : throw new ArgumentException($"'{id}' is not an upload id.", nameof(id));

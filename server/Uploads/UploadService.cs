@@ -197,7 +197,7 @@ internal sealed partial class UploadService
     };
 
     private static string? CheckSha256(string? sha256) =>
-        sha256 is null || UploadIds.IsLowerHex(sha256, 64)
+        sha256 is null || ServerIds.IsLowerHex(sha256, 64)
             ? sha256
             : throw new UploadException("request.sha256 must be 64 lowercase hexadecimal digits.");
 }
