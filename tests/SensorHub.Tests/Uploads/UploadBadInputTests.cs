@@ -149,9 +149,7 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
         }
 
         Assert.Equal(MaxChunk, DataFileLength(begun.UploadId));
-        var result = await connection.Hub.UploadAsync(begun.UploadId, MaxChunk, UploadStreams.Chunks(data[MaxChunk..], MaxChunk), cts.Token);
-        Assert.Equal((data.Length, true, UploadStreams.Sha256Of(data)), (result.Bytes, result.Complete, result.Sha256));
-        Assert.Equal(data, await connection.Hub.DownloadAsync(begun.UploadId, 0, cts.Token));
+        await AssertResumesToTheWholeFileAsync(connection, begun.UploadId, MaxChunk, data, cts.Token);
         AssertDataFolderHoldsOnlyUploadFiles();
     }
 
@@ -179,9 +177,7 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
             $"A chunk of 6000 bytes is over the {MaxChunk}-byte limit; it was refused and the upload keeps its {2 * MaxChunk} bytes");
         Assert.Equal(kept, await connection.Hub.GetUploadStatusAsync(begun.UploadId));
 
-        var result = await connection.Hub.UploadAsync(begun.UploadId, 2 * MaxChunk, UploadStreams.Chunks(data[(2 * MaxChunk)..], MaxChunk), cts.Token);
-        Assert.Equal((data.Length, true, UploadStreams.Sha256Of(data)), (result.Bytes, result.Complete, result.Sha256));
-        Assert.Equal(data, await connection.Hub.DownloadAsync(begun.UploadId, 0, cts.Token));
+        await AssertResumesToTheWholeFileAsync(connection, begun.UploadId, 2 * MaxChunk, data, cts.Token);
         await AssertConnectionWorksAsync(connection);
         AssertDataFolderHoldsOnlyUploadFiles();
     }
@@ -209,9 +205,7 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
             $"A chunk of {data.Length + 1 - 2 * MaxChunk} bytes would take the upload past its totalBytes (10000)");
         Assert.Equal(kept, await connection.Hub.GetUploadStatusAsync(begun.UploadId));
 
-        var result = await connection.Hub.UploadAsync(begun.UploadId, 2 * MaxChunk, UploadStreams.Chunks(data[(2 * MaxChunk)..], MaxChunk), cts.Token);
-        Assert.Equal((data.Length, true, UploadStreams.Sha256Of(data)), (result.Bytes, result.Complete, result.Sha256));
-        Assert.Equal(data, await connection.Hub.DownloadAsync(begun.UploadId, 0, cts.Token));
+        await AssertResumesToTheWholeFileAsync(connection, begun.UploadId, 2 * MaxChunk, data, cts.Token);
         AssertDataFolderHoldsOnlyUploadFiles();
     }
 
@@ -431,6 +425,14 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
     private long DataFileLength(string uploadId) => new FileInfo(Path.Combine(App.DataPath, uploadId + ".data")).Length;
 
     /// <summary>The data folder holds nothing but <c>{32 hex}.data</c> and <c>{32 hex}.json</c> files.</summary>
+    /// <summary>Sends the rest of <paramref name="data"/> from <paramref name="offset"/>: the upload completes as the whole file.</summary>
+    private static async Task AssertResumesToTheWholeFileAsync(TestConnection connection, string uploadId, int offset, byte[] data, CancellationToken cancellationToken)
+    {
+        var result = await connection.Hub.UploadAsync(uploadId, offset, UploadStreams.Chunks(data[offset..], MaxChunk, cancellationToken), cancellationToken);
+        Assert.Equal((data.Length, true, UploadStreams.Sha256Of(data)), (result.Bytes, result.Complete, result.Sha256));
+        Assert.Equal(data, await connection.Hub.DownloadAsync(uploadId, 0, cancellationToken));
+    }
+
     private void AssertDataFolderHoldsOnlyUploadFiles()
     {
         var strays = Directory.EnumerateFileSystemEntries(App.DataPath)
