@@ -1,80 +1,89 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
-using System.Text;
-using System.Text.Json;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
+using SensorHub.Bench.Driving;
+using SensorHub.Bench.Serving;
 using SensorHub.Contracts;
 
 namespace SensorHub.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench -- smoke|quick|all|micro</c>. Hosts SensorHub (its real
-/// <c>AddSensorHub</c>/<c>MapSensorHub</c>) and a plain SignalR baseline in this process on 127.0.0.1,
-/// runs each scenario on both (A B per round), and reports medians and the SensorHub/baseline ratio.
+/// <c>dotnet run -c Release --project bench -- smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL]</c> drives
+/// SensorHub and a plain SignalR baseline side by side; <c>micro</c> runs the engine micro-benchmarks;
+/// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs).
 /// </summary>
 internal static class BenchProgram
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private const string Usage =
+        "usage: SensorHub.Bench smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL]\n" +
+        "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
+        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]";
 
-    private sealed record Row(string Scenario, string Metric, double SensorHub, double Baseline, double Ratio);
-
-    private sealed record Settings(int Rounds, TimeSpan Warmup, TimeSpan Duration, int[] FanOutN, bool[] Loads, Protocol[] Protocols,
-        int CancelSubscriptions, int IdleConnections, long UploadBytes);
+    private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
+    private static readonly Section s_responsiveness = new("Responsiveness: SensorHub with a CSV upload vs without", "with upload", "without");
 
     public static async Task<int> Main(string[] args)
     {
         var mode = args.FirstOrDefault() ?? "smoke";
-        if (mode == "micro")
+        var options = Options(args.Skip(1));
+        switch (mode)
         {
-            var artifacts = Path.Combine(FindRepoBench(), "results", "BenchmarkDotNet.Artifacts");
-            BenchmarkRunner.Run<EngineBenchmarks>(DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
-            return 0;
+            case "micro":
+                var artifacts = Path.Combine(BenchFolder(), "results", "BenchmarkDotNet.Artifacts");
+                BenchmarkRunner.Run<EngineBenchmarks>(DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
+                return 0;
+            case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
+                return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));
         }
-        var settings = mode switch
+        if (RunSettings.For(mode) is not { } settings)
         {
-            "smoke" => new Settings(1, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(700), [10], [false, true],
-                [Protocol.Json, Protocol.MessagePack], 50, 50, 4L << 20),
-            "quick" => new Settings(3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1.5), [100], [false, true],
-                [Protocol.Json, Protocol.MessagePack], 1000, 1000, 64L << 20),
-            "all" => new Settings(5, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), [1, 100, 1000], [false, true],
-                [Protocol.Json, Protocol.MessagePack], 1000, 1000, 256L << 20),
-            _ => null,
-        };
-        if (settings is null)
-        {
-            Console.Error.WriteLine("usage: SensorHub.Bench smoke|quick|all|micro [BenchmarkDotNet args]");
+            Console.Error.WriteLine(Usage);
             return 2;
         }
+        await RunAsync(mode, settings, options);
+        return 0;
+    }
 
+    private static async Task RunAsync(string mode, RunSettings settings, Dictionary<string, string> options)
+    {
+        var only = options.GetValueOrDefault("--only");
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
-        await using var sensorHub = await Target.StartSensorHubAsync();
-        await using var baseline = await Target.StartBaselineAsync();
-        var rows = new List<Row>();
+        await using var sensorHub = options.TryGetValue("--sensorhub", out var shUrl)
+            ? BenchTarget.Attach(ServerKind.SensorHub, new Uri(shUrl))
+            : await BenchTarget.LaunchAsync(ServerKind.SensorHub);
+        await using var baseline = options.TryGetValue("--baseline", out var blUrl)
+            ? BenchTarget.Attach(ServerKind.Baseline, new Uri(blUrl))
+            : await BenchTarget.LaunchAsync(ServerKind.Baseline);
 
-        async Task Compare(string scenario, Func<Target, Task<Measure>> run)
+        var command = $"dotnet run -c Release --project bench -- {mode}" + (only is null ? "" : $" --only \"{only}\"");
+        var report = new Report(mode, command, started, settings.Notes());
+
+        // A (the first) then B each round, medians over rounds.
+        async Task Compare(Section section, string scenario, Func<Task<Measure>> a, Func<Task<Measure>> b)
         {
-            var a = new List<Measure>();
-            var b = new List<Measure>();
+            if (only is not null && !scenario.Contains(only, StringComparison.OrdinalIgnoreCase))
+                return;
+            var aRuns = new List<Measure>();
+            var bRuns = new List<Measure>();
             for (var round = 0; round < settings.Rounds; round++)
             {
-                a.Add(await run(sensorHub));
-                b.Add(await run(baseline));
+                aRuns.Add(await a());
+                bRuns.Add(await b());
             }
-            foreach (var metric in a[0].Values.Keys)
+            foreach (var metric in aRuns[0].Values.Select(v => v.Key))
             {
-                var sh = Median(a.Select(m => m.Values[metric]));
-                var bl = Median(b.Select(m => m.Values[metric]));
-                var row = new Row(scenario, metric, sh, bl, bl == 0 ? double.NaN : sh / bl);
-                rows.Add(row);
-                Console.WriteLine($"{row.Scenario,-52} {row.Metric,-22} SensorHub {Format(sh),10}  baseline {Format(bl),10}  ratio {Format(row.Ratio)}");
+                var row = new Row(section, scenario, metric, Median(aRuns.Select(m => m[metric])), Median(bRuns.Select(m => m[metric])));
+                report.Rows.Add(row);
+                Console.WriteLine($"{scenario,-60} {metric,-38} {section.ALabel} {Report.Format(row.A),10}  {section.BLabel} {Report.Format(row.B),10}  ratio {Report.Format(row.Ratio)}");
             }
         }
+        Task Versus(string scenario, Func<BenchTarget, Task<Measure>> run) =>
+            Compare(s_versusBaseline, scenario, () => run(sensorHub), () => run(baseline));
 
-        foreach (var n in settings.FanOutN)
-            foreach (var heavy in settings.Loads)
-                foreach (var protocol in settings.Protocols)
+        foreach (var n in settings.FanOutSubscribers)
+            foreach (var heavy in new[] { false, true })
+                foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
                     foreach (var c in new FanOutCase[]
                     {
                         new(n, heavy, protocol, SensorHubMethods.Subscribe),
@@ -82,16 +91,55 @@ internal static class BenchProgram
                         new(n, heavy, protocol, SensorHubMethods.Subscribe, BaselineGroup: true),
                     })
                     {
-                        await Compare(c.ToString(), t => Scenarios.FanOutAsync(t, c, settings.Warmup, settings.Duration));
+                        await Versus(c.ToString(), t => FanOutScenario.RunAsync(t, c, settings.Warmup, settings.Duration));
                     }
-        await Compare($"cancellation: {settings.CancelSubscriptions} subscriptions", t => Scenarios.CancellationAsync(t, settings.CancelSubscriptions));
-        await Compare($"idle: {settings.IdleConnections} connections, 1 stream each", t => Scenarios.IdleAsync(t, settings.IdleConnections));
+        foreach (var n in settings.IdleConnections)
+        {
+            await Versus($"idle: {n} connections, no stream", t => IdleScenario.RunAsync(t, n, withStream: false));
+            await Versus($"idle: {n} connections, 1 stream each", t => IdleScenario.RunAsync(t, n, withStream: true));
+        }
+        await Versus($"cancellation: {settings.CancelAtOnce} subscriptions cancelled at once", t => CancellationScenario.AllAtOnceAsync(t, settings.CancelAtOnce));
+        await Versus($"cancellation: {settings.CancelOneByOne} subscriptions cancelled one by one", t => CancellationScenario.OneByOneAsync(t, settings.CancelOneByOne));
         foreach (var chunk in new[] { 64 * 1024, 1024 * 1024 })
-            await Compare($"upload {settings.UploadBytes >> 20} MiB, {chunk / 1024} KiB chunks, MessagePack", t => Scenarios.UploadAsync(t, chunk, settings.UploadBytes));
+            await Versus($"upload {settings.UploadBytes >> 20} MiB, {chunk / 1024} KiB chunks, MessagePack", t => UploadScenario.RunAsync(t, chunk, settings.UploadBytes));
 
-        Write(mode, settings, started, total.Elapsed, rows);
-        Console.WriteLine($"{mode}: {rows.Count} rows in {total.Elapsed.TotalSeconds:F1} s");
-        return 0;
+        var window = TimeSpan.Zero;
+        await Compare(s_responsiveness, $"1,000 readings/s to 1 subscriber; {settings.CsvBytes / 1_000_000} MB CSV upload",
+            async () =>
+            {
+                var with = await ResponsivenessScenario.RunAsync(sensorHub, settings.CsvBytes, window: null);
+                window = TimeSpan.FromSeconds(with["window s"]);
+                return with;
+            },
+            () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
+
+        var verdicts = Targets.Judge(report.Rows);
+        var name = mode == "smoke" ? "smoke" : "latest";
+        var directory = Path.Combine(BenchFolder(), "results");
+        report.Write(directory, name, total.Elapsed, verdicts);
+        foreach (var v in verdicts)
+            Console.WriteLine($"target: {v.Target}: {v.Measured}: {(v.Met ? "met" : "MISSED")}");
+        Console.WriteLine($"{mode}: {report.Rows.Count} rows in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");
+    }
+
+    private static Dictionary<string, string> Options(IEnumerable<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? key = null;
+        foreach (var arg in args)
+        {
+            if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                key = arg;
+                options[key] = "";
+            }
+            else if (key is not null)
+            {
+                options[key] = arg;
+                key = null;
+            }
+        }
+        return options;
     }
 
     private static double Median(IEnumerable<double> values)
@@ -100,48 +148,7 @@ internal static class BenchProgram
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static string Format(double value) => double.IsNaN(value) ? "n/a" : value >= 100 ? value.ToString("N0") : value.ToString("0.###");
-
-    private static string Machine() =>
-        $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {RuntimeInformation.FrameworkDescription}";
-
-    private static void Write(string mode, Settings settings, DateTimeOffset started, TimeSpan elapsed, List<Row> rows)
-    {
-        var directory = Path.Combine(FindRepoBench(), "results");
-        Directory.CreateDirectory(directory);
-        // smoke keeps its own file; a real run (quick = short, all = full) is the latest table.
-        var name = mode == "smoke" ? "smoke" : "latest";
-        var md = new StringBuilder()
-            .AppendLine($"# SensorHub vs plain SignalR ({mode})")
-            .AppendLine()
-            .AppendLine(mode == "all" ? "Full run." : $"**Short run ({mode}): few rounds, short windows, small N; indicative only, not the issue's full matrix.**")
-            .AppendLine()
-            .AppendLine($"- Date: {started:yyyy-MM-dd HH:mm} UTC; run took {elapsed.TotalSeconds:F0} s; `dotnet run -c Release --project bench -- {mode}`")
-            .AppendLine($"- Machine: {Machine()}")
-            .AppendLine($"- {settings.Rounds} round(s) per row, A (SensorHub) then B (baseline) each round; medians. Fan-out: warm-up {settings.Warmup.TotalSeconds} s, measured {settings.Duration.TotalSeconds} s.")
-            .AppendLine("- Servers and clients share this one process: CPU % is the whole process (servers + load generator) over all cores; memory per connection includes the client side of each connection.")
-            .AppendLine("- Ratio = SensorHub / baseline (higher is better for readings/s and MB/s, lower is better for latency, CPU, memory and time).")
-            .AppendLine()
-            .AppendLine("| scenario | metric | SensorHub | baseline | ratio |")
-            .AppendLine("|---|---|---:|---:|---:|");
-        foreach (var r in rows)
-            md.AppendLine($"| {r.Scenario} | {r.Metric} | {Format(r.SensorHub)} | {Format(r.Baseline)} | {Format(r.Ratio)} |");
-        File.WriteAllText(Path.Combine(directory, $"{name}.md"), md.ToString());
-        var json = JsonSerializer.Serialize(new
-        {
-            mode,
-            date = started,
-            machine = Machine(),
-            rounds = settings.Rounds,
-            rows = rows.Select(r => new { r.Scenario, r.Metric, sensorHub = Nan(r.SensorHub), baseline = Nan(r.Baseline), ratio = Nan(r.Ratio) }),
-        }, s_json);
-        File.WriteAllText(Path.Combine(directory, $"{name}.json"), json);
-        Console.WriteLine($"wrote {Path.Combine(directory, name)}.md and .json");
-    }
-
-    private static double? Nan(double value) => double.IsNaN(value) || double.IsInfinity(value) ? null : value;
-
-    private static string FindRepoBench()
+    private static string BenchFolder()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "SensorHub.Bench.csproj")))

@@ -1,138 +1,32 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
-using System.Net.Http.Json;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Connections;
-using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
-using SensorHub.Contracts;
-using SensorHub.Server;
-using SensorHub.Server.Feeds;
-
 namespace SensorHub.Bench;
 
-internal enum Protocol { Json, MessagePack }
+internal sealed record TargetVerdict(string Target, string Measured, bool Met);
 
-/// <summary>One server under test, hosted in this process on 127.0.0.1 with Kestrel on a free port.</summary>
-internal sealed class Target : IAsyncDisposable
+/// <summary>The issue's targets, judged from a run's rows; a target whose rows the run did not make is left out.</summary>
+internal static class Targets
 {
-    private readonly WebApplication _app;
-    private readonly HttpClient _http;
-    private readonly string _dataPath;
-
-    private Target(string name, WebApplication app, string hubPath, string dataPath)
+    public static IReadOnlyList<TargetVerdict> Judge(IReadOnlyList<Row> rows)
     {
-        Name = name;
-        _app = app;
-        HubPath = hubPath;
-        _dataPath = dataPath;
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!;
-        BaseUri = new Uri(addresses.Addresses.First());
-        _http = new HttpClient { BaseAddress = BaseUri };
-    }
+        var verdicts = new List<TargetVerdict>();
+        IEnumerable<Row> Find(string scenarioStart, string metric) =>
+            rows.Where(r => r.Scenario.StartsWith(scenarioStart, StringComparison.Ordinal) && r.Metric == metric);
 
-    public string Name { get; }
-    public Uri BaseUri { get; }
-    public string HubPath { get; }
-    public bool IsBaseline => HubPath == BaselineHub.Path;
-    public IServiceProvider Services => _app.Services;
-
-    public static async Task<Target> StartSensorHubAsync()
-    {
-        var dataPath = Path.Combine(Path.GetTempPath(), $"sensorhub-bench-{Guid.NewGuid():N}");
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        foreach (var protocol in new[] { "Json", "MessagePack" })
         {
-            ["SensorHub:Simulation:Enabled"] = "false",
-            ["SensorHub:Auth:AllowAnonymous"] = "true",
-            ["SensorHub:Auth:DevTokens"] = "true",
-            ["SensorHub:Hub:MaxStreamsPerConnection"] = "100",
-            ["SensorHub:Uploads:DataPath"] = dataPath,
-            ["Logging:LogLevel:Default"] = "Error",
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddSensorHub();
-        var app = builder.Build();
-        app.MapSensorHub();
-        await app.StartAsync();
-        return new Target("SensorHub", app, SensorHubRoutes.Hub, dataPath);
-    }
-
-    public static async Task<Target> StartBaselineAsync()
-    {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production", ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Error" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddSignalR(o => o.MaximumReceiveMessageSize = 2 * 1024 * 1024).AddJsonProtocol().AddMessagePackProtocol();
-        builder.Services.AddSingleton<BaselinePublisher>();
-        var app = builder.Build();
-        app.MapHub<BaselineHub>(BaselineHub.Path);
-        await app.StartAsync();
-        return new Target("Baseline", app, BaselineHub.Path, "");
-    }
-
-    /// <summary>Publishes one reading in-process; the value carries <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>.</summary>
-    public ValueTask PublishAsync(string sensorId, bool group)
-    {
-        var stamp = (double)System.Diagnostics.Stopwatch.GetTimestamp();
-        if (!IsBaseline)
-            return AsValueTask(_app.Services.GetRequiredService<IFeedEngine>().PublishAsync(sensorId, stamp, DateTime.UtcNow, CancellationToken.None));
-        var publisher = _app.Services.GetRequiredService<BaselinePublisher>();
-        if (group)
-            return new ValueTask(publisher.PublishToGroupAsync(sensorId, stamp, DateTime.UtcNow));
-        publisher.PublishToStreams(sensorId, stamp, DateTime.UtcNow);
-        return ValueTask.CompletedTask;
-    }
-
-    private static async ValueTask AsValueTask(ValueTask<Reading> task) => await task;
-
-    public async Task RegisterSensorAsync(string sensorId)
-    {
-        if (!IsBaseline)
-            await _app.Services.GetRequiredService<IFeedEngine>().RegisterAsync(new SensorDescriptor(sensorId, sensorId, "bench", null), CancellationToken.None);
-    }
-
-    public async Task<long> ActiveStreamsAsync()
-    {
-        if (IsBaseline)
-            return _app.Services.GetRequiredService<BaselinePublisher>().ActiveStreams;
-        var stats = await _http.GetFromJsonAsync<ServerStats>(SensorHubRoutes.Stats);
-        return stats!.ActiveStreams;
-    }
-
-    public async Task<string> DevTokenAsync(string role)
-    {
-        using var response = await _http.PostAsJsonAsync(SensorHubRoutes.DevToken, new DevTokenRequest { Name = "bench", Roles = [role] });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<DevTokenResponse>())!.AccessToken;
-    }
-
-    public async Task<HubConnection> ConnectAsync(Protocol protocol, string? token = null, CancellationToken cancellationToken = default)
-    {
-        var builder = new HubConnectionBuilder().WithUrl(new Uri(BaseUri, HubPath), o =>
-        {
-            o.Transports = HttpTransportType.WebSockets;
-            o.SkipNegotiation = true;
-            if (token is not null)
-                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
-        });
-        if (protocol == Protocol.MessagePack)
-            builder.AddMessagePackProtocol();
-        var connection = builder.Build();
-        connection.ServerTimeout = TimeSpan.FromMinutes(2);
-        await connection.StartAsync(cancellationToken);
-        return connection;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        if (_dataPath.Length > 0 && Directory.Exists(_dataPath))
-            Directory.Delete(_dataPath, recursive: true);
+            foreach (var r in Find($"fan-out N=1000 heavy {protocol} Subscribe vs baseline stream", "readings/s"))
+                verdicts.Add(new($"heavy fan-out N=1000 {protocol}: Subscribe ≥ 1.0× baseline stream", $"{Report.Format(r.Ratio)}×", r.Ratio >= 1.0));
+            foreach (var r in Find($"fan-out N=1000 heavy {protocol} SubscribeBatches vs baseline stream", "readings/s"))
+                verdicts.Add(new($"heavy fan-out N=1000 {protocol}: SubscribeBatches ≥ 3× baseline stream", $"{Report.Format(r.Ratio)}×", r.Ratio >= 3.0));
+        }
+        foreach (var r in rows.Where(r => r.Scenario.StartsWith("fan-out N=1000 light", StringComparison.Ordinal)
+                     && r.Scenario.EndsWith("vs baseline stream", StringComparison.Ordinal) && r.Metric == "p99 ms"))
+            verdicts.Add(new($"{r.Scenario.Replace(" vs baseline stream", "", StringComparison.Ordinal)}: p99 ≤ 15 ms", $"{Report.Format(r.A)} ms", r.A <= 15));
+        foreach (var r in Find("idle: ", "server heap KB/conn").Where(r => r.Scenario.Contains("1 stream", StringComparison.Ordinal)))
+            verdicts.Add(new($"{r.Scenario}: ≤ 16 KB per connection (managed heap)", $"{Report.Format(r.A)} KB", r.A <= 16));
+        foreach (var r in Find("cancellation: ", "p99 ms cancel to finally"))
+            verdicts.Add(new($"{r.Scenario}: p99 cancel to finally ≤ 5 ms", $"{Report.Format(r.A)} ms", r.A <= 5));
+        foreach (var r in Find("upload 500 MiB", "server peak working set above idle MB"))
+            verdicts.Add(new($"{r.Scenario}: peak memory within a few MB (≤ 8 MB) of idle", $"{Report.Format(r.A)} MB", r.A <= 8));
+        return verdicts;
     }
 }

@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
 
-namespace SensorHub.Bench;
+namespace SensorHub.Bench.Serving;
 
 /// <summary>
 /// The baseline: a plain SignalR hub written the way the docs show it. A group broadcast
-/// (<c>Join</c> + <c>Clients.Group(g).SendAsync</c>) and a streaming method whose per-subscriber
-/// bounded channel is fed by one in-process publisher (<see cref="BaselinePublisher"/>).
+/// (<c>Join</c> + <c>Clients.Group(g).SendAsync</c>), and a streaming method (an async iterator, as in the docs'
+/// streaming sample) reading its own bounded channel that one in-process publisher feeds.
 /// </summary>
 internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
 {
@@ -17,8 +18,8 @@ internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
 
     public Task Join(string sensorId) => Groups.AddToGroupAsync(Context.ConnectionId, sensorId);
 
-    public ChannelReader<Reading> Subscribe(string sensorId, CancellationToken cancellationToken) =>
-        publisher.Subscribe(sensorId, cancellationToken);
+    public IAsyncEnumerable<Reading> Subscribe(string sensorId, CancellationToken cancellationToken) =>
+        publisher.SubscribeAsync(sensorId, cancellationToken);
 
     /// <summary>A client-to-server stream written to a temp file, as the docs' upload sample does.</summary>
     public async Task<long> Upload(IAsyncEnumerable<byte[]> chunks)
@@ -43,7 +44,7 @@ internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
 }
 
 /// <summary>The baseline's one publisher: writes each reading to every subscriber's channel, or to a SignalR group.</summary>
-internal sealed class BaselinePublisher(IHubContext<BaselineHub> hub)
+internal sealed class BaselinePublisher(IHubContext<BaselineHub> hub, StreamEndClock ends) : IBenchFeed
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<Reading>, byte>> _streams = new(StringComparer.Ordinal);
     private long _sequence;
@@ -51,7 +52,7 @@ internal sealed class BaselinePublisher(IHubContext<BaselineHub> hub)
 
     public long ActiveStreams => Interlocked.Read(ref _activeStreams);
 
-    public ChannelReader<Reading> Subscribe(string sensorId, CancellationToken cancellationToken)
+    public async IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var channel = Channel.CreateBounded<Reading>(new BoundedChannelOptions(1000)
         {
@@ -61,27 +62,29 @@ internal sealed class BaselinePublisher(IHubContext<BaselineHub> hub)
         var subscribers = _streams.GetOrAdd(sensorId, _ => new());
         subscribers.TryAdd(channel, 0);
         Interlocked.Increment(ref _activeStreams);
-        cancellationToken.Register(() =>
+        try
         {
-            // The streaming method's "finally": the subscriber leaves the publisher's list.
-            if (subscribers.TryRemove(channel, out _))
-                Interlocked.Decrement(ref _activeStreams);
-            channel.Writer.TryComplete();
-        });
-        return channel.Reader;
+            await foreach (var reading in channel.Reader.ReadAllAsync(cancellationToken))
+                yield return reading;
+        }
+        finally
+        {
+            subscribers.TryRemove(channel, out _);
+            Interlocked.Decrement(ref _activeStreams);
+            ends.Record();
+        }
     }
 
-    public void PublishToStreams(string sensorId, double value, DateTime timestampUtc)
+    public ValueTask RegisterAsync(string sensorId) => ValueTask.CompletedTask;
+
+    public ValueTask PublishAsync(string sensorId, double value, bool group)
     {
-        var reading = new Reading { SensorId = sensorId, Sequence = Interlocked.Increment(ref _sequence), Timestamp = timestampUtc, Value = value };
+        var reading = new Reading { SensorId = sensorId, Sequence = Interlocked.Increment(ref _sequence), Timestamp = DateTime.UtcNow, Value = value };
+        if (group)
+            return new ValueTask(hub.Clients.Group(sensorId).SendAsync(BaselineHub.ReadingMethod, reading));
         if (_streams.TryGetValue(sensorId, out var subscribers))
             foreach (var channel in subscribers.Keys)
                 channel.Writer.TryWrite(reading);
-    }
-
-    public Task PublishToGroupAsync(string sensorId, double value, DateTime timestampUtc)
-    {
-        var reading = new Reading { SensorId = sensorId, Sequence = Interlocked.Increment(ref _sequence), Timestamp = timestampUtc, Value = value };
-        return hub.Clients.Group(sensorId).SendAsync(BaselineHub.ReadingMethod, reading);
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace SensorHub.Bench;
+
+/// <summary>A group of rows compared the same way: what column A and column B hold.</summary>
+internal sealed record Section(string Title, string ALabel, string BLabel);
+
+internal sealed record Row(Section Section, string Scenario, string Metric, double A, double B)
+{
+    public double Ratio => B == 0 || double.IsNaN(A) || double.IsNaN(B) ? double.NaN : A / B;
+}
+
+/// <summary>The run's rows and its verdicts on the issue's targets, written as markdown and JSON.</summary>
+internal sealed class Report(string mode, string command, DateTimeOffset started, IReadOnlyList<string> notes)
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+
+    public List<Row> Rows { get; } = [];
+
+    public static string Machine() =>
+        $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {RuntimeInformation.FrameworkDescription}";
+
+    public static string Format(double value) =>
+        double.IsNaN(value) ? "n/a"
+        : Math.Abs(value) >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture)
+        : value.ToString("0.###", CultureInfo.InvariantCulture);
+
+    public void Write(string directory, string name, TimeSpan elapsed, IReadOnlyList<TargetVerdict> verdicts)
+    {
+        Directory.CreateDirectory(directory);
+        var md = new StringBuilder()
+            .AppendLine(CultureInfo.InvariantCulture, $"# SensorHub vs plain SignalR ({mode})")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"- Date: {started:yyyy-MM-dd HH:mm} UTC; run took {elapsed.TotalMinutes:F1} min; `{command}`")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
+        foreach (var note in notes)
+            md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
+        if (verdicts.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Targets").AppendLine()
+                .AppendLine("| target | measured | verdict |")
+                .AppendLine("|---|---|---|");
+            foreach (var v in verdicts)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {v.Target} | {v.Measured} | {(v.Met ? "met" : "**missed**")} |");
+        }
+        foreach (var section in Rows.Select(r => r.Section).Distinct())
+        {
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}").AppendLine()
+                .AppendLine(CultureInfo.InvariantCulture, $"| scenario | metric | {section.ALabel} | {section.BLabel} | ratio |")
+                .AppendLine("|---|---|---:|---:|---:|");
+            foreach (var r in Rows.Where(r => r.Section == section))
+                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Metric} | {Format(r.A)} | {Format(r.B)} | {Format(r.Ratio)} |");
+        }
+        File.WriteAllText(Path.Combine(directory, $"{name}.md"), md.ToString());
+
+        var json = JsonSerializer.Serialize(new
+        {
+            mode,
+            command,
+            date = started,
+            machine = Machine(),
+            notes,
+            targets = verdicts,
+            rows = Rows.Select(r => new
+            {
+                section = r.Section.Title,
+                r.Scenario,
+                r.Metric,
+                a = r.Section.ALabel,
+                aValue = Finite(r.A),
+                b = r.Section.BLabel,
+                bValue = Finite(r.B),
+                ratio = Finite(r.Ratio),
+            }),
+        }, s_json);
+        File.WriteAllText(Path.Combine(directory, $"{name}.json"), json);
+    }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+}

@@ -1,0 +1,42 @@
+namespace SensorHub.Bench.Serving;
+
+/// <summary>Which server a <c>serve</c> process hosts.</summary>
+internal enum ServerKind
+{
+    SensorHub,
+    Baseline,
+}
+
+/// <summary>
+/// The routes a <c>serve</c> process adds beside the hub, for the driver only: the publisher runs inside the server
+/// (as a device's readings would arrive there), and the server measures itself.
+/// </summary>
+internal static class ControlRoutes
+{
+    public const string Sensors = "/bench/sensors";
+    public const string PublisherStart = "/bench/publisher/start";
+    public const string PublisherStop = "/bench/publisher/stop";
+    public const string Sample = "/bench/sample";
+    public const string PeaksReset = "/bench/peaks/reset";
+    public const string StreamEnds = "/bench/stream-ends";
+    public const string StreamEndsReset = "/bench/stream-ends/reset";
+}
+
+/// <summary>Starts the in-server publisher. <paramref name="RatePerSecond"/> 0 means as fast as it goes.</summary>
+internal sealed record PublisherStart(string SensorId, double RatePerSecond, bool Group);
+
+internal sealed record PublisherStopped(long Published);
+
+internal sealed record SensorRegistration(string SensorId);
+
+/// <summary>
+/// The server process measured by itself. Peaks are sampled every few milliseconds since the last reset; the heap
+/// is after a forced, compacting collection when the sample asked for one.
+/// </summary>
+internal sealed record ServerSample(
+    long ActiveStreams,
+    double CpuSeconds,
+    long WorkingSetBytes,
+    long HeapBytes,
+    long PeakWorkingSetBytes,
+    long PeakHeapBytes);
