@@ -77,6 +77,17 @@ passed=$((passed + browser_passed))
 failed=$((failed + browser_failed))
 [ "$browser_status" -ne 0 ] && status=$browser_status
 
+# The benchmark tool's smoke mode: every scenario for a moment against both servers, so that the tool keeps working.
+# It asserts no time; it counts as one result, failed when the tool fails or a round of it does.
+if timeout 300 dotnet run -c Release --project bench -- smoke > artifacts/bench-smoke.log 2>&1; then
+  passed=$((passed + 1))
+  echo "test.sh: bench smoke passed ($(tail -n 1 artifacts/bench-smoke.log))"
+else
+  failed=$((failed + 1))
+  echo "test.sh: bench smoke failed; its output:" >&2
+  tail -n 40 artifacts/bench-smoke.log >&2
+fi
+
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # The build or the test host failed before any result was written: count that as a failure.
   failed=1

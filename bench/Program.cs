@@ -15,7 +15,7 @@ namespace SensorHub.Bench;
 internal static class BenchProgram
 {
     private const string Usage =
-        "usage: SensorHub.Bench smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL]\n" +
+        "usage: SensorHub.Bench smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
         "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]";
 
@@ -40,12 +40,16 @@ internal static class BenchProgram
             Console.Error.WriteLine(Usage);
             return 2;
         }
-        await RunAsync(mode, settings, options);
-        return 0;
+        return await RunAsync(mode, settings, options);
     }
 
-    private static async Task RunAsync(string mode, RunSettings settings, Dictionary<string, string> options)
+    /// <summary>Runs every scenario; exits 1 when a round failed (the tables are written all the same).</summary>
+    private static async Task<int> RunAsync(string mode, RunSettings settings, Dictionary<string, string> options)
     {
+        // Hundreds of consumers on 2 cores: start with enough pool threads that the driver's timers and HTTP calls
+        // never wait for the pool to grow.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var only = options.GetValueOrDefault("--only");
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
@@ -64,22 +68,48 @@ internal static class BenchProgram
         {
             if (only is not null && !scenario.Contains(only, StringComparison.OrdinalIgnoreCase))
                 return;
+            // A round that fails (a connection reset under load, a timeout) is reported and left out, not fatal:
+            // a long run keeps its other rows, and a row with no good round shows n/a.
             var aRuns = new List<Measure>();
             var bRuns = new List<Measure>();
             for (var round = 0; round < settings.Rounds; round++)
             {
-                aRuns.Add(await a());
-                bRuns.Add(await b());
+                await RunRoundAsync(a, aRuns, section.ALabel, round);
+                await RunRoundAsync(b, bRuns, section.BLabel, round);
             }
-            foreach (var metric in aRuns[0].Values.Select(v => v.Key))
+            foreach (var metric in aRuns.Concat(bRuns).FirstOrDefault()?.Values.Select(v => v.Key) ?? [])
             {
                 var row = new Row(section, scenario, metric, Median(aRuns.Select(m => m[metric])), Median(bRuns.Select(m => m[metric])));
                 report.Rows.Add(row);
                 Console.WriteLine($"{scenario,-60} {metric,-38} {section.ALabel} {Report.Format(row.A),10}  {section.BLabel} {Report.Format(row.B),10}  ratio {Report.Format(row.Ratio)}");
             }
+
+            async Task RunRoundAsync(Func<Task<Measure>> run, List<Measure> runs, string label, int round)
+            {
+                try
+                {
+                    runs.Add(await run());
+                }
+                catch (Exception ex)
+                {
+                    report.Failures.Add($"{scenario}, {label}, round {round + 1}: {ex.GetType().Name}: {ex.Message}");
+                    Console.Error.WriteLine($"FAILED {report.Failures[^1]}");
+                }
+            }
         }
         Task Versus(string scenario, Func<BenchTarget, Task<Measure>> run) =>
             Compare(s_versusBaseline, scenario, () => run(sensorHub), () => run(baseline));
+
+        if (settings.WarmUp)
+        {
+            // Both servers' streaming paths are jitted and tiered up before anything is measured; nothing is kept.
+            Console.WriteLine("warming up both servers");
+            foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
+                foreach (var method in new[] { SensorHubMethods.Subscribe, SensorHubMethods.SubscribeBatches })
+                    foreach (var target in new[] { sensorHub, baseline })
+                        await FanOutScenario.RunAsync(target, new FanOutCase(20, Heavy: true, protocol, method, BaselineGroup: method == SensorHubMethods.SubscribeBatches),
+                            TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
+        }
 
         foreach (var n in settings.FanOutSubscribers)
             foreach (var heavy in new[] { false, true })
@@ -93,10 +123,11 @@ internal static class BenchProgram
                     {
                         await Versus(c.ToString(), t => FanOutScenario.RunAsync(t, c, settings.Warmup, settings.Duration));
                     }
+        var hold = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--idle-hold", "0"), System.Globalization.CultureInfo.InvariantCulture));
         foreach (var n in settings.IdleConnections)
         {
-            await Versus($"idle: {n} connections, no stream", t => IdleScenario.RunAsync(t, n, withStream: false));
-            await Versus($"idle: {n} connections, 1 stream each", t => IdleScenario.RunAsync(t, n, withStream: true));
+            await Versus($"idle: {n} connections, no stream", t => IdleScenario.RunAsync(t, n, withStream: false, hold));
+            await Versus($"idle: {n} connections, 1 stream each", t => IdleScenario.RunAsync(t, n, withStream: true, hold));
         }
         await Versus($"cancellation: {settings.CancelAtOnce} subscriptions cancelled at once", t => CancellationScenario.AllAtOnceAsync(t, settings.CancelAtOnce));
         await Versus($"cancellation: {settings.CancelOneByOne} subscriptions cancelled one by one", t => CancellationScenario.OneByOneAsync(t, settings.CancelOneByOne));
@@ -119,7 +150,8 @@ internal static class BenchProgram
         report.Write(directory, name, total.Elapsed, verdicts);
         foreach (var v in verdicts)
             Console.WriteLine($"target: {v.Target}: {v.Measured}: {(v.Met ? "met" : "MISSED")}");
-        Console.WriteLine($"{mode}: {report.Rows.Count} rows in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");
+        Console.WriteLine($"{mode}: {report.Rows.Count} rows, {report.Failures.Count} failed rounds, in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");
+        return report.Failures.Count == 0 ? 0 : 1;
     }
 
     private static Dictionary<string, string> Options(IEnumerable<string> args)
@@ -145,6 +177,8 @@ internal static class BenchProgram
     private static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+            return double.NaN;
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 

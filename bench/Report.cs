@@ -20,6 +20,9 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
 
     public List<Row> Rows { get; } = [];
 
+    /// <summary>Rounds that failed and were left out of their rows' medians.</summary>
+    public List<string> Failures { get; } = [];
+
     public static string Machine() =>
         $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}, {RuntimeInformation.FrameworkDescription}";
 
@@ -46,6 +49,12 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
             foreach (var v in verdicts)
                 md.AppendLine(CultureInfo.InvariantCulture, $"| {v.Target} | {v.Measured} | {(v.Met ? "met" : "**missed**")} |");
         }
+        if (Failures.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Failed rounds (left out of the medians)").AppendLine();
+            foreach (var failure in Failures)
+                md.AppendLine(CultureInfo.InvariantCulture, $"- {failure}");
+        }
         foreach (var section in Rows.Select(r => r.Section).Distinct())
         {
             md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}").AppendLine()
@@ -64,6 +73,7 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
             machine = Machine(),
             notes,
             targets = verdicts,
+            failures = Failures,
             rows = Rows.Select(r => new
             {
                 section = r.Section.Title,

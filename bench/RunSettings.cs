@@ -10,12 +10,13 @@ internal sealed record RunSettings(
     int CancelAtOnce,
     int CancelOneByOne,
     long UploadBytes,
-    long CsvBytes)
+    long CsvBytes,
+    bool WarmUp = true)
 {
     public static RunSettings? For(string mode) => mode switch
     {
         // Every scenario for a moment with small N: proves the tool works (CI), measures nothing worth keeping.
-        "smoke" => new(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), [10], [50], 50, 20, 4L << 20, 2_000_000),
+        "smoke" => new(1, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(400), [10], [50], 50, 20, 4L << 20, 2_000_000, WarmUp: false),
         "quick" => new(3, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1.5), [100], [1000], 1000, 200, 64L << 20, 20_000_000),
         "all" => new(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), [1, 100, 1000], [1000, 5000], 1000, 200, 500L << 20, 100_000_000),
         _ => null,

@@ -33,7 +33,10 @@ internal sealed class BenchTarget : IAsyncDisposable
     public bool IsBaseline => Kind == ServerKind.Baseline;
     private string HubPath => IsBaseline ? BaselineHub.Path : SensorHubRoutes.Hub;
 
-    /// <summary>Starts <c>serve</c> in a child process of this same program, with the server GC a web app gets by default.</summary>
+    /// <summary>
+    /// Starts <c>serve</c> in a child process of this same program. It keeps this program's workstation GC: with the
+    /// load generator busy on the same 2 cores, the server GC's per-core heaps paused for up to half of each second.
+    /// </summary>
     public static async Task<BenchTarget> LaunchAsync(ServerKind kind)
     {
         var self = Environment.ProcessPath!;
@@ -43,7 +46,6 @@ internal sealed class BenchTarget : IAsyncDisposable
             start.ArgumentList.Add(typeof(BenchTarget).Assembly.Location);
         foreach (var arg in new[] { "serve", kind.ToString().ToLowerInvariant(), "--url", "http://127.0.0.1:0", "--stdin" })
             start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_gcServer"] = "1";
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");
         using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (await process.StandardOutput.ReadLineAsync(ready.Token) is { } line)
@@ -64,8 +66,9 @@ internal sealed class BenchTarget : IAsyncDisposable
     public async Task RegisterSensorAsync(string sensorId) =>
         (await _http.PostAsJsonAsync(ControlRoutes.Sensors, new SensorRegistration(sensorId))).EnsureSuccessStatusCode();
 
-    public async Task StartPublisherAsync(string sensorId, double ratePerSecond, bool group) =>
-        (await _http.PostAsJsonAsync(ControlRoutes.PublisherStart, new PublisherStart(sensorId, ratePerSecond, group))).EnsureSuccessStatusCode();
+    public async Task StartPublisherAsync(string sensorId, double ratePerSecond, bool group, TimeSpan stopAfter) =>
+        (await _http.PostAsJsonAsync(ControlRoutes.PublisherStart, new PublisherStart(sensorId, ratePerSecond, group, stopAfter.TotalSeconds)))
+            .EnsureSuccessStatusCode();
 
     public async Task<long> StopPublisherAsync()
     {

@@ -8,6 +8,7 @@ namespace SensorHub.Bench.Driving;
 /// <summary>The load generator's side: many connections, and consumers of one subscription each.</summary>
 internal static class Clients
 {
+    private const int YieldEvery = 256;
     private static int s_sensorCounter;
 
     public static string NewSensor(string kind) => $"bench/{kind}-{Interlocked.Increment(ref s_sensorCounter)}";
@@ -58,21 +59,11 @@ internal static class Clients
             try
             {
                 if (target.IsBaseline)
-                {
-                    await foreach (var r in connection.StreamAsync<Reading>("Subscribe", sensorId, cancellationToken))
-                        record(r);
-                }
+                    await ReadAsync(connection.StreamAsync<Reading>("Subscribe", sensorId, cancellationToken), record);
                 else if (method == SensorHubMethods.SubscribeBatches)
-                {
-                    await foreach (var batch in connection.StreamAsync<Reading[]>(method, sensorId, (SubscribeOptions?)null, cancellationToken))
-                        foreach (var r in batch)
-                            record(r);
-                }
+                    await ReadAsync(connection.StreamAsync<Reading[]>(method, sensorId, (SubscribeOptions?)null, cancellationToken), record);
                 else
-                {
-                    await foreach (var r in connection.StreamAsync<Reading>(method, sensorId, (SubscribeOptions?)null, cancellationToken))
-                        record(r);
-                }
+                    await ReadAsync(connection.StreamAsync<Reading>(method, sensorId, (SubscribeOptions?)null, cancellationToken), record);
             }
             catch (OperationCanceledException)
             {
@@ -81,6 +72,34 @@ internal static class Clients
             {
             }
         }, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Reads a stream to its end. The .NET client buffers a stream's items without bound, so a consumer that is behind
+    /// always finds its next item ready and would never give its thread back; it yields now and then so that the other
+    /// consumers, the receive loops and the driver's own timers keep running.
+    /// </summary>
+    private static async Task ReadAsync(IAsyncEnumerable<Reading> stream, Action<Reading> record)
+    {
+        var items = 0;
+        await foreach (var reading in stream)
+        {
+            record(reading);
+            if (++items % YieldEvery == 0)
+                await Task.Yield();
+        }
+    }
+
+    private static async Task ReadAsync(IAsyncEnumerable<Reading[]> stream, Action<Reading> record)
+    {
+        var items = 0;
+        await foreach (var batch in stream)
+        {
+            foreach (var reading in batch)
+                record(reading);
+            if (++items % YieldEvery == 0)
+                await Task.Yield();
+        }
     }
 
     /// <summary>This process's CPU time: the load generator's own share.</summary>

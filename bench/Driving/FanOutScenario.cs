@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SensorHub.Bench.Serving;
 using SensorHub.Contracts;
 
 namespace SensorHub.Bench.Driving;
@@ -27,29 +28,39 @@ internal static class FanOutScenario
         var streamsBefore = await target.ActiveStreamsAsync();
         var connections = await Clients.ConnectManyAsync(target, c.Subscribers, c.Protocol);
         var group = target.IsBaseline && c.BaselineGroup;
-        var consumers = connections.Select(conn => Clients.ConsumeAsync(target, conn, c.Method, group, sensor, latency.Record, stop.Token)).ToArray();
-        if (group)
-            await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(60));
-        else
-            await Clients.WaitForStreamsAsync(target, streamsBefore + c.Subscribers, TimeSpan.FromSeconds(60));
+        double elapsed, serverCpu, ownCpu;
+        ServerSample server1;
+        try
+        {
+            var consumers = connections.Select(conn => Clients.ConsumeAsync(target, conn, c.Method, group, sensor, latency.NewConsumer(), stop.Token)).ToArray();
+            if (group)
+                await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(60));
+            else
+                await Clients.WaitForStreamsAsync(target, streamsBefore + c.Subscribers, TimeSpan.FromSeconds(60));
 
-        await target.StartPublisherAsync(sensor, c.Heavy ? 0 : 20_000.0 / c.Subscribers, group);
-        await Task.Delay(warmup);
-        var server0 = await target.SampleAsync();
-        await target.ResetPeaksAsync();
-        var own0 = Clients.OwnCpuSeconds();
-        var wall = Stopwatch.StartNew();
-        latency.Start();
-        await Task.Delay(duration);
-        latency.Stop();
-        var elapsed = wall.Elapsed.TotalSeconds;
-        var own1 = Clients.OwnCpuSeconds();
-        var server1 = await target.SampleAsync();
+            await target.StartPublisherAsync(sensor, c.Heavy ? 0 : 20_000.0 / c.Subscribers, group, warmup + duration + TimeSpan.FromSeconds(1));
+            await Task.Delay(warmup);
+            var server0 = await target.SampleAsync();
+            await target.ResetPeaksAsync();
+            var own0 = Clients.OwnCpuSeconds();
+            var wall = Stopwatch.StartNew();
+            latency.Start();
+            await Task.Delay(duration);
+            latency.Stop();
+            elapsed = wall.Elapsed.TotalSeconds;
+            var own1 = Clients.OwnCpuSeconds();
+            server1 = await target.SampleAsync();
+            (serverCpu, ownCpu) = (server1.CpuSeconds - server0.CpuSeconds, own1 - own0);
 
-        await target.StopPublisherAsync();
-        await stop.CancelAsync();
-        await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(30));
-        await Clients.DisposeAllAsync(connections);
+            await target.StopPublisherAsync();
+            await stop.CancelAsync();
+            await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Clients.DisposeAllAsync(connections);
+        }
 
         double Share(double seconds) => seconds / elapsed / Environment.ProcessorCount * 100;
         return Measure.Of(
@@ -57,8 +68,8 @@ internal static class FanOutScenario
             ("p50 ms", latency.PercentileMs(50)),
             ("p99 ms", latency.PercentileMs(99)),
             ("p99.9 ms", latency.PercentileMs(99.9)),
-            ("server CPU %", Share(server1.CpuSeconds - server0.CpuSeconds)),
-            ("load generator CPU %", Share(own1 - own0)),
+            ("server CPU %", Share(serverCpu)),
+            ("load generator CPU %", Share(ownCpu)),
             ("server peak working set MB", server1.PeakWorkingSetBytes / 1e6));
     }
 }

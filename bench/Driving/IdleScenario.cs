@@ -8,7 +8,8 @@ namespace SensorHub.Bench.Driving;
 /// </summary>
 internal static class IdleScenario
 {
-    public static async Task<Measure> RunAsync(BenchTarget target, int count, bool withStream)
+    /// <param name="holdOpen">How long to keep the connections open after measuring, e.g. for <c>dotnet-gcdump collect</c>.</param>
+    public static async Task<Measure> RunAsync(BenchTarget target, int count, bool withStream, TimeSpan holdOpen)
     {
         var sensor = Clients.NewSensor("idle");
         await target.RegisterSensorAsync(sensor);
@@ -22,6 +23,11 @@ internal static class IdleScenario
             await Clients.WaitForStreamsAsync(target, before.ActiveStreams + count, TimeSpan.FromSeconds(120));
         await Task.Delay(500);
         var after = await target.SampleAsync(collect: true);
+        if (holdOpen > TimeSpan.Zero)
+        {
+            Console.WriteLine($"{target.Name}: {count} idle connections open for {holdOpen.TotalSeconds} s");
+            await Task.Delay(holdOpen);
+        }
         await stop.CancelAsync();
         await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(60));
         await Clients.DisposeAllAsync(connections);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using HdrHistogram;
 using SensorHub.Contracts;
@@ -7,29 +8,52 @@ namespace SensorHub.Bench.Driving;
 /// <summary>
 /// Readings delivered and their publish-to-receive latency while measuring. A reading's value is the server's
 /// <see cref="Stopwatch.GetTimestamp"/> at publish; the monotonic clock is the machine's, so the driver's clock reads
-/// on the same scale. Latencies are kept in microseconds, 3 significant digits.
+/// on the same scale. Each consumer records into a histogram of its own (microseconds, 3 significant digits), so that
+/// hundreds of consumers do not contend on one; they are added up once the consumers have finished.
 /// </summary>
 internal sealed class LatencyRecorder
 {
     private static readonly double s_ticksPerMicro = Stopwatch.Frequency / 1_000_000.0;
-    private readonly LongConcurrentHistogram _histogram = new(1, 600_000_000, 3);
-    private long _delivered;
+    private readonly ConcurrentBag<Part> _parts = [];
     private int _measuring;
+    private LongHistogram? _total;
 
-    public long Delivered => Interlocked.Read(ref _delivered);
+    public long Delivered => _parts.Sum(p => p.Delivered);
 
     public void Start() => Volatile.Write(ref _measuring, 1);
 
     public void Stop() => Volatile.Write(ref _measuring, 0);
 
-    public void Record(Reading reading)
+    /// <summary>A recorder for one consumer: call it from one thread at a time.</summary>
+    public Action<Reading> NewConsumer()
     {
-        if (Volatile.Read(ref _measuring) == 0)
-            return;
-        Interlocked.Increment(ref _delivered);
-        var micros = (long)((Stopwatch.GetTimestamp() - reading.Value) / s_ticksPerMicro);
-        _histogram.RecordValue(Math.Clamp(micros, 1, 600_000_000));
+        var part = new Part();
+        _parts.Add(part);
+        return reading =>
+        {
+            if (Volatile.Read(ref _measuring) == 0)
+                return;
+            part.Delivered++;
+            var micros = (long)((Stopwatch.GetTimestamp() - reading.Value) / s_ticksPerMicro);
+            part.Histogram.RecordValue(Math.Clamp(micros, 1, 600_000_000));
+        };
     }
 
-    public double PercentileMs(double percentile) => _delivered == 0 ? double.NaN : _histogram.GetValueAtPercentile(percentile) / 1000.0;
+    /// <summary>Read once every consumer has finished.</summary>
+    public double PercentileMs(double percentile)
+    {
+        if (_total is null)
+        {
+            _total = new LongHistogram(1, 600_000_000, 3);
+            foreach (var part in _parts)
+                _total.Add(part.Histogram);
+        }
+        return _total.TotalCount == 0 ? double.NaN : _total.GetValueAtPercentile(percentile) / 1000.0;
+    }
+
+    private sealed class Part
+    {
+        public LongHistogram Histogram { get; } = new(1, 600_000_000, 3);
+        public long Delivered { get; set; }
+    }
 }

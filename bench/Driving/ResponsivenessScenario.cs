@@ -19,9 +19,9 @@ internal static class ResponsivenessScenario
         using var stop = new CancellationTokenSource();
         var before = await sensorHub.ActiveStreamsAsync();
         await using var subscriber = await sensorHub.ConnectAsync(Protocol.MessagePack);
-        var consumer = Clients.ConsumeAsync(sensorHub, subscriber, SensorHubMethods.Subscribe, group: false, sensor, latency.Record, stop.Token);
+        var consumer = Clients.ConsumeAsync(sensorHub, subscriber, SensorHubMethods.Subscribe, group: false, sensor, latency.NewConsumer(), stop.Token);
         await Clients.WaitForStreamsAsync(sensorHub, before + 1, TimeSpan.FromSeconds(30));
-        await sensorHub.StartPublisherAsync(sensor, Rate, group: false);
+        await sensorHub.StartPublisherAsync(sensor, Rate, group: false, stopAfter: TimeSpan.FromMinutes(10));
         await Task.Delay(300);
 
         var clock = Stopwatch.StartNew();

@@ -6,6 +6,7 @@ namespace SensorHub.Bench.Serving;
 /// The one publisher of a fan-out run, inside the server. Each reading's value is <see cref="Stopwatch.GetTimestamp"/>
 /// at publish, so a client can tell its latency. A rate spreads readings over 1 ms ticks; rate 0 publishes as fast
 /// as the server takes them, yielding after every 64 so that it shares the cores as a busy device gateway would.
+/// It stops when told to, or by itself after the time it was given.
 /// </summary>
 internal sealed class BenchPublisher(IBenchFeed feed)
 {
@@ -43,7 +44,8 @@ internal sealed class BenchPublisher(IBenchFeed feed)
     {
         long published = 0;
         var clock = Stopwatch.StartNew();
-        while (!cancellationToken.IsCancellationRequested)
+        var stopAfter = TimeSpan.FromSeconds(request.StopAfterSeconds);
+        while (!cancellationToken.IsCancellationRequested && clock.Elapsed < stopAfter)
         {
             if (request.RatePerSecond <= 0)
             {

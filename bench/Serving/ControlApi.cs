@@ -22,8 +22,11 @@ internal static class ControlRoutes
     public const string StreamEndsReset = "/bench/stream-ends/reset";
 }
 
-/// <summary>Starts the in-server publisher. <paramref name="RatePerSecond"/> 0 means as fast as it goes.</summary>
-internal sealed record PublisherStart(string SensorId, double RatePerSecond, bool Group);
+/// <summary>
+/// Starts the in-server publisher. <paramref name="RatePerSecond"/> 0 means as fast as it goes. It stops by itself after
+/// <paramref name="StopAfterSeconds"/>: a load generator swamped by a heavy run cannot then keep it going.
+/// </summary>
+internal sealed record PublisherStart(string SensorId, double RatePerSecond, bool Group, double StopAfterSeconds);
 
 internal sealed record PublisherStopped(long Published);
 
