@@ -36,27 +36,17 @@ public sealed class HubActivity
     /// <summary>Server-to-client stream generators running now.</summary>
     public long ActiveStreams => Volatile.Read(ref _activeStreams);
 
-    internal void ConnectionOpened()
-    {
-        Interlocked.Increment(ref _connections);
-        _connectionsCounter.Add(1);
-    }
+    internal void ConnectionOpened() => Change(ref _connections, _connectionsCounter, 1);
 
-    internal void ConnectionClosed()
-    {
-        Interlocked.Decrement(ref _connections);
-        _connectionsCounter.Add(-1);
-    }
+    internal void ConnectionClosed() => Change(ref _connections, _connectionsCounter, -1);
 
-    internal void StreamStarted()
-    {
-        Interlocked.Increment(ref _activeStreams);
-        _streamsCounter.Add(1);
-    }
+    internal void StreamStarted() => Change(ref _activeStreams, _streamsCounter, 1);
 
-    internal void StreamEnded()
+    internal void StreamEnded() => Change(ref _activeStreams, _streamsCounter, -1);
+
+    private static void Change(ref long count, UpDownCounter<long> counter, int delta)
     {
-        Interlocked.Decrement(ref _activeStreams);
-        _streamsCounter.Add(-1);
+        Interlocked.Add(ref count, delta);
+        counter.Add(delta);
     }
 }
