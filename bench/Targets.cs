@@ -1,3 +1,5 @@
+using SensorHub.Bench.Driving;
+
 namespace SensorHub.Bench;
 
 internal sealed record TargetVerdict(string Target, string Measured, bool Met);
@@ -13,9 +15,9 @@ internal static class Targets
 
         foreach (var protocol in new[] { "Json", "MessagePack" })
         {
-            foreach (var r in Find($"fan-out N=1000 heavy {protocol} Subscribe vs baseline stream", "readings/s"))
+            foreach (var r in Find($"fan-out N=1000 heavy {protocol} Subscribe vs baseline stream", FanOutScenario.ReadingsPerSecond))
                 verdicts.Add(new($"heavy fan-out N=1000 {protocol}: Subscribe ≥ 1.0× baseline stream", $"{Report.Format(r.Ratio)}×", r.Ratio >= 1.0));
-            foreach (var r in Find($"fan-out N=1000 heavy {protocol} SubscribeBatches vs baseline stream", "readings/s"))
+            foreach (var r in Find($"fan-out N=1000 heavy {protocol} SubscribeBatches vs baseline stream", FanOutScenario.ReadingsPerSecond))
                 verdicts.Add(new($"heavy fan-out N=1000 {protocol}: SubscribeBatches ≥ 3× baseline stream", $"{Report.Format(r.Ratio)}×", r.Ratio >= 3.0));
         }
         foreach (var r in rows.Where(r => r.Scenario.StartsWith("fan-out N=1000 light", StringComparison.Ordinal)

@@ -18,6 +18,8 @@ internal sealed record FanOutCase(int Subscribers, bool Heavy, Protocol Protocol
 internal static class FanOutScenario
 {
     public const string ReadingsPerSecond = "readings/s";
+    private const double StalledBelowPercent = 10;
+    private const double StalledBelowReadingsPerSubscriber = 50;
 
     public static async Task<Measure> RunAsync(BenchTarget target, FanOutCase c, TimeSpan warmup, TimeSpan duration)
     {
@@ -28,7 +30,7 @@ internal static class FanOutScenario
         var streamsBefore = await target.ActiveStreamsAsync();
         var connections = await Clients.ConnectManyAsync(target, c.Subscribers, c.Protocol);
         var group = target.IsBaseline && c.BaselineGroup;
-        double elapsed, serverCpu, ownCpu;
+        double elapsed, serverCpu, serverSeconds, ownCpu;
         ServerSample server1;
         try
         {
@@ -51,6 +53,7 @@ internal static class FanOutScenario
             var own1 = Clients.OwnCpuSeconds();
             server1 = await target.SampleAsync();
             (serverCpu, ownCpu) = (server1.CpuSeconds - server0.CpuSeconds, own1 - own0);
+            serverSeconds = (double)(server1.Timestamp - server0.Timestamp) / Stopwatch.Frequency;
 
             await target.StopPublisherAsync();
             await stop.CancelAsync();
@@ -60,16 +63,31 @@ internal static class FanOutScenario
         {
             await stop.CancelAsync();
             await Clients.DisposeAllAsync(connections);
+            // The next run starts from a collected heap and closed sockets, not from this run's leftovers.
+            GC.Collect();
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
         }
 
-        double Share(double seconds) => seconds / elapsed / Environment.ProcessorCount * 100;
+        static double Share(double cpuSeconds, double wallSeconds) => cpuSeconds / wallSeconds / Environment.ProcessorCount * 100;
+        // A heavy run in which the load generator sat idle and hardly a reading arrived did not measure the server: the
+        // driver's connections had stopped reading (seen on 1,000 connections right after another heavy run). An idle
+        // driver alone is no stall: the baseline's group broadcast can be server-bound at a few percent of driver CPU.
+        var perSubscriberPerSecond = latency.Delivered / elapsed / c.Subscribers;
+        if (c.Heavy && Share(ownCpu, elapsed) < StalledBelowPercent && perSubscriberPerSecond < StalledBelowReadingsPerSubscriber)
+        {
+            throw new StalledRunException(
+                $"the load generator used {Share(ownCpu, elapsed):F1}% CPU while the publisher ran flat out; {latency.Delivered} readings arrived");
+        }
         return Measure.Of(
             (ReadingsPerSecond, latency.Delivered / elapsed),
             ("p50 ms", latency.PercentileMs(50)),
             ("p99 ms", latency.PercentileMs(99)),
             ("p99.9 ms", latency.PercentileMs(99.9)),
-            ("server CPU %", Share(serverCpu)),
-            ("load generator CPU %", Share(ownCpu)),
+            ("server CPU %", Share(serverCpu, serverSeconds)),
+            ("load generator CPU %", Share(ownCpu, elapsed)),
             ("server peak working set MB", server1.PeakWorkingSetBytes / 1e6));
     }
 }
+
+/// <summary>A run that measured the load generator's stall, not the server; the round is run again.</summary>
+internal sealed class StalledRunException(string message) : Exception(message);

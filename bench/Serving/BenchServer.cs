@@ -123,6 +123,7 @@ internal static class BenchServer
             }
             using var process = Process.GetCurrentProcess();
             return new ServerSample(
+                Stopwatch.GetTimestamp(),
                 feed.ActiveStreams,
                 process.TotalProcessorTime.TotalSeconds,
                 process.WorkingSet64,

@@ -34,9 +34,12 @@ internal sealed record SensorRegistration(string SensorId);
 
 /// <summary>
 /// The server process measured by itself. Peaks are sampled every few milliseconds since the last reset; the heap
-/// is after a forced, compacting collection when the sample asked for one.
+/// is after a forced, compacting collection when the sample asked for one. <paramref name="Timestamp"/> is the server's
+/// <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> when it took the sample, so that CPU time is divided by the
+/// server's own interval, not by the driver's (whose calls may wait when it is swamped).
 /// </summary>
 internal sealed record ServerSample(
+    long Timestamp,
     long ActiveStreams,
     double CpuSeconds,
     long WorkingSetBytes,
