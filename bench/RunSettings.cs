@@ -25,7 +25,7 @@ internal sealed record RunSettings(
     public IReadOnlyList<string> Notes() =>
     [
         $"{Rounds} round(s) per row, A then B each round; medians. Fan-out: warm-up {Warmup.TotalSeconds} s, measured {Duration.TotalSeconds} s.",
-        "Each server runs in a process of its own (`serve`, server GC) on 127.0.0.1; the load generator (.NET SignalR clients over WebSockets, one connection per subscriber) is this process. They share the machine's cores.",
+        "Each server runs in a process of its own (`serve`, workstation GC) on 127.0.0.1; the load generator (.NET SignalR clients over WebSockets, one connection per subscriber) is this process. They share the machine's cores.",
         "CPU % is of all cores. Latency is publish (inside the server) to receive (in the load generator), on the machine's monotonic clock.",
         "Memory per connection is the server process's managed heap (after a forced compacting GC) and working set, divided by N. Peaks are sampled every 5 ms.",
         "Ratio = A / B: higher is better for readings/s and MB/s, lower for latency, CPU, memory and time.",
