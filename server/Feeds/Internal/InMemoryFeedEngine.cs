@@ -88,11 +88,9 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 
     private void CompleteAll()
     {
+        // Feeds made from now on complete their subscribers at once; the existing ones complete theirs under their own lock.
         _stopping = true;
         foreach (var feed in _registry.Feeds)
-        {
-            foreach (var subscriber in feed.Subscribers)
-                subscriber.Complete();
-        }
+            feed.CompleteAll();
     }
 }

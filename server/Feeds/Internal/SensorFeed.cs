@@ -16,6 +16,7 @@ internal sealed class SensorFeed
     private SensorDescriptor _descriptor;
     private long _lastSequence;
     private Reading? _newest;
+    private bool _completed;
 
     public SensorFeed(SensorDescriptor descriptor, long firstSequence, int historyCapacity, SensorFeedRegistry registry)
     {
@@ -57,17 +58,32 @@ internal sealed class SensorFeed
         }
     }
 
+    /// <summary>
+    /// A new subscriber, completed at once when the server is stopping (<paramref name="completed"/>, or
+    /// <see cref="CompleteAll"/> already ran): decided under the lock, so none slips in while the feed completes.
+    /// </summary>
     public LiveSubscription Attach(LiveBufferMode mode, int capacity, bool completed)
     {
         var subscription = new LiveSubscription(this, mode, capacity);
-        if (completed)
-        {
-            subscription.Complete();
-            return subscription;
-        }
         lock (_gate)
-            _subscribers = [.. _subscribers, subscription];
+        {
+            if (completed || _completed)
+                subscription.Complete();
+            else
+                _subscribers = [.. _subscribers, subscription];
+        }
         return subscription;
+    }
+
+    /// <summary>Ends every subscriber's stream after what it has buffered, and every later subscriber's at once.</summary>
+    public void CompleteAll()
+    {
+        lock (_gate)
+        {
+            _completed = true;
+            foreach (var subscriber in _subscribers)
+                subscriber.Complete();
+        }
     }
 
     public void Detach(LiveSubscription subscription)
@@ -75,10 +91,10 @@ internal sealed class SensorFeed
         lock (_gate)
         {
             var index = Array.IndexOf(_subscribers, subscription);
-            if (index < 0)
-                return;
-            _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+            if (index >= 0)
+                _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
         }
+        // Also one that was completed at once and never attached: its replayed readings count as delivered.
         _registry.Retire(subscription);
     }
 
