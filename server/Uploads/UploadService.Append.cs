@@ -42,7 +42,11 @@ internal sealed partial class UploadService
             await WriteAsync(state, chunks, cancellationToken).ConfigureAwait(false);
             if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
                 await FinishAsync(state, cancellationToken).ConfigureAwait(false);
-            return Summarize(state);
+            var result = Summarize(state);
+            // A complete upload takes no more bytes: its line buffers and id cache need not live as long as its record.
+            if (state.Record.Complete)
+                state.Processor = null;
+            return result;
         }
         finally
         {
@@ -138,6 +142,23 @@ internal sealed partial class UploadService
         var csv = state.Processor as CsvProcessor;
         if (csv is not null)
             csv.Publishes = false;
+        try
+        {
+            await RebuildFromDiskAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // A half-fed hash would be taken for a whole one by the next writer: it starts the rebuild over instead.
+            state.Hasher?.Dispose();
+            state.Hasher = null;
+            state.Processor = null;
+            throw;
+        }
+        if (csv is not null)
+            csv.Publishes = true;
+    }
+
+    private async Task RebuildFromDiskAsync(UploadState state, CancellationToken cancellationToken) =>
         await Task.Run(
             async () =>
             {
@@ -149,16 +170,13 @@ internal sealed partial class UploadService
                     var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
                     if (read == 0)
                         throw new InvalidDataException($"Upload {state.Id} has fewer bytes on disk than recorded.");
-                    state.Hasher.AppendData(buffer, 0, read);
+                    state.Hasher!.AppendData(buffer, 0, read);
                     if (state.Processor is { } processor)
                         await processor.ProcessAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                     remaining -= read;
                 }
             },
             cancellationToken).ConfigureAwait(false);
-        if (csv is not null)
-            csv.Publishes = true;
-    }
 
     private async Task FinishAsync(UploadState state, CancellationToken cancellationToken)
     {
@@ -178,7 +196,8 @@ internal sealed partial class UploadService
             throw new UploadException($"Upload '{state.Id}' failed: {error}");
         }
 
-        await _store.SaveAsync(state.Complete(sha256, now), cancellationToken).ConfigureAwait(false);
+        // Not cancellable, as the failure's record above: the state in memory is complete now, and so must be the one on disk.
+        await _store.SaveAsync(state.Complete(sha256, now), CancellationToken.None).ConfigureAwait(false);
         UploadsLog.Completed(_logger, state.Id, state.ReceivedBytes, sha256);
     }
 }
