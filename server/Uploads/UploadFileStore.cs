@@ -12,9 +12,12 @@ internal sealed class UploadFileStore
 {
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    public UploadFileStore(IOptions<UploadOptions> options, IHostEnvironment environment)
+    private readonly ILogger<UploadFileStore> _logger;
+
+    public UploadFileStore(IOptions<UploadOptions> options, IHostEnvironment environment, ILogger<UploadFileStore> logger)
     {
         Root = Path.GetFullPath(Path.Combine(environment.ContentRootPath, options.Value.DataPath));
+        _logger = logger;
     }
 
     public string Root { get; }
@@ -25,8 +28,7 @@ internal sealed class UploadFileStore
         var uploads = new List<(UploadRecord, long)>();
         foreach (var path in Directory.EnumerateFiles(Root, "*.json"))
         {
-            await using var file = File.OpenRead(path);
-            var record = await JsonSerializer.DeserializeAsync<UploadRecord>(file, s_json, cancellationToken).ConfigureAwait(false);
+            var record = await ReadRecordAsync(path, cancellationToken).ConfigureAwait(false);
             if (record is null || !UploadIds.IsWellFormed(record.Id) || Path.GetFileNameWithoutExtension(path) != record.Id)
                 continue;
             var data = new FileInfo(DataPath(record.Id));
@@ -40,6 +42,21 @@ internal sealed class UploadFileStore
             uploads.Add((record with { UpdatedUtc = touched }, data.Length));
         }
         return uploads;
+    }
+
+    /// <summary>A record, or null when it cannot be read: one damaged file must not keep the server from starting.</summary>
+    private async Task<UploadRecord?> ReadRecordAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var file = File.OpenRead(path);
+            return await JsonSerializer.DeserializeAsync<UploadRecord>(file, s_json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException ex)
+        {
+            UploadsLog.RecordUnreadable(_logger, path, ex);
+            return null;
+        }
     }
 
     public async Task SaveAsync(UploadRecord record, CancellationToken cancellationToken)

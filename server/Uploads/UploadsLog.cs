@@ -22,4 +22,7 @@ internal static partial class UploadsLog
 
     [LoggerMessage(4007, LogLevel.Error, "Processing upload {UploadId} failed; its hash and summary will be rebuilt from disk.")]
     public static partial void ProcessingFailed(ILogger logger, string uploadId, Exception exception);
+
+    [LoggerMessage(4008, LogLevel.Warning, "Upload record {Path} cannot be read and was skipped; its upload is unknown to this server.")]
+    public static partial void RecordUnreadable(ILogger logger, string path, Exception exception);
 }

@@ -213,6 +213,29 @@ public sealed class UploadLimitsTests
         Assert.Equal((true, UploadStreams.Sha256Of(data)), (resumed.Complete, resumed.Sha256));
     }
 
+    [Fact]
+    public async Task ADamagedRecordIsSkippedAndTheOtherUploadsStillLoad()
+    {
+        using var folder = new SharedDataFolder();
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var data = UploadStreams.RandomBytes(2 * Chunk);
+        string uploadId;
+        await using (var first = new SensorHubApplication(Transport.TestServer, folder.Settings))
+        {
+            await using var connection = await first.ConnectAsync(Protocol.Json);
+            uploadId = (await BeginAsync(connection, "kept.bin", data)).UploadId;
+            await connection.Hub.UploadAsync(uploadId, 0, UploadStreams.Chunks(data, Chunk), cts.Token);
+        }
+        // A record cut short, as a full disk or a crash outside SensorHub could leave it.
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "0123456789abcdef0123456789abcdef.json"), "{\"id\": \"0123", cts.Token);
+
+        await using var second = new SensorHubApplication(Transport.TestServer, folder.Settings);
+        await using var again = await second.ConnectAsync(Protocol.Json);
+        var status = await again.Hub.GetUploadStatusAsync(uploadId);
+
+        Assert.Equal((true, UploadStreams.Sha256Of(data)), (status.Complete, status.Sha256));
+    }
+
     [Theory]
     [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
     public async Task UploadsOutliveARestartAndAPartialOneResumesWithTheWholeFilesHash(Protocol protocol)
