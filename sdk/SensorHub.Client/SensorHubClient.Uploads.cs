@@ -84,18 +84,22 @@ public sealed partial class SensorHubClient
             await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
             using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
             var chunks = _hub.StreamAsync<byte[]>(SensorHubMethods.Download, uploadId, written, call.Token).GetAsyncEnumerator(call.Token);
+            // A failure of the destination (a full disk) is the caller's to hear, not a drop to resume from.
+            var writing = false;
             try
             {
                 while (await chunks.MoveNextAsync().ConfigureAwait(false))
                 {
+                    writing = true;
                     await destination.WriteAsync(chunks.Current, leave.Token).ConfigureAwait(false);
+                    writing = false;
                     written += chunks.Current.Length;
                     attempt = 0;
                 }
                 if (written >= status.ReceivedBytes)
                     return;
             }
-            catch (Exception ex) when (IsConnectionLoss(ex, leave.Token))
+            catch (Exception ex) when (!writing && IsConnectionLoss(ex, leave.Token))
             {
                 ClientLog.Resuming(_logger, SensorHubMethods.Download, uploadId, attempt + 1, ex);
             }

@@ -81,6 +81,30 @@ public sealed class ClientTransferTests(ClientFixture apps) : IClassFixture<Clie
         Assert.Contains(ConnectionChange.Reconnected, harness.Changes);
     }
 
+    [Fact]
+    public async Task ADestinationThatFailsEndsTheDownloadWithItsErrorInsteadOfResuming()
+    {
+        var app = apps.Default;
+        var data = UploadStreams.RandomBytes(4 * 64 * 1024);
+        await using var harness = await ClientHarness.StartAsync(app, Protocol.MessagePack);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var uploaded = await harness.Client.UploadAsync(new MemoryStream(data), new UploadOptions { Name = "full.bin" }, null, cts.Token).WaitAsync(Timeouts.Default);
+
+        var error = await Assert.ThrowsAsync<IOException>(
+            () => harness.Client.DownloadAsync(uploaded.UploadId, new FullDiskStream(), cts.Token).WaitAsync(Timeouts.Default));
+
+        Assert.Equal(FullDiskStream.Message, error.Message);
+    }
+
+    /// <summary>A destination whose every write fails, as on a full disk.</summary>
+    private sealed class FullDiskStream : MemoryStream
+    {
+        public const string Message = "No space left on device";
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            ValueTask.FromException(new IOException(Message));
+    }
+
     /// <summary>A stream that can only be read forward, like a pipe: its length is unknown.</summary>
     private sealed class ForwardOnlyStream(byte[] data) : MemoryStream(data)
     {
