@@ -42,6 +42,6 @@ internal sealed partial class SensorsHub
         HubArguments.CheckSensorId(sensorId);
         HubArguments.CheckSubscribeOptions(options);
         if (!Caller.Covers(sensorId))
-            throw new HubException($"Not allowed: your token may not read sensor '{sensorId}'.");
+            throw new SensorHubException(SensorHubErrors.NotAllowed, $"Not allowed: your token may not read sensor '{sensorId}'.");
     }
 }

@@ -17,7 +17,7 @@ internal sealed partial class SensorsHub
         var limit = uploadOptions.Value.MaxUploadsPerConnection;
         var slots = ConnectionSlots.Of(Context).Uploads;
         if (!slots.TryTake(limit))
-            throw new HubException($"Too many uploads at once: this connection already runs {limit}, the most allowed.");
+            throw new SensorHubException(SensorHubErrors.TooManyUploads, $"Too many uploads at once: this connection already runs {limit}, the most allowed.");
         try
         {
             return await uploads.AppendAsync(uploadId, offset, chunks, Caller, Context.ConnectionAborted);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
 using SensorHub.Server.Identity;
 
 namespace SensorHub.Server.Hubs;
@@ -26,7 +27,8 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
         if (s_requirements.GetOrAdd(invocationContext.HubMethod, m => m.GetCustomAttribute<RequiresAttribute>()) is { } required
             && !SensorHubUser.From(invocationContext.Context.User).Has(required.Permission))
         {
-            throw new HubException(
+            throw HubErrors.Create(
+                SensorHubErrors.NotAllowed,
                 $"Not allowed: {invocationContext.HubMethodName} needs the {string.Join(" or ", Roles.Granting(required.Permission))} role.");
         }
 
@@ -39,7 +41,7 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
             }
             catch (SensorHubException ex)
             {
-                throw new HubException(ex.Message, ex);
+                throw HubErrors.From(ex);
             }
         }
 
@@ -47,7 +49,8 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
         if (!streams.TryTake(_limit))
         {
             HubLog.StreamRefused(logger, invocationContext.Context.ConnectionId, invocationContext.HubMethodName, _limit);
-            throw new HubException(
+            throw HubErrors.Create(
+                SensorHubErrors.TooManyStreams,
                 $"Too many open streams: this connection already holds {_limit}, the most allowed. End one before starting another.");
         }
 
@@ -66,7 +69,7 @@ internal sealed class StreamTrackingFilter(HubActivity activity, IOptions<HubLim
         catch (SensorHubException ex)
         {
             lease.Release();
-            throw new HubException(ex.Message, ex);
+            throw HubErrors.From(ex);
         }
         catch
         {

@@ -44,7 +44,7 @@ internal sealed class TrackedStream<T>(IAsyncEnumerable<T> inner, StreamTracking
             }
             catch (SensorHubException ex)
             {
-                throw new HubException(ex.Message, ex);
+                throw HubErrors.From(ex);
             }
         }
     }

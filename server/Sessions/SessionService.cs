@@ -26,7 +26,7 @@ public sealed class SessionService(
     {
         Require(user, Permission.Collaborate, "creating a session");
         if (request is null)
-            throw new SessionException("request is required.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, "request is required.");
         var title = CheckText(request.Title, "request.title", _options.MaxTitleLength);
         var sensorIds = CheckSensorIds(user, request.SensorIds, "request.sensorIds");
         var invited = CheckInvited(request.Invited);
@@ -97,16 +97,16 @@ public sealed class SessionService(
         Require(user, Permission.Collaborate, "annotating");
         var id = CheckSessionId(sessionId);
         if (input is null)
-            throw new SessionException("input is required.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, "input is required.");
         var text = CheckText(input.Text, "input.text", _options.MaxAnnotationLength);
         if (input.SensorId is { } sensorId)
             CheckSensorId(user, sensorId, "input.sensorId");
         if (input.Sequence is { } sequence)
         {
             if (sequence < 0)
-                throw new SessionException($"input.sequence must be 0 or more; it was {sequence}.");
+                throw new SessionException(SensorHubErrors.InvalidArgument, $"input.sequence must be 0 or more; it was {sequence}.");
             if (input.SensorId is null)
-                throw new SessionException("input.sequence needs input.sensorId: a sequence points at one sensor's reading.");
+                throw new SessionException(SensorHubErrors.InvalidArgument, "input.sequence needs input.sensorId: a sequence points at one sensor's reading.");
         }
         var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
         if (input.SensorId is not null && Array.IndexOf(session.Info.SensorIds, input.SensorId) < 0)
@@ -134,7 +134,7 @@ public sealed class SessionService(
         var checkedIds = CheckSensorIds(user, sensorIds, "sensorIds");
         var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
         if (!IsOwnerOrAdmin(user, session))
-            throw new SessionException($"Not allowed: only its owner or an admin may change the sensors of session '{id}'.");
+            throw new SessionException(SensorHubErrors.NotAllowed, $"Not allowed: only its owner or an admin may change the sensors of session '{id}'.");
         var changed = await store.SetSensorsAsync(id, checkedIds, cancellationToken).ConfigureAwait(false)
             ?? throw SessionException.Unknown(id);
         SessionsLog.SensorsChanged(logger, id, user.Name, checkedIds.Length);
@@ -148,7 +148,7 @@ public sealed class SessionService(
         var id = CheckSessionId(sessionId);
         var session = await FindVisibleAsync(user, id, cancellationToken).ConfigureAwait(false);
         if (!IsOwnerOrAdmin(user, session))
-            throw new SessionException($"Not allowed: only its owner or an admin may end session '{id}'.");
+            throw new SessionException(SensorHubErrors.NotAllowed, $"Not allowed: only its owner or an admin may end session '{id}'.");
         if (!await store.EndAsync(id, cancellationToken).ConfigureAwait(false))
             throw SessionException.Unknown(id);
         SessionsLog.Ended(logger, id, user.Name);
@@ -177,39 +177,39 @@ public sealed class SessionService(
     {
         // The hub filter refuses these calls first; the service does not rely on it.
         if (!user.Has(permission))
-            throw new SessionException($"Not allowed: {what} needs the {string.Join(" or ", Roles.Granting(permission))} role.");
+            throw new SessionException(SensorHubErrors.NotAllowed, $"Not allowed: {what} needs the {string.Join(" or ", Roles.Granting(permission))} role.");
     }
 
     private static string CheckSessionId(string? sessionId)
     {
         if (sessionId is null)
-            throw new SessionException("sessionId is required.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, "sessionId is required.");
         if (sessionId.Length == 0)
-            throw new SessionException("sessionId is empty.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, "sessionId is empty.");
         // Not echoed: a malformed id can be anything, of any length.
         if (!IsWellFormedId(sessionId))
-            throw new SessionException("sessionId is malformed: a session id is 32 lowercase hexadecimal digits.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, "sessionId is malformed: a session id is 32 lowercase hexadecimal digits.");
         return sessionId;
     }
 
     private static string CheckText(string? text, string name, int maxLength)
     {
         if (text is null)
-            throw new SessionException($"{name} is required.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} is required.");
         var trimmed = text.Trim();
         if (trimmed.Length == 0)
-            throw new SessionException($"{name} is empty.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} is empty.");
         if (trimmed.Length > maxLength)
-            throw new SessionException($"{name} is {trimmed.Length} characters long; at most {maxLength} are allowed.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} is {trimmed.Length} characters long; at most {maxLength} are allowed.");
         return trimmed;
     }
 
     private string[] CheckSensorIds(SensorHubUser user, string[]? sensorIds, string name)
     {
         if (sensorIds is null)
-            throw new SessionException($"{name} is required.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} is required.");
         if (sensorIds.Length > _options.MaxSensorsPerSession)
-            throw new SessionException($"{name} holds {sensorIds.Length} sensors; at most {_options.MaxSensorsPerSession} are allowed.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} holds {sensorIds.Length} sensors; at most {_options.MaxSensorsPerSession} are allowed.");
         for (var i = 0; i < sensorIds.Length; i++)
             CheckSensorId(user, sensorIds[i], $"{name}[{i}]");
         return sensorIds.Distinct(StringComparer.Ordinal).ToArray();
@@ -218,9 +218,9 @@ public sealed class SessionService(
     private static void CheckSensorId(SensorHubUser user, string? sensorId, string name)
     {
         if (!SensorId.IsValid(sensorId, out var problem))
-            throw new SessionException($"{name} {problem}.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"{name} {problem}.");
         if (!user.MayRead(sensorId))
-            throw new SessionException($"Not allowed: your token may not read sensor '{sensorId}' ({name}).");
+            throw new SessionException(SensorHubErrors.NotAllowed, $"Not allowed: your token may not read sensor '{sensorId}' ({name}).");
     }
 
     private string[] CheckInvited(string[]? invited)
@@ -228,14 +228,14 @@ public sealed class SessionService(
         if (invited is null)
             return [];
         if (invited.Length > _options.MaxInvited)
-            throw new SessionException($"request.invited holds {invited.Length} names; at most {_options.MaxInvited} are allowed.");
+            throw new SessionException(SensorHubErrors.InvalidArgument, $"request.invited holds {invited.Length} names; at most {_options.MaxInvited} are allowed.");
         for (var i = 0; i < invited.Length; i++)
         {
             var name = invited[i];
             if (string.IsNullOrWhiteSpace(name))
-                throw new SessionException($"request.invited[{i}] is empty.");
+                throw new SessionException(SensorHubErrors.InvalidArgument, $"request.invited[{i}] is empty.");
             if (name.Length > MaxUserNameLength)
-                throw new SessionException($"request.invited[{i}] is {name.Length} characters long; at most {MaxUserNameLength} are allowed.");
+                throw new SessionException(SensorHubErrors.InvalidArgument, $"request.invited[{i}] is {name.Length} characters long; at most {MaxUserNameLength} are allowed.");
         }
         return invited.Distinct(StringComparer.Ordinal).ToArray();
     }

@@ -1,4 +1,4 @@
 namespace SensorHub.Server.Uploads;
 
 /// <summary>An upload request that the caller got wrong; the message says what.</summary>
-public sealed class UploadException(string message) : SensorHubException(message);
+public sealed class UploadException(string code, string message) : SensorHubException(code, message);

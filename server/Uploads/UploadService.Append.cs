@@ -19,22 +19,22 @@ internal sealed partial class UploadService
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
         if (state.Record.Owner != user.Name && !user.IsAdmin)
-            throw new UploadException($"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
+            throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
         if (offset < 0)
-            throw new UploadException($"offset must be 0 or more; it was {offset}.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
         if (state.Record.Error is { } error)
-            throw new UploadException($"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
+            throw new UploadException(SensorHubErrors.UploadFailed, $"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
         if (state.Record.Complete)
-            throw new UploadException($"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
+            throw new UploadException(SensorHubErrors.UploadComplete, $"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
         if (!state.TryBeginWrite())
-            throw new UploadException($"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
+            throw new UploadException(SensorHubErrors.UploadHasWriter, $"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
         try
         {
             if (Interlocked.Increment(ref _activeWriters) > _options.MaxConcurrentUploads)
-                throw new UploadException($"The server is running its most uploads at once ({_options.MaxConcurrentUploads}); try again later.");
+                throw new UploadException(SensorHubErrors.ServerBusy, $"The server is running its most uploads at once ({_options.MaxConcurrentUploads}); try again later.");
             // Checked while holding the write slot, so that no other writer moves the end in between.
             if (offset != state.ReceivedBytes)
-                throw new UploadException($"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
+                throw new UploadException(SensorHubErrors.UploadOffsetMismatch, $"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
             await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
             if (state.Processor is CsvProcessor csv)
@@ -95,16 +95,19 @@ internal sealed partial class UploadService
         if (length > _options.MaxChunkBytes)
         {
             throw new UploadException(
+                SensorHubErrors.TooLarge,
                 $"A chunk of {length} bytes is over the {_options.MaxChunkBytes}-byte limit; it was refused and the upload keeps its {received} bytes.");
         }
         if (state.Record.TotalBytes is { } total && received + length > total)
         {
             throw new UploadException(
+                SensorHubErrors.TooLarge,
                 $"A chunk of {length} bytes would take the upload past its totalBytes ({total}); it was refused and the upload keeps its {received} bytes.");
         }
         if (received + length > _options.MaxUploadBytes)
         {
             throw new UploadException(
+                SensorHubErrors.TooLarge,
                 $"A chunk of {length} bytes would take the upload past the largest upload allowed ({_options.MaxUploadBytes} bytes); it was refused.");
         }
     }
@@ -193,7 +196,7 @@ internal sealed partial class UploadService
             _store.DeleteData(state.Id);
             await _store.SaveAsync(state.Fail(error, now), CancellationToken.None).ConfigureAwait(false);
             UploadsLog.Failed(_logger, state.Id, error);
-            throw new UploadException($"Upload '{state.Id}' failed: {error}");
+            throw new UploadException(SensorHubErrors.UploadFailed, $"Upload '{state.Id}' failed: {error}");
         }
 
         // Not cancellable, as the failure's record above: the state in memory is complete now, and so must be the one on disk.

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SensorHub.Contracts;
 using SensorHub.Server.Identity;
 
 namespace SensorHub.Server.Uploads;
@@ -14,10 +15,10 @@ internal sealed partial class UploadService
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
         if (!state.Record.Complete)
-            throw new UploadException($"uploadId: upload '{state.Id}' is not complete; only complete uploads can be downloaded.");
+            throw new UploadException(SensorHubErrors.UploadNotComplete, $"uploadId: upload '{state.Id}' is not complete; only complete uploads can be downloaded.");
         var length = state.ReceivedBytes;
         if (offset < 0 || offset > length)
-            throw new UploadException($"offset must be from 0 to the upload's {length} bytes; it was {offset}.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be from 0 to the upload's {length} bytes; it was {offset}.");
 
         await using var file = _store.OpenRead(state.Id, offset);
         for (var remaining = length - offset; remaining > 0;)

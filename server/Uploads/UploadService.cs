@@ -42,7 +42,7 @@ internal sealed partial class UploadService
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         if (request is null)
-            throw new UploadException("request is required.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, "request is required.");
         var now = _time.GetUtcNow().UtcDateTime;
         var record = new UploadRecord
         {
@@ -142,7 +142,7 @@ internal sealed partial class UploadService
         return uploadId is not null && _uploads.TryGetValue(uploadId, out var state)
                && (user.Has(Permission.Read) || user.IsAdmin || state.Record.Owner == user.Name)
             ? state
-            : throw new UploadException($"uploadId: no upload '{uploadId}' is known.");
+            : throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{uploadId}' is known.");
     }
 
     private static UploadResult Summarize(UploadState state)
@@ -171,33 +171,33 @@ internal sealed partial class UploadService
     private static string CheckName(string? name)
     {
         if (string.IsNullOrWhiteSpace(name))
-            throw new UploadException("request.name is empty; a file name is required.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, "request.name is empty; a file name is required.");
         if (name.Length > 255)
-            throw new UploadException($"request.name is {name.Length} characters long; at most 255 are allowed.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"request.name is {name.Length} characters long; at most 255 are allowed.");
         if (name.IndexOfAny(['/', '\\']) >= 0)
-            throw new UploadException($"request.name '{name}' contains a path separator; give a file name only.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"request.name '{name}' contains a path separator; give a file name only.");
         if (name.Contains("..", StringComparison.Ordinal))
-            throw new UploadException($"request.name '{name}' contains '..'; give a file name only.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"request.name '{name}' contains '..'; give a file name only.");
         if (name.Any(char.IsControl))
-            throw new UploadException("request.name contains control characters.");
+            throw new UploadException(SensorHubErrors.InvalidArgument, "request.name contains control characters.");
         return name;
     }
 
     private static string CheckContentType(string contentType) =>
         contentType.Length <= 255 && !contentType.Any(char.IsControl)
             ? contentType
-            : throw new UploadException("request.contentType is not a media type.");
+            : throw new UploadException(SensorHubErrors.InvalidArgument, "request.contentType is not a media type.");
 
     private long? CheckTotalBytes(long? totalBytes) => totalBytes switch
     {
-        < 0 => throw new UploadException($"request.totalBytes must be 0 or more; it was {totalBytes}."),
+        < 0 => throw new UploadException(SensorHubErrors.InvalidArgument, $"request.totalBytes must be 0 or more; it was {totalBytes}."),
         { } total when total > _options.MaxUploadBytes =>
-            throw new UploadException($"request.totalBytes ({total}) is over the largest upload allowed, {_options.MaxUploadBytes} bytes."),
+            throw new UploadException(SensorHubErrors.InvalidArgument, $"request.totalBytes ({total}) is over the largest upload allowed, {_options.MaxUploadBytes} bytes."),
         _ => totalBytes,
     };
 
     private static string? CheckSha256(string? sha256) =>
         sha256 is null || ServerIds.IsLowerHex(sha256, 64)
             ? sha256
-            : throw new UploadException("request.sha256 must be 64 lowercase hexadecimal digits.");
+            : throw new UploadException(SensorHubErrors.InvalidArgument, "request.sha256 must be 64 lowercase hexadecimal digits.");
 }

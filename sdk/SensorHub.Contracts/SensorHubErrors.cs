@@ -1,0 +1,123 @@
+namespace SensorHub.Contracts;
+
+/// <summary>
+/// The stable codes of the errors the server raises on purpose, and where a client finds them. Clients decide by
+/// code, never by the English text, which may change.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Every such error is a SignalR <c>HubException</c> whose message starts with the code in square brackets and a
+/// space: <c>[unknown_sensor] sensorId: no sensor 'x' is known.</c> SignalR puts its own words in front of it, so a
+/// client receives, for instance, <c>An error occurred on the server while streaming results. HubException:
+/// [unknown_sensor] sensorId: …</c> (a stream's error) or <c>An unexpected error occurred invoking 'Upload' on the
+/// server. HubException: [upload_has_writer] …</c> (a call's). The code is therefore the bracketed word right after
+/// <c>HubException: </c>, or at the very start of a message that has no such prefix; <see cref="CodeOf"/> reads it.
+/// </para>
+/// <para>A code is lowercase ASCII letters, digits and <c>_</c>. Codes are never renamed or reused for another meaning.</para>
+/// </remarks>
+public static class SensorHubErrors
+{
+    /// <summary>An argument is missing, malformed or out of its range; the message names it. Retrying the same call fails again.</summary>
+    public const string InvalidArgument = "invalid_argument";
+
+    /// <summary>The caller's roles, sensor prefixes or ownership do not allow the call.</summary>
+    public const string NotAllowed = "not_allowed";
+
+    /// <summary>A well-formed sensor id that no one has published to (yet).</summary>
+    public const string UnknownSensor = "unknown_sensor";
+
+    /// <summary>An upload id that is unknown, or an upload the caller may not see.</summary>
+    public const string UnknownUpload = "unknown_upload";
+
+    /// <summary>A session id that is unknown, ended, or private to others: all three answer alike.</summary>
+    public const string UnknownSession = "unknown_session";
+
+    /// <summary>The connection already holds <c>MaxStreamsPerConnection</c> server-to-client streams.</summary>
+    public const string TooManyStreams = "too_many_streams";
+
+    /// <summary>The connection already runs <c>MaxUploadsPerConnection</c> <c>Upload</c> streams.</summary>
+    public const string TooManyUploads = "too_many_uploads";
+
+    /// <summary>The server runs its most work of this kind at once (<c>MaxConcurrentUploads</c>); try again later.</summary>
+    public const string ServerBusy = "server_busy";
+
+    /// <summary>The caller already owns <c>MaxOpenSessionsPerUser</c> open sessions.</summary>
+    public const string TooManySessions = "too_many_sessions";
+
+    /// <summary>The session already has <c>MaxParticipantsPerSession</c> participants.</summary>
+    public const string SessionFull = "session_full";
+
+    /// <summary>Too many calls of this kind in a short time (annotations); try again shortly.</summary>
+    public const string RateLimited = "rate_limited";
+
+    /// <summary>A session stream could not keep up and was dropped; join again for a fresh snapshot.</summary>
+    public const string FellBehind = "fell_behind";
+
+    /// <summary>Another <c>Upload</c> stream is appending to this upload; one writer at a time.</summary>
+    public const string UploadHasWriter = "upload_has_writer";
+
+    /// <summary>The <c>offset</c> of an <c>Upload</c> is not the upload's <c>receivedBytes</c>; resume at that.</summary>
+    public const string UploadOffsetMismatch = "upload_offset_mismatch";
+
+    /// <summary>The upload is complete: it cannot be appended to any more.</summary>
+    public const string UploadComplete = "upload_complete";
+
+    /// <summary>The upload failed (its hash did not match, say): it can be neither resumed nor completed.</summary>
+    public const string UploadFailed = "upload_failed";
+
+    /// <summary>A <c>Download</c> of an upload that is not complete.</summary>
+    public const string UploadNotComplete = "upload_not_complete";
+
+    /// <summary>A chunk or an upload over a size limit (<c>MaxChunkBytes</c>, <c>totalBytes</c>, <c>MaxUploadBytes</c>).</summary>
+    public const string TooLarge = "too_large";
+
+    /// <summary>Every code above, in the order of the README's list.</summary>
+    public static IReadOnlyList<string> All { get; } =
+    [
+        InvalidArgument, NotAllowed, UnknownSensor, UnknownUpload, UnknownSession, TooManyStreams, TooManyUploads,
+        ServerBusy, TooManySessions, SessionFull, RateLimited, FellBehind, UploadHasWriter, UploadOffsetMismatch,
+        UploadComplete, UploadFailed, UploadNotComplete, TooLarge,
+    ];
+
+    private const string HubExceptionMarker = "HubException: ";
+
+    /// <summary>The message a server error carries: <c>[code] text</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="code"/> is not a well-formed code.</exception>
+    public static string Format(string code, string text)
+    {
+        if (!IsCode(code))
+            throw new ArgumentException($"'{code}' is not an error code: lowercase ASCII letters, digits and '_'.", nameof(code));
+        return $"[{code}] {text}";
+    }
+
+    /// <summary>
+    /// The code in an error message as a client receives it (see the remarks of <see cref="SensorHubErrors"/>), or
+    /// <see langword="null"/> when it carries none (a transport error, an unexpected server error).
+    /// </summary>
+    public static string? CodeOf(string? message)
+    {
+        if (string.IsNullOrEmpty(message))
+            return null;
+        var marker = message.IndexOf(HubExceptionMarker, StringComparison.Ordinal);
+        var start = marker < 0 ? 0 : marker + HubExceptionMarker.Length;
+        if (start >= message.Length || message[start] != '[')
+            return null;
+        var end = message.IndexOf(']', start + 1);
+        if (end < 0)
+            return null;
+        var code = message.Substring(start + 1, end - start - 1);
+        return IsCode(code) ? code : null;
+    }
+
+    private static bool IsCode(string code)
+    {
+        if (code.Length is 0 or > 64)
+            return false;
+        foreach (var c in code)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '_'))
+                return false;
+        }
+        return true;
+    }
+}
