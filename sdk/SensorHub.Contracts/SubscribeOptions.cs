@@ -13,7 +13,18 @@ public sealed record SubscribeOptions
     [Key("fromSequence")]
     public long? FromSequence { get; init; }
 
-    /// <summary>At most this many live readings per second, each the newest at its moment. A replay is delivered whole.</summary>
+    /// <summary>The smallest <see cref="MaxRate"/> the server takes: one reading every 1,000 s.</summary>
+    public const double MaxRateMinimum = 0.001;
+
+    /// <summary>The largest <see cref="MaxRate"/> the server takes: a million readings a second.</summary>
+    public const double MaxRateMaximum = 1_000_000;
+
+    /// <summary>
+    /// At most this many live readings per second, each the newest at its moment, from <see cref="MaxRateMinimum"/> to
+    /// <see cref="MaxRateMaximum"/>; another value is refused with <c>invalid_argument</c>. Readings that history held
+    /// when the subscription attached (a <see cref="FromSequence"/> replay) are delivered whole and unpaced; everything
+    /// newer is live and paced.
+    /// </summary>
     [Key("maxRate")]
     public double? MaxRate { get; init; }
 }

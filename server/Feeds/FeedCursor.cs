@@ -5,14 +5,23 @@ namespace SensorHub.Server.Feeds;
 
 /// <summary>
 /// One subscriber's read position on one sensor, over any engine: replay from history, then live, with no gap and
-/// no duplicate at the seam, and with the live part paced when the subscriber asked for a <c>maxRate</c>.
-/// Read it like a channel: <c>while (await WaitToReadAsync(ct)) while (TryRead(out var r)) ...</c>. One reader.
+/// no duplicate wherever history still holds the readings, and with the live part paced when the subscriber asked
+/// for a <c>maxRate</c>. Read it like a channel: <c>while (await WaitToReadAsync(ct)) while (TryRead(out var r)) ...</c>.
+/// One reader.
 /// </summary>
 /// <remarks>
-/// The live buffer is attached before history is read, so every reading is in one or the other; sequences below
-/// <see cref="_next"/> are skipped. The first live reading is checked against history once more ("the seam"): if it
-/// is ahead of what was replayed, history fills the span before it, so readings that arrived while the replay was
-/// being read are not lost even if the live buffer overflowed. Later jumps are the subscriber's own drops and stay visible.
+/// <para>
+/// The live buffer is attached before history is read, and the engine says which sequence was the newest at that
+/// moment (<see cref="IFeedSubscription.AttachedAfter"/>): everything up to it is in history, everything after it is
+/// offered to the live buffer. The replay covers history from <c>fromSequence</c> up to that sequence, unpaced; all
+/// that is newer is live, and paced under <c>maxRate</c>.
+/// </para>
+/// <para>
+/// The rule for jumps, applied to every live reading, not only the first: when a live reading is past the next
+/// expected sequence (the buffer overflowed, during the replay or later), the cursor holds it and fills the span from
+/// history first. Only what history no longer holds is a visible jump, and it is counted as dropped. A paced
+/// subscriber's buffer keeps only the newest reading on purpose, so its jumps are neither filled nor counted.
+/// </para>
 /// </remarks>
 internal sealed class FeedCursor : IDisposable
 {
@@ -20,19 +29,32 @@ internal sealed class FeedCursor : IDisposable
     private readonly IReadingHistory _history;
     private readonly string _sensorId;
     private readonly int _pageSize;
-    private readonly TimeSpan _interval;
+    private readonly long _replayEnd;
+    private readonly long _intervalTicks;
     private readonly TimeProvider _time;
 
     private IReadOnlyList<Reading> _page = [];
     private int _pageIndex;
     private int _pageEnd;
     private Phase _phase;
-    private bool _seam;
     private Reading? _held;
+    private bool _heldFilled;
     private long _next;
     private long _nextSlot;
     private bool _slotUsed;
 
+    /// <param name="subscription">The live buffer, attached already; the cursor owns it from now on.</param>
+    /// <param name="history">Where replays and fills read from.</param>
+    /// <param name="sensorId">The sensor.</param>
+    /// <param name="fromSequence">Replay from here (0, or a sequence history no longer holds: from the oldest kept); <see langword="null"/>: live only.</param>
+    /// <param name="maxRate">
+    /// Live readings per second at most, from <see cref="SubscribeOptions.MaxRateMinimum"/> to
+    /// <see cref="SubscribeOptions.MaxRateMaximum"/> (checked by the hub); <see langword="null"/>: unpaced. The
+    /// subscription must then have been attached with <see cref="LiveBufferMode.Latest"/>.
+    /// </param>
+    /// <param name="pageSize">Readings read from history at a time.</param>
+    /// <param name="time">The clock pacing follows.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxRate"/> is outside its range.</exception>
     public FeedCursor(
         IFeedSubscription subscription,
         IReadingHistory history,
@@ -42,25 +64,33 @@ internal sealed class FeedCursor : IDisposable
         int pageSize,
         TimeProvider time)
     {
+        if (maxRate is { } rate && !(rate >= SubscribeOptions.MaxRateMinimum && rate <= SubscribeOptions.MaxRateMaximum))
+            throw new ArgumentOutOfRangeException(nameof(maxRate), rate, "maxRate is outside its range.");
         _subscription = subscription;
         _history = history;
         _sensorId = sensorId;
         _pageSize = pageSize;
         _time = time;
-        _interval = maxRate is { } rate ? TimeSpan.FromSeconds(1 / rate) : TimeSpan.Zero;
+        _intervalTicks = maxRate is { } r ? Math.Max(1, (long)(time.TimestampFrequency / r)) : 0;
+        _replayEnd = subscription.AttachedAfter;
         _phase = fromSequence is null ? Phase.Live : Phase.Replay;
-        _seam = fromSequence is not null;
-        _next = fromSequence ?? 0;
+        // Live only: the first reading offered to the buffer is the one after the newest at attach.
+        _next = fromSequence ?? _replayEnd + 1;
     }
 
     private enum Phase
     {
+        /// <summary>Reading history from <see cref="_next"/> up to <see cref="_replayEnd"/>.</summary>
         Replay,
+
+        /// <summary>Reading history from <see cref="_next"/> up to the held live reading.</summary>
         Fill,
+
+        /// <summary>Reading the live buffer.</summary>
         Live,
     }
 
-    private bool Paced => _interval > TimeSpan.Zero;
+    private bool Paced => _intervalTicks > 0;
 
     public async ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
@@ -72,23 +102,32 @@ internal sealed class FeedCursor : IDisposable
             switch (_phase)
             {
                 case Phase.Replay:
-                    await LoadPageAsync(_pageSize, cancellationToken).ConfigureAwait(false);
+                    if (_next > _replayEnd)
+                    {
+                        _phase = Phase.Live;
+                        break;
+                    }
+                    await LoadPageAsync(_replayEnd + 1, cancellationToken).ConfigureAwait(false);
+                    // History holds nothing more up to the attach point: what is left of the replay is gone.
                     if (_pageEnd == 0)
                         _phase = Phase.Live;
                     break;
 
                 case Phase.Fill:
-                    var missing = _held!.Sequence - _next;
-                    if (missing > 0)
-                        await LoadPageAsync((int)Math.Min(missing, _pageSize), cancellationToken).ConfigureAwait(false);
-                    // History gave nothing older than the held reading: the rest of the span is gone, so the
-                    // subscriber sees the jump at the held reading.
-                    if (missing <= 0 || _pageEnd == 0)
+                    var held = _held!.Sequence;
+                    if (_next < held)
+                        await LoadPageAsync(held, cancellationToken).ConfigureAwait(false);
+                    // Either the span is filled, or history holds nothing more of it: the held reading goes next,
+                    // and TryRead counts what is still missing before it.
+                    if (_next >= held || _pageEnd == 0)
+                    {
+                        _heldFilled = true;
                         _phase = Phase.Live;
+                    }
                     break;
 
                 case Phase.Live:
-                    if (Paced && _slotUsed)
+                    if (_slotUsed)
                     {
                         var wait = _time.GetElapsedTime(_time.GetTimestamp(), _nextSlot);
                         if (wait > TimeSpan.Zero)
@@ -109,10 +148,14 @@ internal sealed class FeedCursor : IDisposable
             reading = _page[_pageIndex++];
             if (reading.Sequence < _next)
                 continue;
+            // A page that starts past _next: history no longer holds the span. In a replay that is the documented
+            // start at the oldest reading kept; in a fill it is a reading the subscriber lost.
+            if (_phase == Phase.Fill)
+                CountMissing(reading.Sequence);
             return Deliver(reading);
         }
 
-        while (_phase == Phase.Live && !(Paced && _slotUsed))
+        while (_phase == Phase.Live && !_slotUsed)
         {
             if (_held is not null)
             {
@@ -127,21 +170,22 @@ internal sealed class FeedCursor : IDisposable
             if (reading.Sequence < _next)
                 continue;
 
-            if (_seam)
+            if (reading.Sequence > _next && !Paced)
             {
-                _seam = false;
-                if (reading.Sequence > _next)
+                if (!_heldFilled)
                 {
+                    // The live buffer jumped: history may still hold the span, so read it before this reading.
                     _held = reading;
                     _phase = Phase.Fill;
                     break;
                 }
+                CountMissing(reading.Sequence);
             }
 
             if (Paced)
             {
                 _slotUsed = true;
-                _nextSlot = _time.GetTimestamp() + (long)(_interval.TotalSeconds * _time.TimestampFrequency);
+                _nextSlot = _time.GetTimestamp() + _intervalTicks;
             }
             return Deliver(reading);
         }
@@ -155,20 +199,26 @@ internal sealed class FeedCursor : IDisposable
     private bool Deliver(Reading reading)
     {
         _next = reading.Sequence + 1;
+        _heldFilled = false;
         _subscription.CountDelivered(1);
         return true;
     }
 
-    private async ValueTask LoadPageAsync(int maxCount, CancellationToken cancellationToken)
+    private void CountMissing(long sequence)
     {
+        if (sequence > _next)
+            _subscription.CountDropped(sequence - _next);
+    }
+
+    /// <summary>The next page of history from <see cref="_next"/>, cut before <paramref name="endExclusive"/>.</summary>
+    private async ValueTask LoadPageAsync(long endExclusive, CancellationToken cancellationToken)
+    {
+        var maxCount = (int)Math.Min(_pageSize, endExclusive - _next);
         _page = await _history.ReadAsync(_sensorId, _next, maxCount, cancellationToken).ConfigureAwait(false);
         _pageIndex = 0;
         _pageEnd = _page.Count;
-        if (_phase == Phase.Fill)
-        {
-            // History's pages are consecutive sequences: keep only what comes before the held live reading.
-            while (_pageEnd > 0 && _page[_pageEnd - 1].Sequence >= _held!.Sequence)
-                _pageEnd--;
-        }
+        // History's pages are consecutive sequences, but may start later than asked (the oldest kept is newer).
+        while (_pageEnd > 0 && _page[_pageEnd - 1].Sequence >= endExclusive)
+            _pageEnd--;
     }
 }

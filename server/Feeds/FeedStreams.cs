@@ -76,14 +76,25 @@ public sealed class FeedStreams(
     {
         var mode = subscribeOptions?.MaxRate is null ? LiveBufferMode.Queue : LiveBufferMode.Latest;
         var subscription = engine.Subscribe(sensorId, mode) ?? throw new UnknownSensorException(sensorId);
-        FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
-        return new FeedCursor(
-            subscription,
-            history,
-            sensorId,
-            subscribeOptions?.FromSequence,
-            subscribeOptions?.MaxRate,
-            _options.ReplayPageSize,
-            time);
+        try
+        {
+            var cursor = new FeedCursor(
+                subscription,
+                history,
+                sensorId,
+                subscribeOptions?.FromSequence,
+                subscribeOptions?.MaxRate,
+                _options.ReplayPageSize,
+                time);
+            FeedsLog.StreamStarted(logger, sensorId, subscribeOptions?.FromSequence, subscribeOptions?.MaxRate);
+            return cursor;
+        }
+        catch
+        {
+            // Whatever was acquired is released if anything after the acquisition throws: a subscription left
+            // attached here would be written to by every later publish, and no generator would ever dispose it.
+            subscription.Dispose();
+            throw;
+        }
     }
 }

@@ -12,6 +12,18 @@ public interface IFeedSubscription : IDisposable
     /// <summary>The buffered live readings, in sequence order (with jumps where readings were dropped).</summary>
     ChannelReader<Reading> Live { get; }
 
+    /// <summary>
+    /// The sensor's newest sequence when this subscription attached (its first sequence minus one before any
+    /// reading): every reading up to it was in history by then, and every later one is offered to <see cref="Live"/>.
+    /// </summary>
+    long AttachedAfter { get; }
+
     /// <summary>Counts readings handed to the subscriber (replayed ones too), for the engine's counters.</summary>
     void CountDelivered(long readings);
+
+    /// <summary>
+    /// Counts readings the subscriber will never receive: its buffer dropped them and history no longer held them.
+    /// The reader decides this, not the buffer, because a reading dropped from the buffer may still come from history.
+    /// </summary>
+    void CountDropped(long readings);
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
 
 namespace SensorHub.Server.Hubs;
@@ -9,7 +8,7 @@ internal static class HubArguments
     public static void CheckSensorId(string? sensorId)
     {
         if (!SensorId.IsValid(sensorId, out var problem))
-            throw new HubException($"sensorId {problem}.");
+            throw new SensorHubException(SensorHubErrors.InvalidArgument, $"sensorId {problem}.");
     }
 
     public static void CheckSubscribeOptions(SubscribeOptions? options)
@@ -17,8 +16,13 @@ internal static class HubArguments
         if (options is null)
             return;
         if (options.FromSequence is < 0)
-            throw new HubException($"options.fromSequence must be 0 or more; it was {options.FromSequence}.");
-        if (options.MaxRate is { } rate && !(double.IsFinite(rate) && rate > 0))
-            throw new HubException($"options.maxRate must be a positive number of readings per second; it was {rate}.");
+            throw new SensorHubException(SensorHubErrors.InvalidArgument, $"options.fromSequence must be 0 or more; it was {options.FromSequence}.");
+        if (options.MaxRate is { } rate && !(rate >= SubscribeOptions.MaxRateMinimum && rate <= SubscribeOptions.MaxRateMaximum))
+        {
+            throw new SensorHubException(
+                SensorHubErrors.InvalidArgument,
+                FormattableString.Invariant(
+                    $"options.maxRate must be from {SubscribeOptions.MaxRateMinimum} to {SubscribeOptions.MaxRateMaximum:0} readings per second; it was {rate}."));
+        }
     }
 }

@@ -5,7 +5,8 @@ namespace SensorHub.Server.Feeds.Internal;
 
 /// <summary>
 /// A subscriber's bounded live buffer. The sensor's publisher writes under the sensor's lock and never waits:
-/// a full buffer drops its oldest reading. One reader (the subscriber's stream) reads.
+/// a full buffer drops its oldest reading, which its reader may still read from history (it counts what it cannot).
+/// One reader (the subscriber's stream) reads.
 /// </summary>
 internal sealed class LiveSubscription : IFeedSubscription
 {
@@ -25,9 +26,7 @@ internal sealed class LiveSubscription : IFeedSubscription
             SingleWriter = false,
             AllowSynchronousContinuations = false,
         };
-        _buffer = mode == LiveBufferMode.Latest
-            ? Channel.CreateBounded<Reading>(options)
-            : Channel.CreateBounded<Reading>(options, _ => Interlocked.Increment(ref _dropped));
+        _buffer = Channel.CreateBounded<Reading>(options);
     }
 
     public ChannelReader<Reading> Live => _buffer.Reader;
@@ -36,7 +35,12 @@ internal sealed class LiveSubscription : IFeedSubscription
 
     public long Dropped => Volatile.Read(ref _dropped);
 
+    /// <summary>Set by <see cref="SensorFeed.Attach"/> under the sensor's lock, before any reading is offered.</summary>
+    public long AttachedAfter { get; internal set; }
+
     public void CountDelivered(long readings) => Volatile.Write(ref _delivered, _delivered + readings);
+
+    public void CountDropped(long readings) => Volatile.Write(ref _dropped, _dropped + readings);
 
     /// <summary>Called by the publisher, under the sensor's lock.</summary>
     public void Offer(Reading reading) => _buffer.Writer.TryWrite(reading);

@@ -67,6 +67,7 @@ internal sealed class SensorFeed
         var subscription = new LiveSubscription(this, mode, capacity);
         lock (_gate)
         {
+            subscription.AttachedAfter = _lastSequence;
             if (completed || _completed)
                 subscription.Complete();
             else
