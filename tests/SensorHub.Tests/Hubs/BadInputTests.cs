@@ -49,8 +49,14 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
 
         Assert.Contains(message, single.Message, StringComparison.Ordinal);
         Assert.Contains(message, batches.Message, StringComparison.Ordinal);
+        // A well-formed id that no one has published to is not a malformed argument: a client may retry it later.
+        var code = sensorId == "nobody/published/this" ? SensorHubErrors.UnknownSensor : SensorHubErrors.InvalidArgument;
+        Assert.Equal(code, SensorHubErrors.CodeOf(single.Message));
+        Assert.Equal(code, SensorHubErrors.CodeOf(batches.Message));
         await AssertConnectionStillWorksAsync(app, connection, cts.Token);
     }
+
+    private const string MaxRateOutOfRange = "options.maxRate must be from 0.001 to 1000000 readings per second";
 
     public static TheoryData<Transport, Protocol, long?, double?, string> BadOptions
     {
@@ -60,8 +66,13 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
             {
                 (-1, null, "options.fromSequence must be 0 or more; it was -1"),
                 (long.MinValue, null, "options.fromSequence must be 0 or more"),
-                (null, 0, "options.maxRate must be a positive number"),
-                (null, -20, "options.maxRate must be a positive number of readings per second; it was -20"),
+                (null, 0, MaxRateOutOfRange),
+                (null, -20, MaxRateOutOfRange + "; it was -20"),
+                // Small enough to overflow a pacing interval: once, this leaked the subscription it had attached.
+                (null, 1e-13, MaxRateOutOfRange + "; it was 1E-13"),
+                (null, 1e-7, MaxRateOutOfRange),
+                (null, 0.000999, MaxRateOutOfRange),
+                (null, 1_000_001, MaxRateOutOfRange + "; it was 1000001"),
             };
             var data = new TheoryData<Transport, Protocol, long?, double?, string>();
             foreach (var transport in Enum.GetValues<Transport>())
@@ -72,8 +83,8 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
                         data.Add(transport, protocol, from, rate, message);
                 }
                 // JSON has no NaN or infinity; MessagePack carries both.
-                data.Add(transport, Protocol.MessagePack, null, double.NaN, "options.maxRate must be a positive number");
-                data.Add(transport, Protocol.MessagePack, null, double.PositiveInfinity, "options.maxRate must be a positive number");
+                data.Add(transport, Protocol.MessagePack, null, double.NaN, MaxRateOutOfRange);
+                data.Add(transport, Protocol.MessagePack, null, double.PositiveInfinity, MaxRateOutOfRange);
             }
             return data;
         }
@@ -96,6 +107,10 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
 
         Assert.Contains(message, single.Message, StringComparison.Ordinal);
         Assert.Contains(message, batches.Message, StringComparison.Ordinal);
+        Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(single.Message));
+        Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(batches.Message));
+        // A refused start leaves no live buffer behind for later publishes to write to.
+        Assert.Equal(0, Sensors.SubscribersOf(app, sensorId));
         await AssertConnectionStillWorksAsync(app, connection, cts.Token);
     }
 
@@ -137,7 +152,7 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
         // Ending one stream frees its place.
         await first.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => open[0]);
-        await Timeouts.WaitUntilAsync(() => SubscribeTests.SubscribersOf(app, sensorId) == limit - 1, Timeouts.Default, "one stream ended");
+        await Timeouts.WaitUntilAsync(() => Sensors.SubscribersOf(app, sensorId) == limit - 1, Timeouts.Default, "one stream ended");
         var again = connection.Hub.ReadReadingsAsync(sensorId, null, 1, cts.Token);
         await SubscribeTests.WaitForSubscriberAsync(app, sensorId, limit);
         var next = await app.Engine.PublishAsync(sensorId, 1);

@@ -111,7 +111,7 @@ public sealed class CancellationTests(ApplicationFixture apps) : IClassFixture<A
     private static async Task AssertGeneratorEndedAsync(SensorHubApplication app, string sensorId, long baseline)
     {
         await Timeouts.WaitUntilAsync(
-            () => app.Activity.ActiveStreams == baseline && SubscribeTests.SubscribersOf(app, sensorId) == 0,
+            () => app.Activity.ActiveStreams == baseline && Sensors.SubscribersOf(app, sensorId) == 0,
             Timeouts.GeneratorEnd,
             $"the generator on {sensorId} ended and activeStreams went back to {baseline}");
         Assert.Equal(baseline, (await app.GetStatsAsync()).ActiveStreams);

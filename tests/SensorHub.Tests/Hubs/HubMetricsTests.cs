@@ -22,7 +22,7 @@ public sealed class HubMetricsTests(ApplicationFixture apps) : IClassFixture<App
         var app = apps[Transport.TestServer];
         var sensorId = Sensors.NewId();
         await app.Engine.PublishAsync(sensorId, 1);
-        using var recorder = new HubMeterRecorder(app, () => SubscribeTests.SubscribersOf(app, sensorId));
+        using var recorder = new HubMeterRecorder(app, () => Sensors.SubscribersOf(app, sensorId));
 
         await using (var connection = await app.ConnectAsync(protocol))
         {

@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.SignalR.Client;
-using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Contracts;
-using SensorHub.Server.Feeds.Internal;
 using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Hubs;
@@ -184,13 +182,8 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     {
         // A stream's subscription is attached when its generator takes its first step on the server.
         await Timeouts.WaitUntilAsync(
-            () => app.Engine.GetCounters().Subscriptions >= subscribers && SubscribersOf(app, sensorId) >= subscribers,
+            () => app.Engine.GetCounters().Subscriptions >= subscribers && Sensors.SubscribersOf(app, sensorId) >= subscribers,
             Timeouts.Default,
-            $"{subscribers} subscribers on {sensorId} (has {SubscribersOf(app, sensorId)}, engine {app.Engine.GetCounters().Subscriptions}, streams {app.Activity.ActiveStreams})");
+            $"{subscribers} subscribers on {sensorId} (has {Sensors.SubscribersOf(app, sensorId)}, engine {app.Engine.GetCounters().Subscriptions}, streams {app.Activity.ActiveStreams})");
     }
-
-    internal static int SubscribersOf(SensorHubApplication app, string sensorId) =>
-        app.Services.GetRequiredService<SensorFeedRegistry>().TryGet(sensorId, out var feed)
-            ? feed.Subscribers.Length
-            : 0;
 }

@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
 
 namespace SensorHub.Tests.Infrastructure;
 
@@ -27,4 +29,8 @@ public static class Sensors
                 Assert.Fail($"Sequence {readings[i - 1].Sequence} is followed by {readings[i].Sequence} at index {i}.");
         }
     }
+
+    /// <summary>The live subscriptions attached to a sensor of the in-memory engine now.</summary>
+    internal static int SubscribersOf(SensorHubApplication app, string sensorId) =>
+        app.Services.GetRequiredService<SensorFeedRegistry>().TryGet(sensorId, out var feed) ? feed.Subscribers.Length : 0;
 }
