@@ -1,108 +1,122 @@
-using System.Net;
-using System.Net.Http.Json;
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Client;
 using SensorHub.ClientSample.Commands;
-using SensorHub.Contracts;
 
 namespace SensorHub.ClientSample;
 
-/// <summary>The sample's commands, callable in-process (the tests do) as well as from <c>Program</c>.</summary>
+/// <summary>
+/// The sample's commands, callable in-process (the tests do) as well as from <c>Program</c>. Exit codes: 0 done (or
+/// stopped with Ctrl+C), 1 the server or a file failed the command, 2 the command line is wrong.
+/// </summary>
 internal static class SampleApp
 {
-    public const string DefaultUrl = "http://localhost:5000";
+    private const int UsageError = 2;
 
-    private const string Usage = """
-        usage: sensorhub <command> [options]
-
-          sensors                              list the sensors
-          subscribe <sensorId> [--from N] [--max-rate R] [--count N]
-                                               print readings live until Ctrl+C (or N readings)
-          publish <sensorId> [--rate HZ] [--count N]
-                                               stream generated readings until Ctrl+C (or N readings)
-          upload <file> [--content-type T]     upload with a progress bar; resumes if the connection drops
-          download <uploadId> <file>           download a stored upload
-          session join <id>                    print who comes and goes, and the annotations
-          session annotate <id> <text> [--sensor S] [--sequence N]
-
-        every command takes:
-          --url URL                 the server (default http://localhost:5000)
-          --protocol json|msgpack   the hub protocol (default msgpack)
-          --token TOKEN             a bearer token; without one, a dev token is fetched where the server offers them
-          --user NAME               the name to fetch a dev token for (default: your user name)
-        """;
-
-    private static readonly string[] s_common = ["--url", "--protocol", "--token", "--user"];
+    // No response files: an argument that starts with '@' (a note such as "@olga look") is meant as written.
+    private static readonly ParserConfiguration s_parsing = new() { ResponseFileTokenReplacer = null };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
     {
+        // Every check runs here, while parsing, so a wrong command line never reaches the server.
+        var parsed = BuildCommandLine().Parse(args, s_parsing);
+        if (parsed.Errors.Count > 0)
+        {
+            // One line, one problem; System.CommandLine's own error action would print them all, then the help. A value
+            // error goes first: in "--count --url http://host" --count takes "--url" as its value, and the address left
+            // over is reported as unrecognized before the real mistake.
+            var error = parsed.Errors.FirstOrDefault(e => e.SymbolResult is OptionResult or ArgumentResult) ?? parsed.Errors[0];
+            await errors.WriteLineAsync(Describe(error, parsed));
+            return UsageError;
+        }
         try
         {
-            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-            {
-                await output.WriteLineAsync(Usage);
-                return args.Length == 0 ? 2 : 0;
-            }
-            var line = CommandLine.Parse(args[1..]);
-            return args[0] switch
-            {
-                "sensors" => await WithClientAsync(line, [], (client, ct) => SensorsCommand.RunAsync(client, output, ct), cancellationToken),
-                "subscribe" => await WithClientAsync(line.Requires("sensorId"), ["--from", "--max-rate", "--count"], (client, ct) => SubscribeCommand.RunAsync(client, line, output, errors, ct), cancellationToken),
-                "publish" => await WithClientAsync(line.Requires("sensorId"), ["--rate", "--count"], (client, ct) => PublishCommand.RunAsync(client, line, output, ct), cancellationToken),
-                "upload" => await WithClientAsync(line.Requires("file"), ["--content-type"], (client, ct) => UploadCommand.RunAsync(client, line, output, ct), cancellationToken),
-                "download" => await WithClientAsync(line.Requires("uploadId", "file"), [], (client, ct) => DownloadCommand.RunAsync(client, line, output, ct), cancellationToken),
-                "session" => await WithClientAsync(line.Requires("join|annotate", "sessionId"), ["--sensor", "--sequence"], (client, ct) => SessionCommands.RunAsync(client, line, output, ct), cancellationToken),
-                _ => throw new UsageException($"Unknown command '{args[0]}'."),
-            };
-        }
-        catch (UsageException ex)
-        {
-            await errors.WriteLineAsync($"{ex.Message}\n\n{Usage}");
-            return 2;
+            return await parsed.InvokeAsync(
+                new InvocationConfiguration
+                {
+                    Output = output,
+                    Error = errors,
+                    // Errors are ours to report (below), and Ctrl+C is Program's, which cancels cancellationToken.
+                    EnableDefaultExceptionHandler = false,
+                    ProcessTerminationTimeout = null,
+                },
+                cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 0;
         }
-        catch (Exception ex) when (ex is HubException or HttpRequestException or SensorHubTransferException or IOException)
+        catch (Exception ex) when (ex is HubException or HttpRequestException or SensorHubTransferException or IOException or UnauthorizedAccessException)
         {
-            await errors.WriteLineAsync($"error: {ex.Message}");
+            await errors.WriteLineAsync($"error: {OneLine(ex.Message)}");
             return 1;
         }
     }
 
-    private static async Task<int> WithClientAsync(
-        CommandLine line, string[] options, Func<SensorHubClient, CancellationToken, Task<int>> command, CancellationToken cancellationToken)
+    /// <summary>The command tree, built afresh for each run, so that runs going at once (the tests' do) share nothing.</summary>
+    private static Command BuildCommandLine()
     {
-        line.ExpectOnly([.. s_common, .. options]);
-        var url = new Uri(line.Option("--url") ?? DefaultUrl);
-        var protocol = line.Option("--protocol") switch
+        var server = new ServerOptions();
+        // A plain Command rather than RootCommand, whose name is the host's file name ("testhost" under the tests).
+        var root = new Command("sensorhub", "A console client for SensorHub.")
         {
-            null or "msgpack" or "messagepack" => SensorHubProtocol.MessagePack,
-            "json" => SensorHubProtocol.Json,
-            var other => throw new UsageException($"--protocol is json or msgpack, not '{other}'."),
+            new HelpOption(),
+            SensorsCommand.Create(server),
+            SubscribeCommand.Create(server),
+            PublishCommand.Create(server),
+            UploadCommand.Create(server),
+            DownloadCommand.Create(server),
+            SessionCommands.Create(server),
         };
-        var token = line.Option("--token") ?? await FetchDevTokenAsync(url, line.Option("--user") ?? Environment.UserName, cancellationToken);
-
-        await using var client = new SensorHubClient(new SensorHubClientOptions
-        {
-            Url = url,
-            Protocol = protocol,
-            AccessTokenProvider = () => Task.FromResult(token),
-        });
-        await client.StartAsync(cancellationToken);
-        return await command(client, cancellationToken);
+        server.AddTo(root);
+        NeedsSubcommand(root);
+        return root;
     }
 
-    /// <summary>A dev token for an operator, where the server offers them (in Development); otherwise none, and the caller is a guest where guests are allowed.</summary>
-    private static async Task<string?> FetchDevTokenAsync(Uri url, string user, CancellationToken cancellationToken)
+    /// <summary>
+    /// Gives each command that only groups others an action that names its subcommands. Without one, System.CommandLine
+    /// reports "Required command was not provided." first, even when the real problem is a misspelt subcommand.
+    /// </summary>
+    private static void NeedsSubcommand(Command command)
     {
-        using var http = new HttpClient { BaseAddress = url };
-        using var response = await http.PostAsJsonAsync(
-            SensorHubRoutes.DevToken, new DevTokenRequest { Name = user, Roles = ["operator"] }, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            return null;
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<DevTokenResponse>(cancellationToken))?.AccessToken;
+        if (command.Subcommands.Count == 0)
+            return;
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var path = PathOf(result.CommandResult);
+            await result.InvocationConfiguration.Error.WriteLineAsync(
+                $"{path} needs a command: {string.Join(", ", command.Subcommands.Select(c => c.Name))}. See '{path} --help'.".AsMemory(),
+                cancellationToken);
+            return UsageError;
+        });
+        foreach (var subcommand in command.Subcommands)
+            NeedsSubcommand(subcommand);
     }
+
+    private static string Describe(ParseError error, ParseResult parsed)
+    {
+        var message = OneLine(error.Message);
+        // Some of System.CommandLine's messages ("Argument 'xml' not recognized. Must be one of: ...") omit the option.
+        if (OptionOf(error.SymbolResult) is { } option && !message.Contains(option.Name, StringComparison.Ordinal))
+            message = $"{option.Name}: {message}";
+        if (!message.EndsWith('.'))
+            message += ".";
+        return $"{message} See '{PathOf(parsed.CommandResult)} --help'.";
+    }
+
+    private static Option? OptionOf(SymbolResult? result) => result switch
+    {
+        OptionResult option => option.Option,
+        ArgumentResult { Parent: OptionResult option } => option.Option,
+        _ => null,
+    };
+
+    private static string PathOf(CommandResult command) =>
+        command.Parent is CommandResult parent ? $"{PathOf(parent)} {command.Command.Name}" : command.Command.Name;
+
+    /// <summary>A message on one line, whatever line breaks and tabs it was laid out with.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SensorHub.Client;
 using SensorHub.Contracts;
@@ -7,13 +8,45 @@ namespace SensorHub.ClientSample.Commands;
 /// <summary><c>session join &lt;id&gt;</c> and <c>session annotate &lt;id&gt; &lt;text&gt;</c>.</summary>
 internal static class SessionCommands
 {
-    public static Task<int> RunAsync(SensorHubClient client, CommandLine line, TextWriter output, CancellationToken cancellationToken) =>
-        line.Argument(0, "join|annotate") switch
+    public static Command Create(ServerOptions server) =>
+        new("session", "Take part in a live session.") { CreateJoin(server), CreateAnnotate(server) };
+
+    private static Command CreateJoin(ServerOptions server)
+    {
+        var sessionId = new Argument<string>("sessionId") { Description = "The session." };
+        var command = new Command("join", "Print who comes and goes, and the annotations, until the session ends or Ctrl+C.") { sessionId };
+        command.SetAction((result, cancellationToken) => server.RunAsync(
+            result,
+            (client, ct) => JoinAsync(client, result.GetRequiredValue(sessionId), result.InvocationConfiguration.Output, ct),
+            cancellationToken));
+        return command;
+    }
+
+    private static Command CreateAnnotate(ServerOptions server)
+    {
+        var sessionId = new Argument<string>("sessionId") { Description = "The session." };
+        var text = new Argument<string>("text") { Description = "The note." };
+        var sensor = CheckedArguments.SensorIdOption("--sensor", "The sensor the note is about.");
+        var sequence = CheckedArguments.WholeNumber("--sequence", atLeast: 0, "The reading the note is about (needs --sensor).");
+        var command = new Command("annotate", "Add a note to a session, for everyone in it.") { sessionId, text, sensor, sequence };
+        // The server's rule too, checked here so that it costs no connection. Whether the options were given, not their
+        // values: reading a value that failed to parse throws.
+        command.Validators.Add(result =>
         {
-            "join" => JoinAsync(client, line.Argument(1, "sessionId"), output, cancellationToken),
-            "annotate" => AnnotateAsync(client, line, output, cancellationToken),
-            var other => throw new UsageException($"session {other}: use 'session join <id>' or 'session annotate <id> <text>'."),
-        };
+            if (result.GetResult(sequence) is not null && result.GetResult(sensor) is null)
+                result.AddError("--sequence needs --sensor: a sequence number points at one sensor's reading.");
+        });
+        command.SetAction((result, cancellationToken) => server.RunAsync(
+            result,
+            (client, ct) => AnnotateAsync(
+                client,
+                result.GetRequiredValue(sessionId),
+                new AnnotationInput { Text = result.GetRequiredValue(text), SensorId = result.GetValue(sensor), Sequence = result.GetValue(sequence) },
+                result.InvocationConfiguration.Output,
+                ct),
+            cancellationToken));
+        return command;
+    }
 
     /// <summary>Prints the session's events until it ends or Ctrl+C; the SDK rejoins after a dropped connection.</summary>
     private static async Task<int> JoinAsync(SensorHubClient client, string sessionId, TextWriter output, CancellationToken cancellationToken)
@@ -38,14 +71,10 @@ internal static class SessionCommands
         return 0;
     }
 
-    private static async Task<int> AnnotateAsync(SensorHubClient client, CommandLine line, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> AnnotateAsync(
+        SensorHubClient client, string sessionId, AnnotationInput input, TextWriter output, CancellationToken cancellationToken)
     {
-        var sessionId = line.Argument(1, "sessionId");
-        var text = line.Argument(2, "text");
-        await client.AnnotateAsync(
-            sessionId,
-            new AnnotationInput { Text = text, SensorId = line.Option("--sensor"), Sequence = line.LongOption("--sequence") },
-            cancellationToken);
+        await client.AnnotateAsync(sessionId, input, cancellationToken);
         await output.WriteLineAsync("annotated");
         return 0;
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using SensorHub.Client;
 using SensorHub.Contracts;
@@ -10,12 +11,31 @@ namespace SensorHub.ClientSample.Commands;
 /// </summary>
 internal static class SubscribeCommand
 {
-    public static async Task<int> RunAsync(
-        SensorHubClient client, CommandLine line, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    public static Command Create(ServerOptions server)
     {
-        var sensorId = line.Argument(0, "sensorId");
-        var count = line.LongOption("--count");
-        var options = new SubscribeOptions { FromSequence = line.LongOption("--from"), MaxRate = line.DoubleOption("--max-rate") };
+        var sensorId = CheckedArguments.SensorId("sensorId", "The sensor to follow.");
+        var from = CheckedArguments.WholeNumber("--from", atLeast: 0, "Start at this sequence number, replaying what the server still holds (default: live only).");
+        // The server takes any positive rate; this range keeps a typing slip from pacing a stream at one reading a week.
+        var maxRate = CheckedArguments.Number("--max-rate", 0.001, 1_000_000, "At most this many readings a second, each the newest (default: every reading).");
+        var count = CheckedArguments.WholeNumber("--count", atLeast: 1, "Stop after this many readings (default: until Ctrl+C).");
+        var command = new Command("subscribe", "Print a sensor's readings as they come, until Ctrl+C or --count.") { sensorId, from, maxRate, count };
+        command.SetAction((result, cancellationToken) => server.RunAsync(
+            result,
+            (client, ct) => RunAsync(
+                client,
+                result.GetRequiredValue(sensorId),
+                new SubscribeOptions { FromSequence = result.GetValue(from), MaxRate = result.GetValue(maxRate) },
+                result.GetValue(count),
+                result.InvocationConfiguration.Output,
+                result.InvocationConfiguration.Error,
+                ct),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        SensorHubClient client, string sensorId, SubscribeOptions options, long? count, TextWriter output, TextWriter errors, CancellationToken cancellationToken)
+    {
         long received = 0;
         await foreach (var reading in client.SubscribeAsync(sensorId, options, gap => Report(gap, errors), cancellationToken))
         {

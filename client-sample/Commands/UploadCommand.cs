@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SensorHub.Client;
 
 namespace SensorHub.ClientSample.Commands;
@@ -5,13 +6,27 @@ namespace SensorHub.ClientSample.Commands;
 /// <summary><c>upload &lt;file&gt;</c>: a progress bar of what the server has written; the SDK resumes after a drop.</summary>
 internal static class UploadCommand
 {
-    public static async Task<int> RunAsync(SensorHubClient client, CommandLine line, TextWriter output, CancellationToken cancellationToken)
+    public static Command Create(ServerOptions server)
     {
-        var path = line.Argument(0, "file");
-        if (!File.Exists(path))
-            throw new UsageException($"No file '{path}'.");
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
-        var options = new UploadOptions { Name = Path.GetFileName(path), ContentType = line.Option("--content-type") ?? ContentTypeOf(path) };
+        var file = new Argument<FileInfo>("file") { Description = "The file to upload." }.AcceptExistingOnly();
+        var contentType = new Option<string?>("--content-type")
+        {
+            Description = "The file's media type (default: text/csv for .csv, text/plain for .log and .txt, else application/octet-stream).",
+            HelpName = "TYPE",
+        };
+        var command = new Command("upload", "Upload a file with a progress bar; resumes if the connection drops.") { file, contentType };
+        command.SetAction((result, cancellationToken) => server.RunAsync(
+            result,
+            (client, ct) => RunAsync(client, result.GetRequiredValue(file), result.GetValue(contentType), result.InvocationConfiguration.Output, ct),
+            cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(
+        SensorHubClient client, FileInfo path, string? contentType, TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, useAsync: true);
+        var options = new UploadOptions { Name = path.Name, ContentType = contentType ?? ContentTypeOf(path.Name) };
 
         var bar = new ProgressBar(output);
         var result = await client.UploadAsync(file, options, bar, cancellationToken);

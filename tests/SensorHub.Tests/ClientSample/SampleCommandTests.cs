@@ -111,20 +111,6 @@ public sealed class SampleCommandTests(ApplicationFixture apps) : IClassFixture<
         Assert.Contains("watcher", joinOutput.ToString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task BadCommandLineShowsTheUsage()
-    {
-        var errors = new StringWriter();
-
-        var unknown = await SampleApp.RunAsync(["frobnicate"], TextWriter.Null, errors, CancellationToken.None);
-        var missing = await SampleApp.RunAsync(["subscribe"], TextWriter.Null, errors, CancellationToken.None);
-
-        Assert.Equal((2, 2), (unknown, missing));
-        Assert.Contains("Unknown command 'frobnicate'", errors.ToString(), StringComparison.Ordinal);
-        Assert.Contains("<sensorId> is missing", errors.ToString(), StringComparison.Ordinal);
-        Assert.Contains("usage: sensorhub", errors.ToString(), StringComparison.Ordinal);
-    }
-
     private static string[] Args(SensorHubApplication app, string protocol, params string[] command) =>
         [.. command, "--url", app.BaseUri.ToString(), "--protocol", protocol];
 
