@@ -15,8 +15,8 @@ internal static class SubscribeCommand
     {
         var sensorId = CheckedArguments.SensorId("sensorId", "The sensor to follow.");
         var from = CheckedArguments.WholeNumber("--from", atLeast: 0, "Start at this sequence number, replaying what the server still holds (default: live only).");
-        // The server takes any positive rate; this range keeps a typing slip from pacing a stream at one reading a week.
-        var maxRate = CheckedArguments.Number("--max-rate", 0.001, 1_000_000, "At most this many readings a second, each the newest (default: every reading).");
+        // The server's own range, checked before connecting.
+        var maxRate = CheckedArguments.Number("--max-rate", SubscribeOptions.MaxRateMinimum, SubscribeOptions.MaxRateMaximum, "At most this many readings a second, each the newest (default: every reading).");
         var count = CheckedArguments.WholeNumber("--count", atLeast: 1, "Stop after this many readings (default: until Ctrl+C).");
         var command = new Command("subscribe", "Print a sensor's readings as they come, until Ctrl+C or --count.") { sensorId, from, maxRate, count };
         command.SetAction((result, cancellationToken) => server.RunAsync(
