@@ -204,10 +204,15 @@ internal sealed class FeedCursor : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Counts as dropped what is missing before <paramref name="sequence"/>, but only what came after the attach:
+    /// readings history no longer held at attach were never this subscriber's to drop (the replay starts at the oldest kept).
+    /// </summary>
     private void CountMissing(long sequence)
     {
-        if (sequence > _next)
-            _subscription.CountDropped(sequence - _next);
+        var from = Math.Max(_next, _replayEnd + 1);
+        if (sequence > from)
+            _subscription.CountDropped(sequence - from);
     }
 
     /// <summary>The next page of history from <see cref="_next"/>, cut before <paramref name="endExclusive"/>.</summary>

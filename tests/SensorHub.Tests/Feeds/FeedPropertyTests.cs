@@ -1,0 +1,251 @@
+using System.Globalization;
+using System.Text;
+using CsCheck;
+using Microsoft.Extensions.Time.Testing;
+using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
+using SensorHub.Tests.Infrastructure;
+
+namespace SensorHub.Tests.Feeds;
+
+/// <summary>
+/// Property-based tests (CsCheck) of the engine and <see cref="FeedCursor"/>: random interleavings of publishes,
+/// subscriptions (live or from a random sequence, paced or not), slow and fast reads, and time passing, over random
+/// history, buffer and page sizes. A failing case is shrunk to a small one and printed with its seed.
+/// </summary>
+/// <remarks>
+/// Each case runs on one thread against a fake clock: a read takes what the cursor can give now and stops where it
+/// would wait, so the interleaving is the one generated. <c>SENSORHUB_PROPERTY_ITERATIONS</c> sets the number of cases
+/// (default 300, a few seconds); <c>CsCheck_Seed</c> replays a printed seed.
+/// </remarks>
+public sealed class FeedPropertyTests
+{
+    private const string Sensor = "s";
+    private const double PacedRate = 10;
+    private static readonly TimeSpan PacedInterval = TimeSpan.FromSeconds(1 / PacedRate);
+
+    private static readonly long Iterations =
+        long.TryParse(Environment.GetEnvironmentVariable("SENSORHUB_PROPERTY_ITERATIONS"), CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : 300;
+
+    private static readonly Gen<Op> GenOp = Gen.Frequency(
+        (4, Gen.Int[1, 12].Select(count => new Op(OpKind.Publish, count, 0, false))),
+        (2, Gen.Select(Gen.Int[0, 2], Gen.Int[0, 60], Gen.Bool, (from, offset, paced) => new Op(OpKind.Subscribe, from, offset, paced))),
+        (5, Gen.Select(Gen.Int[0, 7], Gen.Int[1, 25], (subscriber, max) => new Op(OpKind.Read, subscriber, max, false))),
+        (2, Gen.Int[0, 250].Select(milliseconds => new Op(OpKind.Advance, milliseconds, 0, false))));
+
+    private static readonly Gen<Scenario> GenScenario = Gen.Select(
+        Gen.Int[1, 40], Gen.Int[1, 10], Gen.Int[1, 10], GenOp.Array[1, 60],
+        (history, buffer, page, ops) => new Scenario(history, buffer, page, ops));
+
+    [Fact]
+    public Task EverySubscriberSeesIncreasingSequencesAndLosesOnlyWhatHistoryNoLongerHolds() =>
+        GenScenario.SampleAsync(RunAsync, iter: Iterations, print: s => s.ToString());
+
+    private static async Task RunAsync(Scenario scenario)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero));
+        using var harness = new EngineHarness(
+            new FeedOptions
+            {
+                HistoryCapacity = scenario.HistoryCapacity,
+                SubscriberBufferCapacity = scenario.BufferCapacity,
+                ReplayPageSize = scenario.PageSize,
+            },
+            time);
+        var published = await harness.Engine.PublishAsync(Sensor, 1);
+        var first = published[0].Sequence;
+        var subscribers = new List<Subscriber>();
+        try
+        {
+            foreach (var op in scenario.Ops)
+            {
+                switch (op.Kind)
+                {
+                    case OpKind.Publish:
+                        published.AddRange(await harness.Engine.PublishAsync(Sensor, op.A));
+                        break;
+                    case OpKind.Subscribe:
+                        long? from = op.A switch { 0 => null, 1 => 0, _ => first + op.B };
+                        subscribers.Add(Subscriber.Open(harness, from, op.Paced));
+                        break;
+                    case OpKind.Read when subscribers.Count > 0:
+                        await subscribers[op.A % subscribers.Count].ReadAsync(op.B, time);
+                        break;
+                    case OpKind.Advance:
+                        time.Advance(TimeSpan.FromMilliseconds(op.A));
+                        break;
+                }
+            }
+
+            // The end: the server stops, each stream delivers what it still can, and time passes for the paced ones.
+            harness.Stop();
+            foreach (var subscriber in subscribers)
+            {
+                for (var round = 0; !subscriber.Ended; round++)
+                {
+                    Assert.True(round < 100_000, $"Subscriber {subscriber} did not end after the engine stopped.");
+                    await subscriber.ReadAsync(int.MaxValue, time);
+                    time.Advance(PacedInterval);
+                }
+            }
+
+            Assert.True(harness.Registry.TryGet(Sensor, out var feed));
+            var oldestKept = feed.ReadHistory(0, 1)[0].Sequence;
+            foreach (var subscriber in subscribers)
+                subscriber.Check(published, oldestKept);
+        }
+        finally
+        {
+            foreach (var subscriber in subscribers)
+                subscriber.Dispose();
+        }
+    }
+
+    private enum OpKind
+    {
+        Publish,
+        Subscribe,
+        Read,
+        Advance,
+    }
+
+    /// <summary>One step: Publish A readings; Subscribe (A: 0 live, 1 from 0, 2 from first + B; paced or not); Read subscriber A up to B; Advance A ms.</summary>
+    private readonly record struct Op(OpKind Kind, int A, int B, bool Paced)
+    {
+        public override string ToString() => Kind switch
+        {
+            OpKind.Publish => $"publish {A}",
+            OpKind.Subscribe => $"subscribe {(A switch { 0 => "live", 1 => "from 0", _ => $"from first+{B}" })}{(Paced ? " paced" : "")}",
+            OpKind.Read => $"read #{A} up to {B}",
+            _ => $"advance {A} ms",
+        };
+    }
+
+    private sealed record Scenario(int HistoryCapacity, int BufferCapacity, int PageSize, Op[] Ops)
+    {
+        public override string ToString()
+        {
+            var text = new StringBuilder();
+            text.Append(CultureInfo.InvariantCulture, $"history {HistoryCapacity}, buffer {BufferCapacity}, page {PageSize}: ");
+            text.AppendJoin("; ", Ops);
+            return text.ToString();
+        }
+    }
+
+    /// <summary>One subscription, read as the hub's generators read it, and what it delivered at which (fake) moment.</summary>
+    private sealed class Subscriber : IDisposable
+    {
+        private readonly FeedCursor _cursor;
+        private readonly LiveSubscription _subscription;
+        private readonly long? _from;
+        private readonly bool _paced;
+        private readonly List<(Reading Reading, DateTimeOffset At)> _delivered = [];
+        private Task<bool>? _pending;
+
+        private Subscriber(FeedCursor cursor, LiveSubscription subscription, long? from, bool paced)
+        {
+            _cursor = cursor;
+            _subscription = subscription;
+            _from = from;
+            _paced = paced;
+        }
+
+        public bool Ended { get; private set; }
+
+        public static Subscriber Open(EngineHarness harness, long? from, bool paced)
+        {
+            var subscription = (LiveSubscription)harness.Engine.Subscribe(Sensor, paced ? LiveBufferMode.Latest : LiveBufferMode.Queue)!;
+            var cursor = new FeedCursor(
+                subscription, harness.History, Sensor, from, paced ? PacedRate : null, harness.Options.Value.ReplayPageSize, harness.Time);
+            return new Subscriber(cursor, subscription, from, paced);
+        }
+
+        /// <summary>Takes up to <paramref name="max"/> readings, stopping where the cursor would wait.</summary>
+        public async Task ReadAsync(int max, FakeTimeProvider time)
+        {
+            for (var taken = 0; taken < max && !Ended;)
+            {
+                _pending ??= _cursor.WaitToReadAsync(CancellationToken.None).AsTask();
+                if (!_pending.IsCompleted)
+                {
+                    if (!CanProceed(time))
+                        return;
+                    // It can proceed, so it must: a wait that never ends here is a bug, and fails the case.
+                    await _pending.WaitAsync(Timeouts.Default);
+                }
+                var more = await _pending;
+                _pending = null;
+                if (!more)
+                {
+                    Ended = true;
+                    return;
+                }
+                while (taken < max && _cursor.TryRead(out var reading))
+                {
+                    _delivered.Add((reading, time.GetUtcNow()));
+                    taken++;
+                }
+            }
+        }
+
+        public void Check(List<Reading> published, long oldestKept)
+        {
+            var attachedAfter = _subscription.AttachedAfter;
+            var sequences = _delivered.Select(d => d.Reading.Sequence).ToList();
+            for (var i = 1; i < sequences.Count; i++)
+                Assert.True(sequences[i] > sequences[i - 1], $"{this}: {sequences[i - 1]} is followed by {sequences[i]}.");
+            var bySequence = published.ToDictionary(r => r.Sequence);
+            foreach (var (reading, _) in _delivered)
+                Assert.Equal(bySequence[reading.Sequence], reading);
+
+            // What it was owed: from fromSequence (0: the first) on, or, live only, what came after it attached.
+            var start = _from ?? attachedAfter + 1;
+            var owed = published.Where(r => r.Sequence >= start && (!_paced || r.Sequence <= attachedAfter)).Select(r => r.Sequence);
+            var missing = owed.Except(sequences).ToList();
+            var lost = missing.FirstOrDefault(s => s >= oldestKept, -1);
+            Assert.True(lost < 0, $"{this}: sequence {lost} is missing though history still holds it (oldest kept {oldestKept}).");
+
+            if (_paced)
+            {
+                var live = _delivered.Where(d => d.Reading.Sequence > attachedAfter).ToList();
+                for (var i = 1; i < live.Count; i++)
+                {
+                    var gap = live[i].At - live[i - 1].At;
+                    Assert.True(gap >= PacedInterval, $"{this}: live readings {gap.TotalMilliseconds} ms apart at maxRate {PacedRate}.");
+                }
+                // Sampling skips readings on purpose, but the newest one is always delivered in the end.
+                if (published[^1].Sequence > attachedAfter && published[^1].Sequence >= start)
+                {
+                    Assert.NotEmpty(live);
+                    Assert.Equal(published[^1].Sequence, live[^1].Reading.Sequence);
+                }
+                Assert.Equal(0, _subscription.Dropped);
+            }
+            else
+            {
+                // Readings lost after the attach are counted as dropped; older ones are history's, not the subscriber's.
+                Assert.Equal(missing.Count(s => s > attachedAfter), _subscription.Dropped);
+            }
+        }
+
+        public override string ToString() =>
+            $"subscriber {(_from is { } f ? $"from {f}" : "live")}{(_paced ? " paced" : "")} (attached after {_subscription.AttachedAfter})";
+
+        public void Dispose() => _cursor.Dispose();
+
+        /// <summary>Whether the cursor's wait has something to end it: a buffered or final reading and, paced, its slot.</summary>
+        private bool CanProceed(FakeTimeProvider time)
+        {
+            var live = _subscription.Live;
+            if (live.Count == 0 && !live.Completion.IsCompleted)
+                return false;
+            if (!_paced)
+                return true;
+            var lastLive = _delivered.LastOrDefault(d => d.Reading.Sequence > _subscription.AttachedAfter);
+            return lastLive.Reading is null || time.GetUtcNow() - lastLive.At >= PacedInterval;
+        }
+    }
+}
