@@ -10,8 +10,10 @@ namespace SensorHub.Contracts;
 /// space: <c>[unknown_sensor] sensorId: no sensor 'x' is known.</c> SignalR puts its own words in front of it, so a
 /// client receives, for instance, <c>An error occurred on the server while streaming results. HubException:
 /// [unknown_sensor] sensorId: …</c> (a stream's error) or <c>An unexpected error occurred invoking 'Upload' on the
-/// server. HubException: [upload_has_writer] …</c> (a call's). The code is therefore the bracketed word right after
-/// <c>HubException: </c>, or at the very start of a message that has no such prefix; <see cref="CodeOf"/> reads it.
+/// server. HubException: [upload_has_writer] …</c> (a call's). The code is therefore the bracketed word at the very
+/// start of the message, or else right after its first <c>HubException: </c>; <see cref="CodeOf"/> reads it. The
+/// start is looked at first because the text after the code may itself mention <c>HubException: </c>, and SignalR's
+/// own words never start with <c>[</c>.
 /// </para>
 /// <para>A code is lowercase ASCII letters, digits and <c>_</c>. Codes are never renamed or reused for another meaning.</para>
 /// </remarks>
@@ -98,8 +100,15 @@ public static class SensorHubErrors
     {
         if (string.IsNullOrEmpty(message))
             return null;
+        if (CodeAt(message, 0) is { } code)
+            return code;
         var marker = message.IndexOf(HubExceptionMarker, StringComparison.Ordinal);
-        var start = marker < 0 ? 0 : marker + HubExceptionMarker.Length;
+        return marker < 0 ? null : CodeAt(message, marker + HubExceptionMarker.Length);
+    }
+
+    /// <summary>The <c>[code]</c> that starts at <paramref name="start"/>, or <see langword="null"/>.</summary>
+    private static string? CodeAt(string message, int start)
+    {
         if (start >= message.Length || message[start] != '[')
             return null;
         var end = message.IndexOf(']', start + 1);

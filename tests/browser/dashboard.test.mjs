@@ -75,6 +75,47 @@ test("an upload resumes from GetUploadStatus after a dropped connection", async 
   assert.deepEqual(errors, []);
 });
 
+test("a refused upload is shown once and not retried", async () => {
+  // One Upload stream per connection: a second file sent while the first is still sending is refused with
+  // too_many_uploads, whose text mentions "connection" (the old page took that for a drop and retried 20 times).
+  const limited = await startServer({ settings: { "SensorHub:Uploads:MaxUploadsPerConnection": "1" } });
+  try {
+    const p = await openPage(browser, limited.url, "upload-refused");
+    await p.page.goto("/");
+    await connected(p.page);
+    await signIn(p.page, "refused");
+    await p.page.evaluate(() => {
+      // Counts the page's hub calls by method.
+      const hub = window.sensorhub.hub;
+      const invoke = hub.invoke.bind(hub);
+      window.hubCalls = {};
+      hub.invoke = (method, ...args) => { window.hubCalls[method] = (window.hubCalls[method] ?? 0) + 1; return invoke(method, ...args); };
+    });
+    const bytes = randomBytes(16 * 1024 * 1024);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    await p.page.setInputFiles("#upload-file", { name: "first.bin", mimeType: "application/octet-stream", buffer: bytes });
+    await p.page.waitForFunction(() => Number(document.querySelector("#upload-progress").dataset.percent) >= 5, null, { timeout: 20000 });
+    await p.page.setInputFiles("#upload-file", { name: "second.bin", mimeType: "application/octet-stream", buffer: randomBytes(1000) });
+
+    await p.page.waitForFunction(() => document.querySelector("#upload-error").textContent !== "", null, { timeout: 20000 });
+    await p.page.waitForSelector("#upload-result[data-match]", { timeout: 30000 });
+    await new Promise(resolve => setTimeout(resolve, 1000)); // time for a retry that must not come
+    assert.equal(await p.page.textContent("#upload-error"),
+      "upload failed: Too many uploads at once: this connection already runs 1, the most allowed.");
+    assert.equal(await p.page.getAttribute("#upload-error", "data-code"), "too_many_uploads");
+    const calls = await p.page.evaluate(() => window.hubCalls);
+    assert.deepEqual([calls.BeginUpload, calls.Upload, calls.GetUploadStatus], [2, 2, undefined], JSON.stringify(calls));
+    assert.deepEqual(await p.page.evaluate(() => [window.sensorhub.uploads.failures, window.sensorhub.uploads.resumes]), [1, 0]);
+    // The first upload was not disturbed.
+    assert.equal(await p.page.getAttribute("#upload-result", "data-sha256"), sha256);
+    assert.equal(await p.page.getAttribute("#upload-result", "data-match"), "true");
+    const errors = await p.finish();
+    assert.deepEqual(errors, []);
+  } finally {
+    await limited.stop();
+  }
+});
+
 test("after a dropped connection each chart resubscribes from its last sequence + 1, without a gap", async () => {
   const p = await openPage(browser, server.url, "reconnect");
   const hub = await droppableHub(p.page);

@@ -10,9 +10,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 export const artifacts = path.join(root, "artifacts/browser");
 mkdirSync(artifacts, { recursive: true });
 
-export async function startServer() {
+/** Starts the server; `settings` ({ "SensorHub:Uploads:MaxUploadsPerConnection": "1" }, say) go on its command line. */
+export async function startServer({ settings = {} } = {}) {
   const dll = path.join(root, "server/bin/Debug/net10.0/SensorHub.Server.dll");
-  const child = spawn("dotnet", [dll, "--urls", "http://127.0.0.1:0"], {
+  const overrides = Object.entries(settings).map(([key, value]) => `--${key}=${value}`);
+  const child = spawn("dotnet", [dll, "--urls", "http://127.0.0.1:0", ...overrides], {
     cwd: path.join(root, "server"),
     env: { ...process.env, ASPNETCORE_ENVIRONMENT: "Development", DOTNET_NOLOGO: "1" },
     stdio: ["ignore", "pipe", "pipe"],

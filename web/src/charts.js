@@ -3,6 +3,7 @@
 // first reading is beyond that (history no longer covered the span).
 import uPlot from "uplot";
 import { el, toDate, fmt } from "./dom.js";
+import { codeOf, textOf } from "./errors.js";
 
 const WINDOW = 2000; // points kept per chart
 
@@ -95,18 +96,24 @@ class LiveChart {
       next: reading => this.add(reading),
       error: error => {
         this.subscription = null;
-        // A stream cut by a dropped connection is reopened on reconnect; any other error ends the chart's feed.
-        // SignalR fails the streams just before it switches to reconnecting: look at the state after that.
+        // A refusal (an error with a code: unknown sensor, not allowed, too many streams) ends the chart's feed at
+        // once: resubscribing would be refused again. A stream cut by a dropped connection (no code) is reopened on
+        // reconnect; SignalR fails the streams just before it switches to reconnecting: look at the state after that.
+        if (codeOf(error) !== null) { this.fail(error); return; }
         setTimeout(() => {
           if (!hub.isConnected) { this.status.textContent = "waiting for the connection"; return; }
-          this.running = false;
-          this.ended = String(error?.message ?? error);
-          this.status.textContent = `error: ${this.ended}`;
-          this.stopButton.textContent = "Start";
+          this.fail(error);
         }, 0);
       },
       complete: () => { this.subscription = null; this.running = false; this.status.textContent = "ended"; this.stopButton.textContent = "Start"; },
     });
+  }
+
+  fail(error) {
+    this.running = false;
+    this.ended = textOf(error);
+    this.status.textContent = `error: ${this.ended}`;
+    this.stopButton.textContent = "Start";
   }
 
   resubscribe() {

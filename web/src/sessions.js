@@ -1,5 +1,6 @@
 // Live sessions: create one on the open charts, share its link, see who is present, annotate, end it.
 import { el, $, toDate } from "./dom.js";
+import { Codes, codeOf, textOf } from "./errors.js";
 
 export class Sessions {
   constructor({ hub, subscriptions, charts, root }) {
@@ -14,7 +15,7 @@ export class Sessions {
     hub.onReconnected(() => { if (this.session && this.subscription === null && !this.ended) this.join(this.session.id); });
   }
 
-  fail(error) { $("#session-state", this.root).textContent = String(error.message ?? error); }
+  fail(error) { $("#session-state", this.root).textContent = textOf(error); }
 
   async create(title) {
     await this.hub.ready();
@@ -31,8 +32,13 @@ export class Sessions {
       next: event => this.on(event),
       error: error => {
         this.subscription = null;
-        // A drop is rejoined on reconnect, with a fresh snapshot; anything else is shown. SignalR fails the streams
-        // just before it switches to reconnecting: look at the state after that.
+        const code = codeOf(error);
+        // The server dropped a stream that could not keep up: a fresh snapshot puts the page right again.
+        if (code === Codes.fellBehind) { if (this.hub.isConnected) this.join(id); return; }
+        // A refusal (unknown session, full, not allowed) is shown, and the session is not joined again on reconnect.
+        if (code !== null) { this.session = null; this.fail(error); return; }
+        // A drop (no code) is rejoined on reconnect, with a fresh snapshot. SignalR fails the streams just before it
+        // switches to reconnecting: look at the state after that.
         setTimeout(() => { if (this.hub.isConnected) this.fail(error); }, 0);
       },
       complete: () => { this.subscription = null; },

@@ -3,9 +3,21 @@
 // computed here. Downloads collect the Download stream into a Blob.
 import { signalR } from "./connection.js";
 import { el, $ } from "./dom.js";
+import { Codes, codeOf, textOf } from "./errors.js";
 
 const CHUNK = 64 * 1024;
 const AHEAD = 4; // chunks sent but not yet durably written
+const ATTEMPTS = 20;
+// Answers after which the upload goes on from where the server stands: the dropped connection's stream still holds
+// the upload's write slot (the server has not seen it end yet), or it moved the end meanwhile.
+const RESUMABLE = new Set([Codes.uploadHasWriter, Codes.uploadOffsetMismatch]);
+
+/**
+ * Whether an upload resumes after `error`. An error without a code is a dropped connection (or a passing fault of the
+ * server's): the bytes on disk stay, so it resumes. An error with any other code is a refusal, which the same call
+ * would only get again.
+ */
+const resumable = error => { const code = codeOf(error); return code === null || RESUMABLE.has(code); };
 
 const hex = buffer => [...new Uint8Array(buffer)].map(b => b.toString(16).padStart(2, "0")).join("");
 const toBase64 = bytes => { let s = ""; for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000)); return btoa(s); };
@@ -26,6 +38,9 @@ export class Uploads {
     this.progress = $("#upload-progress", root);
     this.label = $("#upload-label", root);
     this.result = $("#upload-result", root);
+    this.error = $("#upload-error", root);
+    this.failures = 0;
+    this.resumes = 0;
     this.input.addEventListener("change", () => this.input.files[0] && this.start(this.input.files[0]));
     const drop = $("#upload-drop", root);
     drop.addEventListener("dragover", e => { e.preventDefault(); drop.classList.add("over"); });
@@ -41,9 +56,18 @@ export class Uploads {
     this.label.textContent = text ?? `${received.toLocaleString()} of ${total.toLocaleString()} bytes (${percent}%)`;
   }
 
-  /** Starts an upload from the page: a refusal (a viewer, a bad file) is shown, not thrown. */
+  /** Starts an upload from the page: a refusal (a viewer, a bad file, a limit) is shown once, not thrown. */
   start(file) {
-    this.upload(file).catch(error => { this.label.textContent = `upload failed: ${error.message ?? error}`; });
+    this.error.textContent = "";
+    delete this.error.dataset.code;
+    this.upload(file).catch(error => this.fail(error));
+  }
+
+  fail(error) {
+    this.failures++;
+    this.error.textContent = `upload failed: ${textOf(error)}`;
+    this.error.dataset.code = codeOf(error) ?? "";
+    this.label.textContent = "upload failed";
   }
 
   async upload(file) {
@@ -55,28 +79,40 @@ export class Uploads {
     const status = await this.hub.invoke("BeginUpload", { name: file.name, contentType: contentTypeOf(file), totalBytes: file.size, sha256 });
     const id = status.uploadId;
     this.root.dataset.uploadId = id;
-    let result = null;
-    let offset = 0;
-    for (let attempt = 0; attempt < 20 && !result; attempt++) {
-      try {
-        result = await this.#send(file, id, offset);
-      } catch (error) {
-        // Resumable: the connection dropped, or the server has not yet noticed that the dropped one's stream ended
-        // (it still holds the upload's single write slot). Anything else is the answer.
-        const dropped = !this.hub.isConnected || /connection|already has a writer/i.test(String(error));
-        if (!dropped) throw error;
-        this.resumes = (this.resumes ?? 0) + 1;
-        this.label.textContent = "connection lost: resuming…";
-        await new Promise(resolve => setTimeout(resolve, Math.min(250 * attempt, 2000)));
-        await this.hub.ready();
-        const now = await this.hub.invoke("GetUploadStatus", id);
-        if (now.complete) { result = { uploadId: id, bytes: now.receivedBytes, sha256: now.sha256, complete: true }; break; }
-        offset = Number(now.receivedBytes);
-      }
-    }
+    const result = await this.#sendResuming(file, id);
     this.show(Number(result.bytes), file.size);
     this.render(file, sha256, result);
     return result;
+  }
+
+  /** Sends the file, resuming from the server's receivedBytes after each resumable failure; a refusal ends it. */
+  async #sendResuming(file, id) {
+    let offset = 0;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#send(file, id, offset);
+      } catch (error) {
+        if (!resumable(error)) throw error;
+        if (attempt === ATTEMPTS) throw new Error(`gave up after ${ATTEMPTS} attempts; the last: ${textOf(error)}`);
+        this.resumes++;
+        this.label.textContent = "connection lost: resuming…";
+        await new Promise(resolve => setTimeout(resolve, Math.min(250 * attempt, 2000)));
+        await this.hub.ready();
+        const now = await this.#statusOf(id);
+        if (now?.complete) return { uploadId: id, bytes: now.receivedBytes, sha256: now.sha256, complete: true };
+        if (now) offset = Number(now.receivedBytes);
+      }
+    }
+  }
+
+  /** Where the upload stands, or null when the connection dropped again before the answer came. */
+  async #statusOf(id) {
+    try {
+      return await this.hub.invoke("GetUploadStatus", id);
+    } catch (error) {
+      if (codeOf(error) !== null) throw error;
+      return null;
+    }
   }
 
   async #send(file, id, offset) {
@@ -127,7 +163,7 @@ export class Uploads {
     button.disabled = true;
     this.subscriptions.add(this, this.hub.stream("Download", id, 0), {
       next: chunk => parts.push(typeof chunk === "string" ? fromBase64(chunk) : chunk),
-      error: error => { button.disabled = false; this.label.textContent = `download failed: ${error.message}`; },
+      error: error => { button.disabled = false; this.label.textContent = `download failed: ${textOf(error)}`; },
       complete: () => {
         const link = el("a", { href: URL.createObjectURL(new Blob(parts)), download: name }, `Save ${name}`);
         button.replaceWith(link);

@@ -141,6 +141,7 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
         await SubscribeTests.WaitForSubscriberAsync(app, sensorId, limit);
 
         var refused = await Assert.ThrowsAsync<HubException>(() => connection.Hub.ReadReadingsAsync(sensorId, null, 1, cts.Token));
+        Assert.Equal(SensorHubErrors.TooManyStreams, SensorHubErrors.CodeOf(refused.Message));
         Assert.Contains("Too many open streams", refused.Message, StringComparison.Ordinal);
         Assert.Contains($"{limit}", refused.Message, StringComparison.Ordinal);
         // The limit is per connection: another connection may still subscribe.

@@ -43,6 +43,7 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
         await alice.Hub.EndSessionAsync(first.Id);
         var third = await alice.Hub.CreateSessionAsync();
 
+        Assert.Equal(SensorHubErrors.TooManySessions, SensorHubErrors.CodeOf(refused.Message));
         Assert.Contains("Too many open sessions: you already own 2, the most allowed.", refused.Message, StringComparison.Ordinal);
         foreach (var session in new[] { second, third })
             await alice.Hub.EndSessionAsync(session.Id);
@@ -70,6 +71,7 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
         await using var bobStream2 = bobSecondTab.Hub.JoinSession(session.Id);
         var snapshot = await bobStream2.SnapshotAsync();
 
+        Assert.Equal(SensorHubErrors.SessionFull, SensorHubErrors.CodeOf(full.Message));
         Assert.Contains($"Session '{session.Id}' is full: it already has 2 participants, the most allowed.", full.Message, StringComparison.Ordinal);
         Assert.Equal([1, 2], snapshot.Participants!.Select(p => p.Connections).Order());
         Assert.Equal(HubConnectionState.Connected, carolConnection.Hub.State);
@@ -92,7 +94,9 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
         var tooMany = await Assert.ThrowsAsync<HubException>(() => alice.Hub.AnnotateAsync(session.Id, "one too many"));
         await bob.Hub.AnnotateAsync(session.Id, "bob's own allowance");
 
+        Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(tooLong.Message));
         Assert.Contains("input.text is 21 characters long; at most 20 are allowed.", tooLong.Message, StringComparison.Ordinal);
+        Assert.Equal(SensorHubErrors.RateLimited, SensorHubErrors.CodeOf(tooMany.Message));
         Assert.Contains("Too many annotations: at most 3 per 3600 s are allowed in one session.", tooMany.Message, StringComparison.Ordinal);
         var texts = new List<string>();
         for (var i = 0; i < 4; i++)

@@ -381,6 +381,35 @@ public sealed class SessionServiceTests
     }
 
     [Fact]
+    public async Task AJoinThatFailsBeforeItsFirstEventLeavesAgainAndFreesItsPlace()
+    {
+        using var harness = new SessionHarness(new LiveSessionOptions { MaxParticipantsPerSession = 2 });
+        var session = await harness.CreateAsync(Alice);
+        await using var alice = harness.Join(Alice, session.Id);
+        await alice.SnapshotAsync();
+        // Cancelled before the first step: the generator joins, then its first wait for an event throws.
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var bob = harness.Service.JoinAsync(Bob, session.Id, cancelled.Token).GetAsyncEnumerator();
+        try
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bob.MoveNextAsync().AsTask().WaitAsync(Timeouts.Default));
+        }
+        finally
+        {
+            await bob.DisposeAsync();
+        }
+
+        // Bob was in (the others saw him come), and is gone again: his presence, his buffer, his place under the limit.
+        Assert.Equal("bob", (await alice.ExpectAsync(SessionEventKinds.Joined)).Participant!.Name);
+        Assert.Equal(new Participant { Name = "bob", Connections = 0 }, (await alice.ExpectAsync(SessionEventKinds.Left)).Participant);
+        Assert.Equal([new Participant { Name = "alice", Connections = 1 }], harness.State(session.Id).Participants);
+        Assert.Equal(1, harness.State(session.Id).MemberCount);
+        await using var vera = harness.Join(Vera, session.Id);
+        await vera.SnapshotAsync();
+    }
+
+    [Fact]
     public async Task AnnotationRateIsLimitedPerUserPerSession()
     {
         using var harness = new SessionHarness(new LiveSessionOptions { AnnotationRateLimit = 3, AnnotationRatePeriod = TimeSpan.FromSeconds(1) });

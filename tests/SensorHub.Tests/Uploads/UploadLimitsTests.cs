@@ -39,6 +39,7 @@ public sealed class UploadLimitsTests
 
         var refused = await Assert.ThrowsAsync<HubException>(
             () => busy.Hub.UploadAsync(refusedUpload.UploadId, 0, UploadStreams.Chunks(data, Chunk), cts.Token).WaitAsync(Timeouts.Default));
+        Assert.Equal(SensorHubErrors.TooManyUploads, SensorHubErrors.CodeOf(refused.Message));
         Assert.Contains("Too many uploads at once: this connection already runs 1, the most allowed", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await busy.Hub.GetUploadStatusAsync(refusedUpload.UploadId)).ReceivedBytes);
 
@@ -54,6 +55,7 @@ public sealed class UploadLimitsTests
         // The slot comes back after an upload that ends, also after one that is refused.
         var completeAlready = await Assert.ThrowsAsync<HubException>(
             () => busy.Hub.UploadAsync(held.UploadId, 0, UploadStreams.Chunks(data, Chunk), cts.Token).WaitAsync(Timeouts.Default));
+        Assert.Equal(SensorHubErrors.UploadComplete, SensorHubErrors.CodeOf(completeAlready.Message));
         Assert.Contains("is already complete", completeAlready.Message, StringComparison.Ordinal);
         var again = await BeginAsync(busy, "again.bin", data);
         var third = await busy.Hub.UploadAsync(again.UploadId, 0, UploadStreams.Chunks(data, Chunk), cts.Token).WaitAsync(Timeouts.Default);
@@ -82,6 +84,7 @@ public sealed class UploadLimitsTests
 
         var refused = await Assert.ThrowsAsync<HubException>(
             () => other.Hub.UploadAsync(waiting.UploadId, 0, UploadStreams.Chunks(data, Chunk), cts.Token).WaitAsync(Timeouts.Default));
+        Assert.Equal(SensorHubErrors.ServerBusy, SensorHubErrors.CodeOf(refused.Message));
         Assert.Contains("The server is running its most uploads at once (1); try again later", refused.Message, StringComparison.Ordinal);
         Assert.Equal(0, (await other.Hub.GetUploadStatusAsync(waiting.UploadId)).ReceivedBytes);
 

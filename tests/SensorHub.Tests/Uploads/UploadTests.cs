@@ -90,7 +90,7 @@ public sealed class UploadTests(ApplicationFixture apps) : IClassFixture<Applica
                 result = await second.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks(data[(int)status.ReceivedBytes..], Chunk), cts.Token);
                 break;
             }
-            catch (HubException ex) when (ex.Message.Contains("already has a writer", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            catch (HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UploadHasWriter && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(20, cts.Token);
             }
