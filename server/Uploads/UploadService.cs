@@ -21,20 +21,24 @@ internal sealed partial class UploadService
     private readonly UploadOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<UploadService> _logger;
+    private readonly UploadHooks _hooks;
     private int _activeWriters;
 
+    /// <param name="hooks">Registered by tests only; the server runs without (see <see cref="UploadHooks"/>).</param>
     public UploadService(
         UploadFileStore store,
         ReadingIngest ingest,
         IOptions<UploadOptions> options,
         TimeProvider time,
-        ILogger<UploadService> logger)
+        ILogger<UploadService> logger,
+        UploadHooks? hooks = null)
     {
         _store = store;
         _ingest = ingest;
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _hooks = hooks ?? UploadHooks.None;
     }
 
     /// <summary>Creates an upload owned by <paramref name="user"/>, so that its id is known before a byte travels.</summary>
@@ -54,6 +58,7 @@ internal sealed partial class UploadService
             Owner = user.Name,
             CreatedUtc = now,
             UpdatedUtc = now,
+            Processed = ProcessingCheckpoint.Start,
         };
         await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
         var state = new UploadState(record, 0);
@@ -158,13 +163,14 @@ internal sealed partial class UploadService
         return state.Processor?.Summarize(result) ?? result;
     }
 
-    private IUploadProcessor? CreateProcessor(string contentType)
+    /// <summary>The processor for a media type, going on from <paramref name="checkpoint"/>; none for a type nobody processes.</summary>
+    private IUploadProcessor? CreateProcessor(string contentType, ProcessingCheckpoint? checkpoint)
     {
         var mediaType = contentType.Split(';', 2)[0].Trim();
         if (mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
-            return new LogProcessor(_options.MaxSamples);
+            return new LogProcessor(_options.MaxSamples, checkpoint);
         if (mediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
-            return new CsvProcessor(_ingest, _options.MaxSamples);
+            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint);
         return null;
     }
 

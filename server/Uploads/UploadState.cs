@@ -55,9 +55,16 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
     public void Advance(long bytes, DateTime nowUtc) =>
         Change(record => record with { UpdatedUtc = nowUtc }, bytes, final: false);
 
-    /// <summary>Records that every byte arrived, tells the watchers and ends their streams.</summary>
-    public UploadRecord Complete(string sha256, DateTime nowUtc) =>
-        Change(record => record with { Complete = true, Sha256 = sha256, UpdatedUtc = nowUtc }, 0, final: true);
+    /// <summary>Records that every byte arrived (and was processed), tells the watchers and ends their streams.</summary>
+    public UploadRecord Complete(string sha256, ProcessingCheckpoint? processed, DateTime nowUtc) =>
+        Change(record => record with { Complete = true, Sha256 = sha256, Processed = processed ?? record.Processed, UpdatedUtc = nowUtc }, 0, final: true);
+
+    /// <summary>Records how far the processor got; the watchers see nothing of it.</summary>
+    public UploadRecord SetProcessed(ProcessingCheckpoint processed)
+    {
+        lock (_gate)
+            return _record = _record with { Processed = processed };
+    }
 
     /// <summary>Records that the upload failed and its bytes are gone, tells the watchers and ends their streams.</summary>
     public UploadRecord Fail(string error, DateTime nowUtc) =>

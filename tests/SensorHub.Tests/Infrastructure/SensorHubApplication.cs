@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -47,6 +48,9 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     }
 
     public Transport Transport { get; }
+
+    /// <summary>Registrations after the app's own, for a test's stand-ins and hooks.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>The server's upload folder (a setting may move it).</summary>
     public string DataPath { get; private set; }
@@ -119,6 +123,8 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
         builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        if (TestServices is { } services)
+            builder.ConfigureTestServices(services);
     }
 
     public override async ValueTask DisposeAsync()

@@ -396,25 +396,4 @@ public sealed class UploadLimitsTests
         await foreach (var chunk in UploadStreams.Chunks(data[Chunk..], Chunk, cancellationToken))
             yield return chunk;
     }
-
-    /// <summary>A data folder that two servers in a row share; removed at the end (the servers leave it alone).</summary>
-    private sealed class SharedDataFolder : IDisposable
-    {
-        public SharedDataFolder()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"sensorhub-restart-{Guid.NewGuid():N}");
-            Directory.CreateDirectory(Path);
-            Settings = new Dictionary<string, string?> { ["SensorHub:Uploads:DataPath"] = Path };
-        }
-
-        public string Path { get; }
-
-        public Dictionary<string, string?> Settings { get; }
-
-        public void Dispose()
-        {
-            if (Directory.Exists(Path))
-                Directory.Delete(Path, recursive: true);
-        }
-    }
 }

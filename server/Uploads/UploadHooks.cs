@@ -1,0 +1,19 @@
+namespace SensorHub.Server.Uploads;
+
+/// <summary>
+/// Places inside the upload machinery where a test stops, pauses or fails it, to make a crash or a race happen at
+/// one exact point: a worker stopped between writing a chunk and processing it. Only tests register one (as a
+/// singleton); the server runs without it, and then every place is a no-op.
+/// </summary>
+internal sealed class UploadHooks
+{
+    /// <summary>The server's: no hook anywhere.</summary>
+    public static UploadHooks None { get; } = new();
+
+    /// <summary>Before the worker hashes and processes a chunk that is already on disk: the upload's id and the chunk's offset.</summary>
+    public Func<string, long, CancellationToken, Task>? BeforeProcessing { get; init; }
+
+    internal Task BeforeProcessingAsync(string uploadId, long offset, CancellationToken cancellationToken) =>
+        BeforeProcessing?.Invoke(uploadId, offset, cancellationToken) ?? Task.CompletedTask;
+
+}
