@@ -22,17 +22,20 @@ internal sealed partial class UploadService
             throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
         if (offset < 0)
             throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
-        if (state.Record.Error is { } error)
-            throw new UploadException(SensorHubErrors.UploadFailed, $"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
-        if (state.Record.Complete)
-            throw new UploadException(SensorHubErrors.UploadComplete, $"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
+        await _hooks.BeforeWriteSlotAsync(state.Id, offset, cancellationToken).ConfigureAwait(false);
         if (!state.TryBeginWrite())
             throw new UploadException(SensorHubErrors.UploadHasWriter, $"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
         try
         {
             if (Interlocked.Increment(ref _activeWriters) > _options.MaxConcurrentUploads)
                 throw new UploadException(SensorHubErrors.ServerBusy, $"The server is running its most uploads at once ({_options.MaxConcurrentUploads}); try again later.");
-            // Checked while holding the write slot, so that no other writer moves the end in between.
+            // Decided while holding the write slot: only its holder completes or fails an upload, the janitor deletes
+            // one only while holding it, and no other writer moves the end. Decided before taking it, a writer could
+            // append to an upload that completed in between.
+            if (state.Record.Error is { } error)
+                throw new UploadException(SensorHubErrors.UploadFailed, $"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
+            if (state.Record.Complete)
+                throw new UploadException(SensorHubErrors.UploadComplete, $"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
             if (offset != state.ReceivedBytes)
                 throw new UploadException(SensorHubErrors.UploadOffsetMismatch, $"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 

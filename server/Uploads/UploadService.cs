@@ -124,11 +124,21 @@ internal sealed partial class UploadService
         var cutoff = _time.GetUtcNow().UtcDateTime - _options.StaleAfter;
         foreach (var state in _uploads.Values)
         {
-            var record = state.Record;
-            if (record.Complete || record.UpdatedUtc > cutoff || !state.TryBeginWrite())
+            if (!IsStale(state.Record, cutoff))
                 continue;
-            // Holding the write slot keeps a writer from starting on it while it goes; failing it ends its watches.
+            await _hooks.BeforeJanitorSlotAsync(state.Id, cancellationToken).ConfigureAwait(false);
+            if (!state.TryBeginWrite())
+                continue;
+            // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
+            // resumed, or even completed, since the look above.
+            var record = state.Record;
+            if (!IsStale(record, cutoff))
+            {
+                state.EndWrite();
+                continue;
+            }
             _uploads.TryRemove(state.Id, out _);
+            // Failing it ends its watches.
             if (record.Error is null)
                 state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
             _store.Delete(state.Id);
@@ -136,6 +146,11 @@ internal sealed partial class UploadService
             UploadsLog.StaleDeleted(_logger, state.Id);
         }
     }
+
+    private static bool IsStale(UploadRecord record, DateTime cutoff) => !record.Complete && record.UpdatedUtc <= cutoff;
+
+    /// <summary>An upload by its id, whoever may see it: for tests that look inside.</summary>
+    internal UploadState? Peek(string uploadId) => _uploads.GetValueOrDefault(uploadId);
 
     /// <summary>
     /// An upload <paramref name="user"/> may see: its own, or any for those who may read (viewers download) and for
