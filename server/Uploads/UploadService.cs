@@ -129,21 +129,35 @@ internal sealed partial class UploadService
             await _hooks.BeforeJanitorSlotAsync(state.Id, cancellationToken).ConfigureAwait(false);
             if (!state.TryBeginWrite())
                 continue;
-            // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
-            // resumed, or even completed, since the look above.
-            var record = state.Record;
-            if (!IsStale(record, cutoff))
+            try
+            {
+                // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
+                // resumed, or even completed, since the look above.
+                var record = state.Record;
+                if (!IsStale(record, cutoff))
+                    continue;
+                _uploads.TryRemove(state.Id, out _);
+                // Failing it ends its watches, and a writer that found it before it went is refused by its error.
+                if (record.Error is null)
+                    state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
+                Forget(state);
+                _store.Delete(state.Id);
+                UploadsLog.StaleDeleted(_logger, state.Id);
+            }
+            catch (IOException ex)
+            {
+                // One file that cannot go must neither stop the server (an exception out of a BackgroundService does)
+                // nor keep the janitor from the others.
+                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
+            }
+            finally
             {
                 state.EndWrite();
-                continue;
             }
-            _uploads.TryRemove(state.Id, out _);
-            // Failing it ends its watches.
-            if (record.Error is null)
-                state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
-            _store.Delete(state.Id);
-            state.Hasher?.Dispose();
-            UploadsLog.StaleDeleted(_logger, state.Id);
         }
     }
 

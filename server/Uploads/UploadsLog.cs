@@ -28,4 +28,7 @@ internal static partial class UploadsLog
 
     [LoggerMessage(4009, LogLevel.Warning, "Upload {UploadId}: how far processing got could not be saved; a resume may publish some of its rows again.")]
     public static partial void CheckpointNotSaved(ILogger logger, string uploadId, Exception exception);
+
+    [LoggerMessage(4010, LogLevel.Error, "Upload {UploadId} was stale but its files could not be deleted; the next restart finds it again.")]
+    public static partial void StaleNotDeleted(ILogger logger, string uploadId, Exception exception);
 }
