@@ -41,6 +41,9 @@ internal sealed partial class UploadService
         _hooks = hooks ?? UploadHooks.None;
     }
 
+    /// <summary><c>Upload</c> streams appending now, over all connections.</summary>
+    internal int ActiveWriters => Volatile.Read(ref _activeWriters);
+
     /// <summary>Creates an upload owned by <paramref name="user"/>, so that its id is known before a byte travels.</summary>
     public async Task<UploadStatus> BeginAsync(UploadRequest? request, SensorHubUser user, CancellationToken cancellationToken)
     {
@@ -90,6 +93,7 @@ internal sealed partial class UploadService
         var changes = state.Watch();
         try
         {
+            await _hooks.AfterWatchAsync(state.Id, cancellationToken).ConfigureAwait(false);
             await foreach (var status in changes.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 yield return status;
         }

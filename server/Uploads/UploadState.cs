@@ -33,6 +33,16 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
 
     public bool IsWriting => Volatile.Read(ref _writing) != 0;
 
+    /// <summary>Watchers registered now.</summary>
+    public int WatcherCount
+    {
+        get
+        {
+            lock (_gate)
+                return _watchers.Count;
+        }
+    }
+
     /// <summary>The running SHA-256 of the bytes written; <see langword="null"/> after a restart until a writer rebuilds it.</summary>
     public IncrementalHash? Hasher { get; set; }
 

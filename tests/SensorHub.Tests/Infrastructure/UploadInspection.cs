@@ -14,6 +14,12 @@ public static class UploadInspection
     /// <summary>Whether an <c>Upload</c> stream holds the upload's write slot now.</summary>
     public static bool HasWriter(this IServiceProvider services, string uploadId) => State(services, uploadId).IsWriting;
 
+    /// <summary>The <c>WatchUpload</c> watchers registered on the upload now.</summary>
+    public static int WatcherCount(this IServiceProvider services, string uploadId) => State(services, uploadId).WatcherCount;
+
+    /// <summary><c>Upload</c> streams appending now, over the whole server.</summary>
+    public static int ActiveWriters(this IServiceProvider services) => services.GetRequiredService<UploadService>().ActiveWriters;
+
     private static UploadState State(IServiceProvider services, string uploadId) =>
         services.GetRequiredService<UploadService>().Peek(uploadId) ?? throw new InvalidOperationException($"No upload '{uploadId}'.");
 
