@@ -1,3 +1,5 @@
+using SensorHub.Server.Uploads.Processing;
+
 namespace SensorHub.Server.Uploads;
 
 /// <summary>What is kept on disk beside an upload's bytes, so that uploads outlive a restart.</summary>
@@ -27,4 +29,12 @@ internal sealed record UploadRecord
     public string? Sha256 { get; init; }
 
     public string? Error { get; init; }
+
+    /// <summary>
+    /// How far its processor got (text and CSV uploads), saved as the worker finishes each chunk: a resume makes the
+    /// processor again from it and processes the bytes past it, so rows on disk but never processed are published
+    /// after a crash, and those before it are not published twice. <see langword="null"/> in a record written before
+    /// checkpoints existed, or for an upload nobody processes.
+    /// </summary>
+    public ProcessingCheckpoint? Processed { get; init; }
 }

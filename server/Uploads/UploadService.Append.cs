@@ -22,26 +22,27 @@ internal sealed partial class UploadService
             throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
         if (offset < 0)
             throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
-        if (state.Record.Error is { } error)
-            throw new UploadException(SensorHubErrors.UploadFailed, $"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
-        if (state.Record.Complete)
-            throw new UploadException(SensorHubErrors.UploadComplete, $"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
+        await _hooks.BeforeWriteSlotAsync(state.Id, offset, cancellationToken).ConfigureAwait(false);
         if (!state.TryBeginWrite())
             throw new UploadException(SensorHubErrors.UploadHasWriter, $"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
         try
         {
             if (Interlocked.Increment(ref _activeWriters) > _options.MaxConcurrentUploads)
                 throw new UploadException(SensorHubErrors.ServerBusy, $"The server is running its most uploads at once ({_options.MaxConcurrentUploads}); try again later.");
-            // Checked while holding the write slot, so that no other writer moves the end in between.
+            // Decided while holding the write slot: only its holder completes or fails an upload, the janitor deletes
+            // one only while holding it, and no other writer moves the end. Decided before taking it, a writer could
+            // append to an upload that completed in between.
+            if (state.Record.Error is { } error)
+                throw new UploadException(SensorHubErrors.UploadFailed, $"uploadId: upload '{state.Id}' failed ({error}); it cannot be resumed.");
+            if (state.Record.Complete)
+                throw new UploadException(SensorHubErrors.UploadComplete, $"uploadId: upload '{state.Id}' is already complete; it cannot be resumed.");
             if (offset != state.ReceivedBytes)
                 throw new UploadException(SensorHubErrors.UploadOffsetMismatch, $"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
-            await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
-            if (state.Processor is CsvProcessor csv)
-                csv.MayPublish = user.MayPublish;
-            await WriteAsync(state, chunks, cancellationToken).ConfigureAwait(false);
+            var unprocessed = await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(state, unprocessed, chunks, user.MayPublish, cancellationToken).ConfigureAwait(false);
             if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
-                await FinishAsync(state, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(state, user.MayPublish, cancellationToken).ConfigureAwait(false);
             var result = Summarize(state);
             // A complete upload takes no more bytes: its line buffers and id cache need not live as long as its record.
             if (state.Record.Complete)
@@ -56,14 +57,19 @@ internal sealed partial class UploadService
     }
 
     /// <summary>
-    /// Writes chunks until the stream ends normally. A chunk past <c>totalBytes</c> is refused even when the upload
-    /// already has them all, so a client that sends too much hears of it; the upload then completes on a resume.
+    /// Queues the bytes on disk from <paramref name="unprocessed"/> on (never processed: a crash or a failure came
+    /// between their write and their processing), then writes chunks until the stream ends normally. A chunk past
+    /// <c>totalBytes</c> is refused even when the upload already has them all, so a client that sends too much hears
+    /// of it; the upload then completes on a resume.
     /// </summary>
-    private async Task WriteAsync(UploadState state, IAsyncEnumerable<byte[]?> chunks, CancellationToken cancellationToken)
+    private async Task WriteAsync(
+        UploadState state, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Predicate<string> mayPublish, CancellationToken cancellationToken)
     {
-        var worker = new UploadWorker(state);
+        var worker = new UploadWorker(
+            state, unprocessed, mayPublish, checkpoint => _store.SaveAsync(state.SetProcessed(checkpoint), CancellationToken.None), _hooks, _logger);
         try
         {
+            await QueueFromDiskAsync(state, unprocessed, worker, cancellationToken).ConfigureAwait(false);
             await using var file = _store.OpenAppend(state.Id, state.ReceivedBytes);
             await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
             {
@@ -86,6 +92,22 @@ internal sealed partial class UploadService
         finally
         {
             await DrainAsync(state, worker).ConfigureAwait(false);
+        }
+    }
+
+    private async Task QueueFromDiskAsync(UploadState state, long from, UploadWorker worker, CancellationToken cancellationToken)
+    {
+        var remaining = state.ReceivedBytes - from;
+        if (remaining <= 0)
+            return;
+        await using var file = _store.OpenRead(state.Id, from);
+        while (remaining > 0)
+        {
+            // A buffer per chunk: the worker's queue holds on to it.
+            var chunk = new byte[(int)Math.Min(RebuildChunkBytes, remaining)];
+            await file.ReadExactlyAsync(chunk, cancellationToken).ConfigureAwait(false);
+            await worker.EnqueueAsync(chunk).ConfigureAwait(false);
+            remaining -= chunk.Length;
         }
     }
 
@@ -120,71 +142,114 @@ internal sealed partial class UploadService
         }
         catch (Exception ex)
         {
-            // The hash and the summary no longer match the bytes on disk: the next writer rebuilds them from disk.
             UploadsLog.ProcessingFailed(_logger, state.Id, ex);
-            state.Hasher?.Dispose();
-            state.Hasher = null;
-            state.Processor = null;
+            Forget(state);
             throw;
         }
+        // Bytes on disk that never reached the worker (reading them back was cancelled): the hash in memory misses
+        // them, so the next writer makes it again, and processes them from the checkpoint.
+        if (worker.Digested != state.ReceivedBytes)
+            Forget(state);
     }
 
     /// <summary>
-    /// Gives the writer a hash and a processor that have seen every byte on disk: kept in memory across resumes, and
-    /// rebuilt from disk after a restart (a CSV's rows are not published a second time).
+    /// Drops the hash and the processor in memory when they no longer match the bytes on disk: the next writer makes
+    /// them again from disk and from the processor's last checkpoint.
     /// </summary>
-    private async Task PrepareAsync(UploadState state, CancellationToken cancellationToken)
+    private static void Forget(UploadState state)
     {
-        if (state.Hasher is not null)
-            return;
-        state.Hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        state.Processor = CreateProcessor(state.Record.ContentType);
-        if (state.ReceivedBytes == 0)
-            return;
+        state.Hasher?.Dispose();
+        state.Hasher = null;
+        state.Processor = null;
+    }
 
-        var csv = state.Processor as CsvProcessor;
-        if (csv is not null)
-            csv.Publishes = false;
+    /// <summary>
+    /// Gives the writer a hash and a processor: kept in memory across resumes, or made again after a restart or a
+    /// failure, the hash from the bytes on disk and the processor from its checkpoint in the record.
+    /// </summary>
+    /// <returns>
+    /// Where the bytes that the hash and the processor have not seen start: the bytes received, or the checkpoint's
+    /// offset when they were made again. The caller queues the bytes on disk past it to the worker first.
+    /// </returns>
+    private async Task<long> PrepareAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        var received = state.ReceivedBytes;
+        if (state.Hasher is not null)
+            return received;
+        var checkpoint = state.Record.Processed;
+        var processor = CreateProcessor(state.Record.ContentType, checkpoint);
+        // A record from before checkpoints: its rows were published as they arrived, so its processor looks at them
+        // again without publishing, as before.
+        var replay = checkpoint is null ? processor : null;
+        var processed = processor is null || checkpoint is null ? received : checkpoint.Bytes;
+        if (processed > received)
+            throw new InvalidDataException($"Upload {state.Id} has {received} bytes on disk, fewer than the {processed} it processed.");
+
+        var hasher = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         try
         {
-            await RebuildFromDiskAsync(state, cancellationToken).ConfigureAwait(false);
+            await ReadBackAsync(state.Id, processed, hasher, replay, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
-            // A half-fed hash would be taken for a whole one by the next writer: it starts the rebuild over instead.
-            state.Hasher?.Dispose();
-            state.Hasher = null;
-            state.Processor = null;
+            // Half fed, the hash would be taken for a whole one by the next writer: it starts over instead.
+            hasher.Dispose();
             throw;
         }
-        if (csv is not null)
-            csv.Publishes = true;
+        state.Hasher = hasher;
+        state.Processor = processor;
+        return processed;
     }
 
-    private async Task RebuildFromDiskAsync(UploadState state, CancellationToken cancellationToken) =>
+    /// <summary>Feeds the first <paramref name="length"/> bytes on disk to the hash (and to <paramref name="replay"/>, which publishes nothing).</summary>
+    private async Task ReadBackAsync(string id, long length, IncrementalHash hasher, IUploadProcessor? replay, CancellationToken cancellationToken)
+    {
+        if (length == 0)
+            return;
         await Task.Run(
             async () =>
             {
-                await using var file = _store.OpenRead(state.Id, 0);
+                await using var file = _store.OpenRead(id, 0);
                 var buffer = new byte[RebuildChunkBytes];
-                var remaining = state.ReceivedBytes;
-                while (remaining > 0)
+                for (var remaining = length; remaining > 0;)
                 {
                     var read = await file.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken).ConfigureAwait(false);
                     if (read == 0)
-                        throw new InvalidDataException($"Upload {state.Id} has fewer bytes on disk than recorded.");
-                    state.Hasher!.AppendData(buffer, 0, read);
-                    if (state.Processor is { } processor)
-                        await processor.ProcessAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                        throw new InvalidDataException($"Upload {id} has fewer bytes on disk than recorded.");
+                    hasher.AppendData(buffer, 0, read);
+                    if (replay is not null)
+                        await replay.ProcessAsync(buffer.AsMemory(0, read), mayPublish: null, cancellationToken).ConfigureAwait(false);
                     remaining -= read;
                 }
             },
             cancellationToken).ConfigureAwait(false);
+    }
 
-    private async Task FinishAsync(UploadState state, CancellationToken cancellationToken)
+    private async Task FinishAsync(UploadState state, Predicate<string> mayPublish, CancellationToken cancellationToken)
     {
-        if (state.Processor is { } processor)
-            await processor.CompleteAsync(CancellationToken.None).ConfigureAwait(false);
+        var processor = state.Processor;
+        if (processor is not null)
+        {
+            try
+            {
+                await processor.CompleteAsync(mayPublish, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // As in the worker: what it handled is kept, and the next writer goes on from there.
+                UploadsLog.ProcessingFailed(_logger, state.Id, ex);
+                Forget(state);
+                try
+                {
+                    await _store.SaveAsync(state.SetProcessed(processor.Checkpoint), CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception saveError)
+                {
+                    UploadsLog.CheckpointNotSaved(_logger, state.Id, saveError);
+                }
+                throw;
+            }
+        }
         var sha256 = Convert.ToHexStringLower(state.Hasher!.GetHashAndReset());
         state.Hasher.Dispose();
         state.Hasher = null;
@@ -200,7 +265,7 @@ internal sealed partial class UploadService
         }
 
         // Not cancellable, as the failure's record above: the state in memory is complete now, and so must be the one on disk.
-        await _store.SaveAsync(state.Complete(sha256, now), CancellationToken.None).ConfigureAwait(false);
+        await _store.SaveAsync(state.Complete(sha256, processor?.Checkpoint, now), CancellationToken.None).ConfigureAwait(false);
         UploadsLog.Completed(_logger, state.Id, state.ReceivedBytes, sha256);
     }
 }

@@ -21,21 +21,28 @@ internal sealed partial class UploadService
     private readonly UploadOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<UploadService> _logger;
+    private readonly UploadHooks _hooks;
     private int _activeWriters;
 
+    /// <param name="hooks">Registered by tests only; the server runs without (see <see cref="UploadHooks"/>).</param>
     public UploadService(
         UploadFileStore store,
         ReadingIngest ingest,
         IOptions<UploadOptions> options,
         TimeProvider time,
-        ILogger<UploadService> logger)
+        ILogger<UploadService> logger,
+        UploadHooks? hooks = null)
     {
         _store = store;
         _ingest = ingest;
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _hooks = hooks ?? UploadHooks.None;
     }
+
+    /// <summary><c>Upload</c> streams appending now, over all connections.</summary>
+    internal int ActiveWriters => Volatile.Read(ref _activeWriters);
 
     /// <summary>Creates an upload owned by <paramref name="user"/>, so that its id is known before a byte travels.</summary>
     public async Task<UploadStatus> BeginAsync(UploadRequest? request, SensorHubUser user, CancellationToken cancellationToken)
@@ -54,6 +61,7 @@ internal sealed partial class UploadService
             Owner = user.Name,
             CreatedUtc = now,
             UpdatedUtc = now,
+            Processed = ProcessingCheckpoint.Start,
         };
         await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
         var state = new UploadState(record, 0);
@@ -85,6 +93,7 @@ internal sealed partial class UploadService
         var changes = state.Watch();
         try
         {
+            await _hooks.AfterWatchAsync(state.Id, cancellationToken).ConfigureAwait(false);
             await foreach (var status in changes.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 yield return status;
         }
@@ -119,18 +128,47 @@ internal sealed partial class UploadService
         var cutoff = _time.GetUtcNow().UtcDateTime - _options.StaleAfter;
         foreach (var state in _uploads.Values)
         {
-            var record = state.Record;
-            if (record.Complete || record.UpdatedUtc > cutoff || !state.TryBeginWrite())
+            if (!IsStale(state.Record, cutoff))
                 continue;
-            // Holding the write slot keeps a writer from starting on it while it goes; failing it ends its watches.
-            _uploads.TryRemove(state.Id, out _);
-            if (record.Error is null)
-                state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
-            _store.Delete(state.Id);
-            state.Hasher?.Dispose();
-            UploadsLog.StaleDeleted(_logger, state.Id);
+            await _hooks.BeforeJanitorSlotAsync(state.Id, cancellationToken).ConfigureAwait(false);
+            if (!state.TryBeginWrite())
+                continue;
+            try
+            {
+                // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
+                // resumed, or even completed, since the look above.
+                var record = state.Record;
+                if (!IsStale(record, cutoff))
+                    continue;
+                _uploads.TryRemove(state.Id, out _);
+                // Failing it ends its watches, and a writer that found it before it went is refused by its error.
+                if (record.Error is null)
+                    state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
+                Forget(state);
+                _store.Delete(state.Id);
+                UploadsLog.StaleDeleted(_logger, state.Id);
+            }
+            catch (IOException ex)
+            {
+                // One file that cannot go must neither stop the server (an exception out of a BackgroundService does)
+                // nor keep the janitor from the others.
+                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
+            }
+            finally
+            {
+                state.EndWrite();
+            }
         }
     }
+
+    private static bool IsStale(UploadRecord record, DateTime cutoff) => !record.Complete && record.UpdatedUtc <= cutoff;
+
+    /// <summary>An upload by its id, whoever may see it: for tests that look inside.</summary>
+    internal UploadState? Peek(string uploadId) => _uploads.GetValueOrDefault(uploadId);
 
     /// <summary>
     /// An upload <paramref name="user"/> may see: its own, or any for those who may read (viewers download) and for
@@ -158,13 +196,14 @@ internal sealed partial class UploadService
         return state.Processor?.Summarize(result) ?? result;
     }
 
-    private IUploadProcessor? CreateProcessor(string contentType)
+    /// <summary>The processor for a media type, going on from <paramref name="checkpoint"/>; none for a type nobody processes.</summary>
+    private IUploadProcessor? CreateProcessor(string contentType, ProcessingCheckpoint? checkpoint)
     {
         var mediaType = contentType.Split(';', 2)[0].Trim();
         if (mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
-            return new LogProcessor(_options.MaxSamples);
+            return new LogProcessor(_options.MaxSamples, checkpoint);
         if (mediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
-            return new CsvProcessor(_ingest, _options.MaxSamples);
+            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint);
         return null;
     }
 

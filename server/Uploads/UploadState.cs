@@ -33,6 +33,16 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
 
     public bool IsWriting => Volatile.Read(ref _writing) != 0;
 
+    /// <summary>Watchers registered now.</summary>
+    public int WatcherCount
+    {
+        get
+        {
+            lock (_gate)
+                return _watchers.Count;
+        }
+    }
+
     /// <summary>The running SHA-256 of the bytes written; <see langword="null"/> after a restart until a writer rebuilds it.</summary>
     public IncrementalHash? Hasher { get; set; }
 
@@ -55,9 +65,16 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
     public void Advance(long bytes, DateTime nowUtc) =>
         Change(record => record with { UpdatedUtc = nowUtc }, bytes, final: false);
 
-    /// <summary>Records that every byte arrived, tells the watchers and ends their streams.</summary>
-    public UploadRecord Complete(string sha256, DateTime nowUtc) =>
-        Change(record => record with { Complete = true, Sha256 = sha256, UpdatedUtc = nowUtc }, 0, final: true);
+    /// <summary>Records that every byte arrived (and was processed), tells the watchers and ends their streams.</summary>
+    public UploadRecord Complete(string sha256, ProcessingCheckpoint? processed, DateTime nowUtc) =>
+        Change(record => record with { Complete = true, Sha256 = sha256, Processed = processed ?? record.Processed, UpdatedUtc = nowUtc }, 0, final: true);
+
+    /// <summary>Records how far the processor got; the watchers see nothing of it.</summary>
+    public UploadRecord SetProcessed(ProcessingCheckpoint processed)
+    {
+        lock (_gate)
+            return _record = _record with { Processed = processed };
+    }
 
     /// <summary>Records that the upload failed and its bytes are gone, tells the watchers and ends their streams.</summary>
     public UploadRecord Fail(string error, DateTime nowUtc) =>

@@ -20,9 +20,15 @@ internal static partial class UploadsLog
     [LoggerMessage(4006, LogLevel.Information, "{Count} uploads found in {Folder}.")]
     public static partial void Loaded(ILogger logger, int count, string folder);
 
-    [LoggerMessage(4007, LogLevel.Error, "Processing upload {UploadId} failed; its hash and summary will be rebuilt from disk.")]
+    [LoggerMessage(4007, LogLevel.Error, "Processing upload {UploadId} failed; the next writer goes on from its last checkpoint.")]
     public static partial void ProcessingFailed(ILogger logger, string uploadId, Exception exception);
 
     [LoggerMessage(4008, LogLevel.Warning, "Upload record {Path} cannot be read and was skipped; its upload is unknown to this server.")]
     public static partial void RecordUnreadable(ILogger logger, string path, Exception exception);
+
+    [LoggerMessage(4009, LogLevel.Warning, "Upload {UploadId}: how far processing got could not be saved; a resume may publish some of its rows again.")]
+    public static partial void CheckpointNotSaved(ILogger logger, string uploadId, Exception exception);
+
+    [LoggerMessage(4010, LogLevel.Error, "Upload {UploadId} was stale but its files could not be deleted; the next restart finds it again.")]
+    public static partial void StaleNotDeleted(ILogger logger, string uploadId, Exception exception);
 }

@@ -9,58 +9,74 @@ namespace SensorHub.Server.Uploads.Processing;
 /// checks as <c>Publish</c>. The timestamp is ISO 8601 (UTC unless it says otherwise) or Unix milliseconds. Line 1 is
 /// a header when it has a value column that is not a number. Blank lines are skipped and are not rows.
 /// </summary>
-internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUploadProcessor
+internal sealed class CsvProcessor : IUploadProcessor
 {
     private const int MaxQuoted = 64;
     private const int MaxCachedIds = 1_024;
-    private readonly LineAssembler _lines = new();
+    private readonly ReadingIngest _ingest;
+    private readonly int _maxSamples;
+    private readonly LineAssembler _lines;
     private readonly List<Row> _parsed = [];
     // A CSV export names a few sensors many times: each id becomes one string, not one per row.
     private readonly Dictionary<string, string> _ids = new(StringComparer.Ordinal);
     private readonly List<RowRejection> _firstRejections = [];
     private long _rows, _accepted, _rejected;
+    // The end of the last line whose row (if it had one) is counted: rows are parsed a chunk at a time but published
+    // one by one, and a failure in between must not count, nor publish again, the rows before it.
+    private long _handledBytes, _handledLines;
 
-    /// <summary>
-    /// Whether valid rows are published. Off while the processor is rebuilt from bytes already on disk after a
-    /// restart: those rows were published when they first arrived.
-    /// </summary>
-    public bool Publishes { get; set; } = true;
+    /// <summary>A processor that goes on from <paramref name="from"/>, or starts at the first byte.</summary>
+    public CsvProcessor(ReadingIngest ingest, int maxSamples, ProcessingCheckpoint? from = null)
+    {
+        _ingest = ingest;
+        _maxSamples = maxSamples;
+        from ??= ProcessingCheckpoint.Start;
+        _lines = new LineAssembler(from.Lines, from.Bytes);
+        (_handledBytes, _handledLines) = (from.Bytes, from.Lines);
+        if (from.Csv is { } csv)
+        {
+            (_rows, _accepted, _rejected) = (csv.Rows, csv.Accepted, csv.Rejected);
+            _firstRejections.AddRange(csv.FirstRejections);
+        }
+    }
 
-    /// <summary>Whether the uploader may publish to a sensor; a row for any other is rejected. Set by each writer.</summary>
-    public Predicate<string> MayPublish { get; set; } = _ => false;
+    public ProcessingCheckpoint Checkpoint => new() { Bytes = _handledBytes, Lines = _handledLines, Csv = Summary() };
 
-    public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken)
     {
         _lines.Feed(chunk.Span, Parse);
-        await PublishParsedAsync(cancellationToken).ConfigureAwait(false);
+        await PublishParsedAsync(mayPublish, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask CompleteAsync(CancellationToken cancellationToken)
+    public async ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
     {
         _lines.Complete(Parse);
-        await PublishParsedAsync(cancellationToken).ConfigureAwait(false);
+        await PublishParsedAsync(mayPublish, cancellationToken).ConfigureAwait(false);
     }
 
-    public UploadResult Summarize(UploadResult result) => result with
-    {
-        Csv = new CsvSummary { Rows = _rows, Accepted = _accepted, Rejected = _rejected, FirstRejections = [.. _firstRejections] },
-    };
+    public UploadResult Summarize(UploadResult result) => result with { Csv = Summary() };
 
-    private async ValueTask PublishParsedAsync(CancellationToken cancellationToken)
+    private CsvSummary Summary() =>
+        new() { Rows = _rows, Accepted = _accepted, Rejected = _rejected, FirstRejections = [.. _firstRejections] };
+
+    private async ValueTask PublishParsedAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
     {
         // Rows that did not parse wait here with their reason too, so that rejections are reported in line order.
         foreach (var row in _parsed)
         {
             var reason = row.Rejection
-                ?? (Publishes
-                    ? await ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, MayPublish, cancellationToken).ConfigureAwait(false)
-                    : ingest.Check(row.SensorId, row.Value, row.Timestamp));
+                ?? (mayPublish is null
+                    ? _ingest.Check(row.SensorId, row.Value, row.Timestamp)
+                    : await _ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, mayPublish, cancellationToken).ConfigureAwait(false));
+            _rows++;
             if (reason is null)
                 _accepted++;
             else
                 Reject(row.Line, reason);
+            (_handledBytes, _handledLines) = (row.End, row.Line);
         }
         _parsed.Clear();
+        (_handledBytes, _handledLines) = (_lines.LineEnd, _lines.Lines);
     }
 
     private void Parse(ReadOnlySpan<char> line, long number)
@@ -73,7 +89,6 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
         if (number == 1 && count >= 3 && !double.TryParse(Field(line, ranges[2]), NumberStyles.Float, CultureInfo.InvariantCulture, out _))
             return;
 
-        _rows++;
         if (count != 3)
         {
             Unparsable(number, $"expected 3 fields (sensorId,timestamp,value), found {(count > 3 ? "more than 3" : count.ToString(CultureInfo.InvariantCulture))}");
@@ -91,7 +106,7 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
             Unparsable(number, $"value '{Quote(valueText)}' is not a number");
             return;
         }
-        _parsed.Add(new Row(number, IdOf(Field(line, ranges[0])), timestamp, value));
+        _parsed.Add(new Row(number, _lines.LineEnd, IdOf(Field(line, ranges[0])), timestamp, value));
     }
 
     private string IdOf(ReadOnlySpan<char> field)
@@ -124,14 +139,15 @@ internal sealed class CsvProcessor(ReadingIngest ingest, int maxSamples) : IUplo
     private static string Quote(ReadOnlySpan<char> text) =>
         text.Length <= MaxQuoted ? text.ToString() : string.Concat(text[..MaxQuoted], "…");
 
-    private void Unparsable(long line, string reason) => _parsed.Add(new Row(line, "", default, 0, reason));
+    private void Unparsable(long line, string reason) => _parsed.Add(new Row(line, _lines.LineEnd, "", default, 0, reason));
 
     private void Reject(long line, string reason)
     {
         _rejected++;
-        if (_firstRejections.Count < maxSamples)
+        if (_firstRejections.Count < _maxSamples)
             _firstRejections.Add(new RowRejection { Line = line, Reason = reason });
     }
 
-    private readonly record struct Row(long Line, string SensorId, DateTime Timestamp, double Value, string? Rejection = null);
+    /// <summary>A row parsed from line <paramref name="Line"/>, which ends after <paramref name="End"/> bytes of the upload.</summary>
+    private readonly record struct Row(long Line, long End, string SensorId, DateTime Timestamp, double Value, string? Rejection = null);
 }

@@ -4,15 +4,28 @@ namespace SensorHub.Server.Uploads.Processing;
 
 /// <summary>
 /// Looks at an upload's bytes as they arrive, chunk by chunk and in order, on the upload's worker (off the path that
-/// receives the chunks). One instance per upload, kept across resumes; one caller at a time.
+/// receives the chunks). One instance per upload, kept across resumes in memory and made again from its
+/// <see cref="Checkpoint"/> after a restart or a failure; one caller at a time.
 /// </summary>
 internal interface IUploadProcessor
 {
+    /// <summary>
+    /// Where it stands: what it has handled so far, line by line. Also after <see cref="ProcessAsync"/> threw, when it
+    /// covers exactly the lines handled before the failure.
+    /// </summary>
+    ProcessingCheckpoint Checkpoint { get; }
+
     /// <summary>Takes the next chunk.</summary>
-    ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken);
+    /// <param name="chunk">The bytes that follow those it has seen.</param>
+    /// <param name="mayPublish">
+    /// Whether the writer may publish to a sensor. <see langword="null"/> while an upload written before checkpoints
+    /// existed is looked at again after a restart: rows are then counted but not published, as they were when they arrived.
+    /// </param>
+    /// <param name="cancellationToken">Ends the work early.</param>
+    ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken);
 
     /// <summary>The upload is complete: a last line without a newline is processed.</summary>
-    ValueTask CompleteAsync(CancellationToken cancellationToken);
+    ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken);
 
     /// <summary>Writes what it found so far into the result.</summary>
     UploadResult Summarize(UploadResult result);

@@ -19,22 +19,50 @@ internal sealed class LineAssembler
     private readonly byte[] _partial = new byte[MaxLineBytes];
     private readonly char[] _chars = new char[MaxLineBytes];
     private int _partialLength;
+    private long _fed;
+
+    /// <summary>An assembler at the start of a stream.</summary>
+    public LineAssembler()
+    {
+    }
+
+    /// <summary>
+    /// An assembler that goes on from a point where <paramref name="lines"/> lines ended after <paramref name="bytes"/>
+    /// bytes of the stream (the end of a line, or the start); it is fed what follows.
+    /// </summary>
+    public LineAssembler(long lines, long bytes)
+    {
+        Lines = lines;
+        LineEnd = bytes;
+        _fed = bytes;
+    }
 
     /// <summary>Lines completed so far, which is also the number of the last one.</summary>
     public long Lines { get; private set; }
 
+    /// <summary>
+    /// The bytes of the stream up to the end of the last completed line, its newline included: where an assembler
+    /// made with <see cref="LineAssembler(long, long)"/> would go on from. Already moved when a line is handed out.
+    /// </summary>
+    public long LineEnd { get; private set; }
+
     /// <summary>Feeds one chunk; <paramref name="onLine"/> gets each line it completes, decoded, with its number.</summary>
     public void Feed(ReadOnlySpan<byte> chunk, LineHandler onLine)
     {
+        var start = _fed;
+        _fed += chunk.Length;
+        var consumed = 0;
         while (true)
         {
-            var newline = chunk.IndexOf((byte)'\n');
+            var newline = chunk[consumed..].IndexOf((byte)'\n');
             if (newline < 0)
             {
-                Carry(chunk);
+                Carry(chunk[consumed..]);
                 return;
             }
-            var piece = chunk[..newline];
+            var piece = chunk.Slice(consumed, newline);
+            consumed += newline + 1;
+            LineEnd = start + consumed;
             if (_partialLength > 0)
             {
                 Carry(piece);
@@ -45,7 +73,6 @@ internal sealed class LineAssembler
             {
                 Emit(piece, onLine);
             }
-            chunk = chunk[(newline + 1)..];
         }
     }
 
@@ -54,6 +81,7 @@ internal sealed class LineAssembler
     {
         if (_partialLength == 0)
             return;
+        LineEnd = _fed;
         Emit(_partial.AsSpan(0, _partialLength), onLine);
         _partialLength = 0;
     }

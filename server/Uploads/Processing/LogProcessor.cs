@@ -9,7 +9,7 @@ namespace SensorHub.Server.Uploads.Processing;
 /// <c>ERROR</c>, <c>WARN</c>, <c>WARNING</c>, <c>INFO</c> (case-sensitive), where a token counts only when neither
 /// neighbour is a letter, a digit or <c>_</c>: <c>[ERROR]</c> and <c>level=ERROR</c> count, <c>ERRORS</c> does not.
 /// </summary>
-internal sealed class LogProcessor(int maxSamples) : IUploadProcessor
+internal sealed class LogProcessor : IUploadProcessor
 {
     private const int MaxSampleLength = 1_000;
     private static readonly SearchValues<string> s_tokens =
@@ -18,33 +18,48 @@ internal sealed class LogProcessor(int maxSamples) : IUploadProcessor
     private static readonly (string Token, LineLevel Level)[] s_levels =
         [("ERROR", LineLevel.Error), ("WARNING", LineLevel.Warning), ("WARN", LineLevel.Warning), ("INFO", LineLevel.Info)];
 
-    private readonly LineAssembler _lines = new();
+    private readonly int _maxSamples;
+    private readonly LineAssembler _lines;
     private readonly List<LineSample> _firstErrors = [];
     private long _errors, _warnings, _infos, _other;
 
-    public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    /// <summary>A processor that goes on from <paramref name="from"/>, or starts at the first byte.</summary>
+    public LogProcessor(int maxSamples, ProcessingCheckpoint? from = null)
+    {
+        _maxSamples = maxSamples;
+        from ??= ProcessingCheckpoint.Start;
+        _lines = new LineAssembler(from.Lines, from.Bytes);
+        if (from.Log is { } log)
+        {
+            (_errors, _warnings, _infos, _other) = (log.Errors, log.Warnings, log.Infos, log.Other);
+            _firstErrors.AddRange(log.FirstErrors);
+        }
+    }
+
+    public ProcessingCheckpoint Checkpoint => new() { Bytes = _lines.LineEnd, Lines = _lines.Lines, Log = Summary() };
+
+    public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken)
     {
         _lines.Feed(chunk.Span, Count);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CompleteAsync(CancellationToken cancellationToken)
+    public ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
     {
         _lines.Complete(Count);
         return ValueTask.CompletedTask;
     }
 
-    public UploadResult Summarize(UploadResult result) => result with
+    public UploadResult Summarize(UploadResult result) => result with { Log = Summary() };
+
+    private LogSummary Summary() => new()
     {
-        Log = new LogSummary
-        {
-            Lines = _lines.Lines,
-            Errors = _errors,
-            Warnings = _warnings,
-            Infos = _infos,
-            Other = _other,
-            FirstErrors = [.. _firstErrors],
-        },
+        Lines = _lines.Lines,
+        Errors = _errors,
+        Warnings = _warnings,
+        Infos = _infos,
+        Other = _other,
+        FirstErrors = [.. _firstErrors],
     };
 
     /// <summary>The level of one line: the earliest level token that stands alone.</summary>
@@ -83,7 +98,7 @@ internal sealed class LogProcessor(int maxSamples) : IUploadProcessor
         {
             case LineLevel.Error:
                 _errors++;
-                if (_firstErrors.Count < maxSamples)
+                if (_firstErrors.Count < _maxSamples)
                     _firstErrors.Add(new LineSample { Line = number, Text = new string(line[..Math.Min(line.Length, MaxSampleLength)]) });
                 break;
             case LineLevel.Warning:

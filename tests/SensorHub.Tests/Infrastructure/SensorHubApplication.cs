@@ -31,21 +31,15 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     };
 
     private readonly string _environment;
-    private readonly Action<IServiceCollection>? _services;
 
     /// <param name="transport">The in-memory test server or Kestrel.</param>
     /// <param name="settings">Configuration over the app's own.</param>
     /// <param name="environment">The host's environment.</param>
-    /// <param name="services">Changes to the app's services, made after its own registrations (a test's stand-in, say).</param>
     public SensorHubApplication(
-        Transport transport = Transport.TestServer,
-        IDictionary<string, string?>? settings = null,
-        string environment = "Development",
-        Action<IServiceCollection>? services = null)
+        Transport transport = Transport.TestServer, IDictionary<string, string?>? settings = null, string environment = "Development")
     {
         Transport = transport;
         _environment = environment;
-        _services = services;
         // Each server writes its uploads into a folder of its own, removed when it is disposed.
         DataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
         _settings["SensorHub:Uploads:DataPath"] = DataPath;
@@ -57,6 +51,9 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     }
 
     public Transport Transport { get; }
+
+    /// <summary>Registrations after the app's own, for a test's stand-ins and hooks.</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
 
     /// <summary>The server's upload folder (a setting may move it).</summary>
     public string DataPath { get; private set; }
@@ -129,8 +126,8 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
         builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
-        if (_services is not null)
-            builder.ConfigureTestServices(_services);
+        if (TestServices is { } services)
+            builder.ConfigureTestServices(services);
     }
 
     public override async ValueTask DisposeAsync()

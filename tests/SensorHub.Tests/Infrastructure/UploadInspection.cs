@@ -11,5 +11,17 @@ public static class UploadInspection
     public static UploadStatus GetStatus(this IServiceProvider services, string uploadId) =>
         services.GetRequiredService<UploadService>().GetStatusAsync(uploadId, s_admin, CancellationToken.None).GetAwaiter().GetResult();
 
+    /// <summary>Whether an <c>Upload</c> stream holds the upload's write slot now.</summary>
+    public static bool HasWriter(this IServiceProvider services, string uploadId) => State(services, uploadId).IsWriting;
+
+    /// <summary>The <c>WatchUpload</c> watchers registered on the upload now.</summary>
+    public static int WatcherCount(this IServiceProvider services, string uploadId) => State(services, uploadId).WatcherCount;
+
+    /// <summary><c>Upload</c> streams appending now, over the whole server.</summary>
+    public static int ActiveWriters(this IServiceProvider services) => services.GetRequiredService<UploadService>().ActiveWriters;
+
+    private static UploadState State(IServiceProvider services, string uploadId) =>
+        services.GetRequiredService<UploadService>().Peek(uploadId) ?? throw new InvalidOperationException($"No upload '{uploadId}'.");
+
     private static readonly SensorHubUser s_admin = new("inspector", [Roles.Admin], null);
 }

@@ -27,13 +27,15 @@ public sealed class SessionFailedStartFixture : IAsyncLifetime
             {
                 ["SensorHub:Hub:MaxStreamsPerConnection"] = $"{MaxStreams}",
                 ["SensorHub:Sessions:MaxParticipantsPerSession"] = "1",
-            },
-            services: services =>
+            })
+        {
+            TestServices = services =>
             {
                 services.AddSingleton<InMemorySessionStore>();
                 services.Replace(ServiceDescriptor.Singleton<ISessionStore>(sp => sp.GetRequiredService<FailingJoinStore>()));
                 services.AddSingleton(sp => new FailingJoinStore(sp.GetRequiredService<InMemorySessionStore>()));
-            });
+            },
+        };
     }
 
     public SensorHubApplication App { get; }

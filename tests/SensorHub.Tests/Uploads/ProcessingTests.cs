@@ -14,6 +14,8 @@ public sealed class ProcessingTests
 {
     private static readonly DateTimeOffset s_now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    private static readonly Predicate<string> s_anySensor = _ => true;
+
     // ---- LogProcessor.LevelOf ----
 
     public static TheoryData<string, string> Levels => new()
@@ -78,8 +80,8 @@ public sealed class ProcessingTests
         var processor = new LogProcessor(maxSamples: 2);
         var text = "INFO a\nERROR b\n\nWARN c\nERROR d\nplain\nERROR e";
         foreach (var b in Encoding.UTF8.GetBytes(text))
-            await processor.ProcessAsync(new[] { b }, CancellationToken.None);
-        await processor.CompleteAsync(CancellationToken.None);
+            await processor.ProcessAsync(new[] { b }, mayPublish: null, CancellationToken.None);
+        await processor.CompleteAsync(mayPublish: null, CancellationToken.None);
 
         var log = processor.Summarize(new UploadResult()).Log!;
 
@@ -173,6 +175,30 @@ public sealed class ProcessingTests
         Assert.Equal(3, assembler.Lines);
         assembler.Complete((_, _) => { });
         Assert.Equal(3, assembler.Lines);
+    }
+
+    [Fact]
+    public void AnAssemblerMadeAtTheEndOfTheLastCompleteLineGoesOnWithTheSameLines()
+    {
+        var bytes = Encoding.UTF8.GetBytes(MixedText);
+        var whole = Assemble([bytes]);
+
+        for (var cut = 0; cut <= bytes.Length; cut++)
+        {
+            var lines = new List<(long, string)>();
+            var first = new LineAssembler();
+            first.Feed(bytes.AsSpan(0, cut), (line, number) => lines.Add((number, line.ToString())));
+            var end = (int)first.LineEnd;
+            Assert.True(end == 0 || bytes[end - 1] == (byte)'\n', $"Cut at {cut}: {end} is not the end of a line.");
+            Assert.Equal(-1, bytes.AsSpan(end, cut - end).IndexOf((byte)'\n'));
+
+            var next = new LineAssembler(first.Lines, first.LineEnd);
+            next.Feed(bytes.AsSpan(end), (line, number) => lines.Add((number, line.ToString())));
+            next.Complete((line, number) => lines.Add((number, line.ToString())));
+
+            Assert.Equal(whole, lines);
+            Assert.Equal(bytes.Length, next.LineEnd);
+        }
     }
 
     private static List<(long Number, string Text)> Assemble(IEnumerable<byte[]> chunks)
@@ -365,7 +391,7 @@ public sealed class ProcessingTests
     }
 
     [Fact]
-    public async Task WithoutPublishingRowsAreCountedAsAcceptedButNothingIsPublished()
+    public async Task ReplayedWithoutAPublisherRowsAreCountedAsAcceptedButNothingIsPublished()
     {
         using var csv = new CsvRun();
         var text = "sensorId,timestamp,value\nquiet,1700000000000,1\nquiet,1700000000001,2\nquiet,1700000000002,NaN\nquiet,nope,3\n";
@@ -404,14 +430,98 @@ public sealed class ProcessingTests
         using var csv = new CsvRun();
         var processor = csv.Create(maxSamples: 10);
 
-        await processor.ProcessAsync("end,1700000000000,1\nend,1700000000001,2"u8.ToArray(), CancellationToken.None);
+        await processor.ProcessAsync("end,1700000000000,1\nend,1700000000001,2"u8.ToArray(), s_anySensor, CancellationToken.None);
         var before = processor.Summarize(new UploadResult()).Csv!;
-        await processor.CompleteAsync(CancellationToken.None);
+        await processor.CompleteAsync(s_anySensor, CancellationToken.None);
         var after = processor.Summarize(new UploadResult()).Csv!;
 
         Assert.Equal((1L, 1L, 0L), Counts(before));
         Assert.Equal((2L, 2L, 0L), Counts(after));
         Assert.Equal([1.0, 2.0], (await csv.PublishedAsync("end")).Select(r => r.Value));
+    }
+
+    [Fact]
+    public async Task ACsvProcessorMadeFromACheckpointGoesOnAsIfItHadNeverStopped()
+    {
+        var text = "\uFEFFsensorId,timestamp,value\r\n" + string.Concat(Enumerable.Range(0, 12).Select(i =>
+            i % 5 == 2 ? $"cp,{1700000000000 + i},bad{i}\r\n\r\n" : $"cp,{1700000000000 + i},{i}\r\n")) + "cp,1700000000099,99";
+        var chunks = Encoding.UTF8.GetBytes(text).Chunk(7).ToArray();
+        using var reference = new CsvRun();
+        var uninterrupted = await reference.RunAsync(chunks, maxSamples: 2);
+        var published = (await reference.PublishedAsync("cp")).Select(r => r.Value).ToList();
+
+        for (var stop = 0; stop <= chunks.Length; stop++)
+        {
+            using var csv = new CsvRun();
+            var before = csv.Create(maxSamples: 2);
+            foreach (var chunk in chunks.Take(stop))
+                await before.ProcessAsync(chunk, s_anySensor, CancellationToken.None);
+            // Through the record's JSON, as after a restart.
+            var checkpoint = RoundTrip(before.Checkpoint);
+
+            var after = csv.Create(maxSamples: 2, checkpoint);
+            var rest = Encoding.UTF8.GetBytes(text)[(int)checkpoint.Bytes..];
+            foreach (var chunk in rest.Chunk(7))
+                await after.ProcessAsync(chunk, s_anySensor, CancellationToken.None);
+            await after.CompleteAsync(s_anySensor, CancellationToken.None);
+            var summary = after.Summarize(new UploadResult()).Csv!;
+
+            Assert.Equal(Counts(uninterrupted), Counts(summary));
+            Assert.Equal(Rejections(uninterrupted), Rejections(summary));
+            Assert.Equal(published, (await csv.PublishedAsync("cp")).Select(r => r.Value));
+        }
+    }
+
+    [Fact]
+    public async Task AFailedPublishLeavesACheckpointBeforeItsRowAndEachRowIsPublishedOnce()
+    {
+        using var csv = new CsvRun();
+        var text = string.Concat(Enumerable.Range(1, 6).Select(i => $"once,{1700000000000 + i},{i}\n"));
+        var calls = 0;
+        var before = csv.Create(maxSamples: 10);
+
+        var failure = await Record.ExceptionAsync(() => before.ProcessAsync(
+            Encoding.UTF8.GetBytes(text), _ => ++calls == 4 ? throw new IOException("away") : true, CancellationToken.None).AsTask());
+        var checkpoint = before.Checkpoint;
+        var after = csv.Create(maxSamples: 10, checkpoint);
+        await after.ProcessAsync(Encoding.UTF8.GetBytes(text).AsMemory((int)checkpoint.Bytes), s_anySensor, CancellationToken.None);
+        await after.CompleteAsync(s_anySensor, CancellationToken.None);
+
+        Assert.IsType<IOException>(failure);
+        Assert.Equal((3L, Encoding.UTF8.GetByteCount(string.Concat(text.Split('\n').Take(3).Select(l => l + "\n")))), (checkpoint.Lines, checkpoint.Bytes));
+        Assert.Equal((3L, 3L, 0L), Counts(checkpoint.Csv!));
+        Assert.Equal((6L, 6L, 0L), Counts(after.Summarize(new UploadResult()).Csv!));
+        Assert.Equal([1.0, 2, 3, 4, 5, 6], (await csv.PublishedAsync("once")).Select(r => r.Value));
+    }
+
+    [Fact]
+    public async Task ALogProcessorMadeFromACheckpointGoesOnAsIfItHadNeverStopped()
+    {
+        var bytes = Encoding.UTF8.GetBytes("INFO a\nERROR b\n\nWARN c\nERROR d\nplain\nERROR e");
+        var whole = new LogProcessor(maxSamples: 2);
+        await whole.ProcessAsync(bytes, mayPublish: null, CancellationToken.None);
+        await whole.CompleteAsync(mayPublish: null, CancellationToken.None);
+        var expected = whole.Summarize(new UploadResult()).Log!;
+
+        for (var cut = 0; cut <= bytes.Length; cut++)
+        {
+            var before = new LogProcessor(maxSamples: 2);
+            await before.ProcessAsync(bytes.AsMemory(0, cut), mayPublish: null, CancellationToken.None);
+            var checkpoint = RoundTrip(before.Checkpoint);
+            var after = new LogProcessor(maxSamples: 2, checkpoint);
+            await after.ProcessAsync(bytes.AsMemory((int)checkpoint.Bytes), mayPublish: null, CancellationToken.None);
+            await after.CompleteAsync(mayPublish: null, CancellationToken.None);
+            var log = after.Summarize(new UploadResult()).Log!;
+
+            Assert.Equal((expected.Lines, expected.Errors, expected.Warnings, expected.Infos, expected.Other), (log.Lines, log.Errors, log.Warnings, log.Infos, log.Other));
+            Assert.Equal(expected.FirstErrors, log.FirstErrors);
+        }
+    }
+
+    private static ProcessingCheckpoint RoundTrip(ProcessingCheckpoint checkpoint)
+    {
+        var web = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        return System.Text.Json.JsonSerializer.Deserialize<ProcessingCheckpoint>(System.Text.Json.JsonSerializer.Serialize(checkpoint, web), web)!;
     }
 
     private static (long Rows, long Accepted, long Rejected) Counts(CsvSummary summary) => (summary.Rows, summary.Accepted, summary.Rejected);
@@ -432,7 +542,7 @@ public sealed class ProcessingTests
 
         public EngineHarness Harness { get; }
 
-        public CsvProcessor Create(int maxSamples, bool publishes = true) => new(_ingest, maxSamples) { Publishes = publishes, MayPublish = _ => true };
+        public CsvProcessor Create(int maxSamples, ProcessingCheckpoint? from = null) => new(_ingest, maxSamples, from);
 
         public Task<CsvSummary> RunAsync(string text, int maxSamples = 10, bool publishes = true) =>
             RunAsync([text], maxSamples, publishes);
@@ -442,10 +552,11 @@ public sealed class ProcessingTests
 
         public async Task<CsvSummary> RunAsync(IEnumerable<byte[]> chunks, int maxSamples = 10, bool publishes = true)
         {
-            var processor = Create(maxSamples, publishes);
+            var processor = Create(maxSamples);
+            var mayPublish = publishes ? s_anySensor : null;
             foreach (var chunk in chunks)
-                await processor.ProcessAsync(chunk, CancellationToken.None);
-            await processor.CompleteAsync(CancellationToken.None);
+                await processor.ProcessAsync(chunk, mayPublish, CancellationToken.None);
+            await processor.CompleteAsync(mayPublish, CancellationToken.None);
             return processor.Summarize(new UploadResult()).Csv!;
         }
 

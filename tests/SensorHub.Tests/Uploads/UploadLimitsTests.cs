@@ -154,6 +154,33 @@ public sealed class UploadLimitsTests
     }
 
     [Fact]
+    public async Task StaleUploadWhoseBytesCannotBeDeletedIsLoggedAndTheJanitorAndTheServerGoOn()
+    {
+        await using var app = new SensorHubApplication(Transport.TestServer, new Dictionary<string, string?>
+        {
+            ["SensorHub:Uploads:StaleAfter"] = "00:00:00.300",
+            ["SensorHub:Uploads:CleanupInterval"] = "00:00:00.050",
+        });
+        await using var connection = await app.ConnectAsync(Protocol.Json);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var data = UploadStreams.RandomBytes(Chunk);
+        var stuck = await BeginAsync(connection, "stuck.bin", data);
+        var other = await BeginAsync(connection, "other.bin", data);
+        // A folder where its bytes belong (it has none yet): File.Delete refuses it.
+        Directory.CreateDirectory(Path.Combine(DataFile(app, stuck.UploadId), "in-the-way"));
+
+        await WaitUntilGoneAsync(connection, stuck.UploadId);
+        await WaitUntilGoneAsync(connection, other.UploadId);
+
+        Assert.True(Directory.Exists(DataFile(app, stuck.UploadId)));
+        Assert.False(File.Exists(RecordFile(app, other.UploadId)));
+        // The server still takes uploads: the janitor's failure did not stop it.
+        var later = await BeginAsync(connection, "later.bin", data);
+        var result = await connection.Hub.UploadAsync(later.UploadId, 0, UploadStreams.Chunks([data]), cts.Token).WaitAsync(Timeouts.Default);
+        Assert.True(result.Complete);
+    }
+
+    [Fact]
     public async Task WatchOfAStalePartialUploadEndsWhenTheUploadIsDeleted()
     {
         await using var app = new SensorHubApplication(Transport.TestServer, new Dictionary<string, string?>
@@ -398,26 +425,5 @@ public sealed class UploadLimitsTests
         await gate.WaitAsync(cancellationToken);
         await foreach (var chunk in UploadStreams.Chunks(data[Chunk..], Chunk, cancellationToken))
             yield return chunk;
-    }
-
-    /// <summary>A data folder that two servers in a row share; removed at the end (the servers leave it alone).</summary>
-    private sealed class SharedDataFolder : IDisposable
-    {
-        public SharedDataFolder()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"sensorhub-restart-{Guid.NewGuid():N}");
-            Directory.CreateDirectory(Path);
-            Settings = new Dictionary<string, string?> { ["SensorHub:Uploads:DataPath"] = Path };
-        }
-
-        public string Path { get; }
-
-        public Dictionary<string, string?> Settings { get; }
-
-        public void Dispose()
-        {
-            if (Directory.Exists(Path))
-                Directory.Delete(Path, recursive: true);
-        }
     }
 }
