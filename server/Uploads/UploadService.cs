@@ -231,7 +231,7 @@ internal sealed partial class UploadService
     {
         < 0 => throw new UploadException(SensorHubErrors.InvalidArgument, $"request.totalBytes must be 0 or more; it was {totalBytes}."),
         { } total when total > _options.MaxUploadBytes =>
-            throw new UploadException(SensorHubErrors.InvalidArgument, $"request.totalBytes ({total}) is over the largest upload allowed, {_options.MaxUploadBytes} bytes."),
+            throw new UploadException(SensorHubErrors.TooLarge, $"request.totalBytes ({total}) is over the largest upload allowed, {_options.MaxUploadBytes} bytes."),
         _ => totalBytes,
     };
 
