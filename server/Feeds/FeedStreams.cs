@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Server.Feeds;
 
@@ -15,6 +16,7 @@ public sealed class FeedStreams(
     IReadingHistory history,
     IOptions<FeedOptions> options,
     TimeProvider time,
+    ShutdownSignal shutdown,
     ILogger<FeedStreams> logger)
 {
     private readonly FeedOptions _options = options.Value;
@@ -29,9 +31,10 @@ public sealed class FeedStreams(
         // The subscription is opened inside the generator, not before it: a generator that is never started
         // never reaches its finally, and a subscription opened outside it would then never be released.
         using var cursor = Open(sensorId, subscribeOptions);
+        using var waiting = Waiting(subscribeOptions, cancellationToken);
         try
         {
-            while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await WaitToReadAsync(cursor, waiting, cancellationToken).ConfigureAwait(false))
             {
                 while (cursor.TryRead(out var reading))
                     yield return reading;
@@ -51,10 +54,11 @@ public sealed class FeedStreams(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cursor = Open(sensorId, subscribeOptions);
+        using var waiting = Waiting(subscribeOptions, cancellationToken);
         var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
         try
         {
-            while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await WaitToReadAsync(cursor, waiting, cancellationToken).ConfigureAwait(false))
             {
                 // No timer: a batch is what is ready now, so an idle feed adds no delay and a busy one fills batches.
                 while (batch.Count < _options.MaxBatchSize && cursor.TryRead(out var reading))
@@ -69,6 +73,30 @@ public sealed class FeedStreams(
         finally
         {
             FeedsLog.StreamEnded(logger, sensorId, cancellationToken.IsCancellationRequested);
+        }
+    }
+
+    /// <summary>
+    /// What a paced (<c>maxRate</c>) stream waits with: its call's token, and the server's stop, since the wait for the
+    /// next slot can last as long as 1/<c>maxRate</c>. A paced stream skips readings on purpose, so at a stop it
+    /// completes at once rather than hold the stop up. Others wait with the call's token alone: the engine completes
+    /// their buffers at a stop, and they send what is buffered first. <see langword="null"/> for those.
+    /// </summary>
+    private CancellationTokenSource? Waiting(SubscribeOptions? subscribeOptions, CancellationToken cancellationToken) =>
+        subscribeOptions?.MaxRate is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, shutdown.Stopping);
+
+    /// <summary>Whether the cursor has more; false, not an error, when the server's stop ended a paced stream's wait.</summary>
+    private static async ValueTask<bool> WaitToReadAsync(FeedCursor cursor, CancellationTokenSource? waiting, CancellationToken cancellationToken)
+    {
+        if (waiting is null)
+            return await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await cursor.WaitToReadAsync(waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
