@@ -62,15 +62,19 @@ public sealed class ShutdownTests
         var complete = await hub.BeginUploadAsync(new UploadRequest { Name = "whole.bin", ContentType = "application/octet-stream", TotalBytes = file.Length });
         Assert.True((await hub.UploadAsync(complete.UploadId, 0, UploadStreams.Chunks(file, 16 * 1024)).WaitAsync(Timeouts.Default)).Complete);
 
+        // Long polling carries each completion on a poll, a request the stopping gate must let through.
+        await using var polling = await ConnectLongPollingAsync(app, protocol);
+
         var from = new SubscribeOptions { FromSequence = first.Sequence };
         var readings = ConsumeAsync<Reading>(hub, SensorHubMethods.Subscribe, sensorId, from);
         var batches = ConsumeAsync<Reading[]>(hub, SensorHubMethods.SubscribeBatches, sensorId, from);
+        var polled = ConsumeAsync<Reading>(polling, SensorHubMethods.Subscribe, sensorId, from);
         // One reading per 100 s: once it has had one, it waits 100 s for its next slot.
         var paced = ConsumeAsync<Reading>(hub, SensorHubMethods.Subscribe, sensorId, new SubscribeOptions { MaxRate = 0.01 });
         var events = ConsumeAsync<SessionEvent>(hub, SensorHubMethods.JoinSession, session.Id);
         var statuses = ConsumeAsync<UploadStatus>(hub, SensorHubMethods.WatchUpload, unfinished.UploadId);
         var chunks = ConsumeAsync<byte[]>(hub, SensorHubMethods.Download, complete.UploadId, 0L);
-        await Timeouts.WaitUntilAsync(() => app.Activity.ActiveStreams >= 5 && SubscribersOf(app, sensorId) == 3, Timeouts.Default, "every stream open");
+        await Timeouts.WaitUntilAsync(() => app.Activity.ActiveStreams >= 6 && SubscribersOf(app, sensorId) == 4, Timeouts.Default, "every stream open");
         await app.Engine.PublishAsync(sensorId, 1, firstValue: 5);
         await Timeouts.WaitUntilAsync(() => paced.Items.Count == 1, Timeouts.Default, "the paced stream had its reading and waits for its next slot");
         // Readings for the buffers of the streams that are not paced, as the stop comes.
@@ -83,15 +87,16 @@ public sealed class ShutdownTests
         await Task.Run(lifetime.StopApplication).WaitAsync(Timeouts.Default);
         var stopTime = stopping.Elapsed;
 
-        foreach (var (name, consumer) in new IConsumer[] { readings, batches, paced, events, statuses, chunks }.Select(c => (c.Method, c)))
+        foreach (var consumer in new IConsumer[] { readings, batches, polled, paced, events, statuses, chunks })
         {
             var error = await consumer.Completion.WaitAsync(Timeouts.Default);
-            Assert.True(error is null, $"{name} ended with {error?.GetType().Name}: {error?.Message}, not its completion.");
+            Assert.True(error is null, $"{consumer.Method} ended with {error?.GetType().Name}: {error?.Message}, not its completion.");
         }
         Assert.True(stopTime < TimeSpan.FromSeconds(5), $"The drain took {stopTime.TotalSeconds:0.0} s: a stream or a connection held it up.");
         Assert.Equal(0, activity.ActiveStreams);
         Assert.Equal(9, readings.Items.Count);
         Sensors.AssertConsecutive(readings.Items);
+        Assert.Equal(9, polled.Items.Count);
         var batched = batches.Items.SelectMany(batch => batch).ToList();
         Assert.Equal(9, batched.Count);
         Sensors.AssertConsecutive(batched);
@@ -119,7 +124,9 @@ public sealed class ShutdownTests
         var complete = await hub.BeginUploadAsync(new UploadRequest { Name = "whole.bin", ContentType = "application/octet-stream", TotalBytes = file.Length });
         Assert.True((await hub.UploadAsync(complete.UploadId, 0, UploadStreams.Chunks(file, 1024)).WaitAsync(Timeouts.Default)).Complete);
 
-        // What the drain raises first: from here on the server is stopping, but this connection is still open.
+        await using var polling = await ConnectLongPollingAsync(app, protocol);
+
+        // What the drain raises first: from here on the server is stopping, but these connections are still open.
         app.Services.GetRequiredService<ShutdownSignal>().Raise();
 
         using var http = app.CreateHttpClient();
@@ -135,7 +142,8 @@ public sealed class ShutdownTests
         var events = ConsumeAsync<SessionEvent>(hub, SensorHubMethods.JoinSession, session.Id);
         var statuses = ConsumeAsync<UploadStatus>(hub, SensorHubMethods.WatchUpload, unfinished.UploadId);
         var chunks = ConsumeAsync<byte[]>(hub, SensorHubMethods.Download, complete.UploadId, 0L);
-        foreach (var consumer in new IConsumer[] { live, liveBatches, replay, events, statuses, chunks })
+        var polled = ConsumeAsync<Reading>(polling, SensorHubMethods.Subscribe, sensorId, new SubscribeOptions { FromSequence = first.Sequence });
+        foreach (var consumer in new IConsumer[] { live, liveBatches, replay, events, statuses, chunks, polled })
         {
             var error = await consumer.Completion.WaitAsync(Timeouts.Default);
             Assert.True(error is null, $"{consumer.Method} ended with {error?.GetType().Name}: {error?.Message}, not its completion.");
@@ -146,6 +154,7 @@ public sealed class ShutdownTests
         Assert.Equal(SessionEventKinds.Snapshot, Assert.Single(events.Items).Kind);
         Assert.Single(statuses.Items);
         Assert.Empty(chunks.Items);
+        Assert.Equal(3, polled.Items.Count);
         await Timeouts.WaitUntilAsync(() => app.Activity.ActiveStreams == 0, Timeouts.Default, "every stream started while stopping ended");
     }
 
@@ -224,6 +233,24 @@ public sealed class ShutdownTests
             hub.Reconnecting += _ => reconnecting.OnReconnecting();
             hub.Reconnected += _ => reconnecting.OnReconnected();
         }
+        await hub.StartAsync().WaitAsync(Timeouts.Default);
+        return hub;
+    }
+
+    /// <summary>A hub connection over long polling, as an admin: each server-to-client message travels on a poll.</summary>
+    private static async Task<HubConnection> ConnectLongPollingAsync(SensorHubApplication app, Protocol protocol)
+    {
+        var token = await app.GetTokenAsync(TestUser.Admin);
+        var builder = new HubConnectionBuilder().WithUrl(app.HubUri, options =>
+        {
+            options.Transports = HttpTransportType.LongPolling;
+            options.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            if (app.Transport == Transport.TestServer)
+                options.HttpMessageHandlerFactory = _ => app.Server.CreateHandler();
+        });
+        if (protocol == Protocol.MessagePack)
+            builder.AddMessagePackProtocol();
+        var hub = builder.Build();
         await hub.StartAsync().WaitAsync(Timeouts.Default);
         return hub;
     }
