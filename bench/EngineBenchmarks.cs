@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SensorHub.Server;
 using SensorHub.Server.Feeds;
@@ -30,7 +29,6 @@ public class EngineBenchmarks
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error));
         services.AddOptions<FeedOptions>();
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IHostApplicationLifetime, NoLifetime>();
         services.AddInMemoryFeedEngine();
         services.AddSingleton<FeedStreams>();
         _services = services.BuildServiceProvider();
@@ -87,14 +85,5 @@ public class EngineBenchmarks
             read++;
         }
         return read;
-    }
-
-    /// <summary>The engine watches the host's stopping token; outside a host nothing ever stops.</summary>
-    private sealed class NoLifetime : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-        public CancellationToken ApplicationStopping => CancellationToken.None;
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-        public void StopApplication() { }
     }
 }

@@ -1,6 +1,7 @@
 using SensorHub.Contracts;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Shutdown;
 using SensorHub.Server.Stats;
 
 namespace SensorHub.Server;
@@ -9,13 +10,14 @@ namespace SensorHub.Server;
 public static class SensorHubEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// The hub at <see cref="SensorHubRoutes.Hub"/> behind its identity checks, <c>/api/stats</c>, <c>/healthz</c>,
-    /// <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
+    /// The hub at <see cref="SensorHubRoutes.Hub"/> behind its stopping gate and its identity checks, <c>/api/stats</c>,
+    /// <c>/healthz</c>, <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
     /// </summary>
     public static WebApplication MapSensorHub(this WebApplication app)
     {
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseHubShutdown();
         app.UseSensorHubIdentity();
         app.MapHub<SensorsHub>(SensorHubRoutes.Hub);
         app.MapStats();

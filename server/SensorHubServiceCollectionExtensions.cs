@@ -6,6 +6,7 @@ using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Sessions;
+using SensorHub.Server.Shutdown;
 using SensorHub.Server.Simulation;
 using SensorHub.Server.Uploads;
 
@@ -41,8 +42,13 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<UploadService>();
         services.AddHostedService<UploadJanitor>();
         services.AddSensorHubSessions();
+        services.AddHubShutdown();
 
-        services.AddSignalR(hub => hub.AddFilter<StreamTrackingFilter>())
+        services.AddSignalR(hub =>
+            {
+                hub.AddFilter<StreamTrackingFilter>();
+                hub.AddFilter<ShutdownHubFilter>();
+            })
             .AddJsonProtocol()
             .AddMessagePackProtocol();
         services.AddOptions<HubOptions>()
@@ -58,6 +64,7 @@ public static class SensorHubServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddInMemoryFeedEngine(this IServiceCollection services)
     {
+        services.TryAddSingleton<ShutdownSignal>();
         services.TryAddSingleton<SensorFeedRegistry>();
         services.TryAddSingleton<IFeedEngine, InMemoryFeedEngine>();
         services.TryAddSingleton<IReadingHistory, InMemoryReadingHistory>();

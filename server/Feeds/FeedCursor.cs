@@ -129,9 +129,7 @@ internal sealed class FeedCursor : IDisposable
                 case Phase.Live:
                     if (_slotUsed)
                     {
-                        var wait = _time.GetElapsedTime(_time.GetTimestamp(), _nextSlot);
-                        if (wait > TimeSpan.Zero)
-                            await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
+                        await WaitForSlotAsync(cancellationToken).ConfigureAwait(false);
                         _slotUsed = false;
                     }
                     if (_held is not null)
@@ -195,6 +193,23 @@ internal sealed class FeedCursor : IDisposable
     }
 
     public void Dispose() => _subscription.Dispose();
+
+    /// <summary>
+    /// Waits for the next paced slot, or less: when the engine completes the live buffer (the server stops), a paced
+    /// stream sends its newest reading at once and completes, rather than hold the stop up for as long as 1/maxRate
+    /// (1,000 s at the slowest).
+    /// </summary>
+    private async ValueTask WaitForSlotAsync(CancellationToken cancellationToken)
+    {
+        var wait = _time.GetElapsedTime(_time.GetTimestamp(), _nextSlot);
+        if (wait <= TimeSpan.Zero)
+            return;
+        var ended = _subscription.Ended;
+        if (ended.IsCompleted)
+            return;
+        await Task.WhenAny(Task.Delay(wait, _time, cancellationToken), ended).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
 
     private bool Deliver(Reading reading)
     {

@@ -18,6 +18,12 @@ public interface IFeedSubscription : IDisposable
     /// </summary>
     long AttachedAfter { get; }
 
+    /// <summary>
+    /// Completes when no reading will be offered any more: the engine completed the subscription (the server stops) or
+    /// it was disposed. Unlike <c>Live.Completion</c> it does not wait for the buffer to be read.
+    /// </summary>
+    Task Ended { get; }
+
     /// <summary>Counts readings handed to the subscriber (replayed ones too), for the engine's counters.</summary>
     void CountDelivered(long readings);
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SensorHub.Server.Sessions.Internal;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Server.Sessions;
 
@@ -16,6 +17,7 @@ public static class SessionsServiceCollectionExtensions
         services.AddOptions<LiveSessionOptions>().BindConfiguration(LiveSessionOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<LiveSessionOptions>, LiveSessionOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ShutdownSignal>();
         services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<SessionService>();
         return services;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Shutdown;
 using SensorHub.Server.Uploads.Processing;
 
 namespace SensorHub.Server.Uploads;
@@ -12,7 +13,7 @@ namespace SensorHub.Server.Uploads;
 /// Uploads: created first, then appended to by <c>Upload</c> streams at the offset already received (the shape of
 /// tus), kept on disk as they arrive, hashed and processed as they stream, and read back by <c>Download</c>.
 /// </summary>
-internal sealed partial class UploadService
+internal sealed partial class UploadService : IDisposable
 {
     private readonly ConcurrentDictionary<string, UploadState> _uploads = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -20,6 +21,8 @@ internal sealed partial class UploadService
     private readonly ReadingIngest _ingest;
     private readonly UploadOptions _options;
     private readonly TimeProvider _time;
+    private readonly ShutdownSignal _shutdown;
+    private readonly CancellationTokenRegistration _onStopping;
     private readonly ILogger<UploadService> _logger;
     private readonly UploadHooks _hooks;
     private int _activeWriters;
@@ -30,6 +33,7 @@ internal sealed partial class UploadService
         ReadingIngest ingest,
         IOptions<UploadOptions> options,
         TimeProvider time,
+        ShutdownSignal shutdown,
         ILogger<UploadService> logger,
         UploadHooks? hooks = null)
     {
@@ -37,8 +41,12 @@ internal sealed partial class UploadService
         _ingest = ingest;
         _options = options.Value;
         _time = time;
+        _shutdown = shutdown;
         _logger = logger;
         _hooks = hooks ?? UploadHooks.None;
+        // Ending every watch when the server begins to stop lets each WatchUpload stream send the newest status and
+        // complete before SignalR closes the connections. Uploads themselves keep what they received.
+        _onStopping = shutdown.Stopping.Register(EndWatches);
     }
 
     /// <summary><c>Upload</c> streams appending now, over all connections.</summary>
@@ -90,7 +98,7 @@ internal sealed partial class UploadService
     public async IAsyncEnumerable<UploadStatus> WatchAsync(string? uploadId, SensorHubUser user, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
-        var changes = state.Watch();
+        var changes = state.Watch(stopping: _shutdown.IsStopping);
         try
         {
             await _hooks.AfterWatchAsync(state.Id, cancellationToken).ConfigureAwait(false);
@@ -102,6 +110,8 @@ internal sealed partial class UploadService
             state.Unwatch(changes);
         }
     }
+
+    public void Dispose() => _onStopping.Dispose();
 
     /// <summary>Reads the records in the data folder; until this has run, every call waits.</summary>
     internal async Task LoadAsync(CancellationToken cancellationToken)
@@ -181,6 +191,12 @@ internal sealed partial class UploadService
                && (user.Has(Permission.Read) || user.IsAdmin || state.Record.Owner == user.Name)
             ? state
             : throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{uploadId}' is known.");
+    }
+
+    private void EndWatches()
+    {
+        foreach (var state in _uploads.Values)
+            state.EndWatches();
     }
 
     private static UploadResult Summarize(UploadState state)

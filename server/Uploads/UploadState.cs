@@ -17,6 +17,7 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
     private UploadRecord _record = record;
     private long _receivedBytes = receivedBytes;
     private int _writing;
+    private bool _watchesEnded;
 
     public string Id => _record.Id;
 
@@ -82,9 +83,10 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
 
     /// <summary>
     /// A watcher's buffer: the current status at once, then each change. It keeps only the newest status, so a slow
-    /// watcher skips to the latest; it completes after the final status.
+    /// watcher skips to the latest; it completes after the final status, or once the server stops
+    /// (<paramref name="stopping"/>, or <see cref="EndWatches"/> already ran).
     /// </summary>
-    public ChannelReader<UploadStatus> Watch()
+    public ChannelReader<UploadStatus> Watch(bool stopping)
     {
         var channel = Channel.CreateBounded<UploadStatus>(new BoundedChannelOptions(1)
         {
@@ -94,12 +96,24 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
         lock (_gate)
         {
             channel.Writer.TryWrite(StatusOf(_record, _receivedBytes));
-            if (IsFinal(_record))
+            if (IsFinal(_record) || stopping || _watchesEnded)
                 channel.Writer.TryComplete();
             else
                 _watchers.Add(channel);
         }
         return channel.Reader;
+    }
+
+    /// <summary>The server is stopping: every watch ends after the newest status it holds, and so will later ones.</summary>
+    public void EndWatches()
+    {
+        lock (_gate)
+        {
+            _watchesEnded = true;
+            foreach (var watcher in _watchers)
+                watcher.Writer.TryComplete();
+            _watchers.Clear();
+        }
     }
 
     public void Unwatch(ChannelReader<UploadStatus> reader)

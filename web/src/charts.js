@@ -105,7 +105,8 @@ class LiveChart {
           this.fail(error);
         }, 0);
       },
-      complete: () => { this.subscription = null; this.running = false; this.status.textContent = "ended"; this.stopButton.textContent = "Start"; },
+      // A feed completes only when its server stops, after what it had for us: like a drop, it is reopened on reconnect.
+      complete: () => { this.subscription = null; this.status.textContent = "server stopped: waiting for the connection"; },
     });
   }
 

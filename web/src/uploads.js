@@ -151,20 +151,27 @@ export class Uploads {
     ];
     if (result.log) rows.push(["log lines", `${result.log.lines}: ${result.log.errors} errors, ${result.log.warnings} warnings, ${result.log.infos} infos, ${result.log.other} other`]);
     if (result.csv) rows.push(["CSV rows", `${result.csv.rows}: ${result.csv.accepted} accepted, ${result.csv.rejected} rejected`]);
-    const download = el("button", { type: "button", onclick: () => this.download(result.uploadId, file.name, download) }, "Download");
+    const download = el("button", { type: "button", onclick: () => this.download(result.uploadId, file.name, Number(result.bytes), download) }, "Download");
     this.result.replaceChildren(
       el("dl", {}, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { dataset: { field: k } }, String(v))])), download);
     this.result.dataset.sha256 = result.sha256 ?? "";
     this.result.dataset.match = String(match);
   }
 
-  download(id, name, button) {
+  download(id, name, size, button) {
     const parts = [];
     button.disabled = true;
     this.subscriptions.add(this, this.hub.stream("Download", id, 0), {
       next: chunk => parts.push(typeof chunk === "string" ? fromBase64(chunk) : chunk),
       error: error => { button.disabled = false; this.label.textContent = `download failed: ${textOf(error)}`; },
       complete: () => {
+        // A stopping server completes a download after the chunk in hand: short of the size, it is not the file.
+        const received = parts.reduce((total, part) => total + part.byteLength, 0);
+        if (received < size) {
+          button.disabled = false;
+          this.label.textContent = `download cut short at ${received.toLocaleString()} of ${size.toLocaleString()} bytes (the server stopped): try again`;
+          return;
+        }
         const link = el("a", { href: URL.createObjectURL(new Blob(parts)), download: name }, `Save ${name}`);
         button.replaceWith(link);
         link.focus();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Server.Feeds.Internal;
 
@@ -13,22 +14,23 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     private readonly SensorFeedRegistry _registry;
     private readonly ILogger<InMemoryFeedEngine> _logger;
     private readonly int _bufferCapacity;
+    private readonly ShutdownSignal _shutdown;
     private readonly CancellationTokenRegistration _onStopping;
     private long _published;
-    private volatile bool _stopping;
 
     public InMemoryFeedEngine(
         SensorFeedRegistry registry,
         IOptions<FeedOptions> options,
-        IHostApplicationLifetime lifetime,
+        ShutdownSignal shutdown,
         ILogger<InMemoryFeedEngine> logger)
     {
         _registry = registry;
         _logger = logger;
         _bufferCapacity = options.Value.SubscriberBufferCapacity;
-        // Completing every live buffer when the host stops lets each subscription's generator end normally, so its
-        // client sees the stream complete and no generator holds the shutdown up.
-        _onStopping = lifetime.ApplicationStopping.Register(CompleteAll);
+        _shutdown = shutdown;
+        // Completing every live buffer when the server begins to stop lets each subscription's generator send what it
+        // buffered and end normally, before SignalR closes the connections: its client sees the stream complete.
+        _onStopping = shutdown.Stopping.Register(CompleteAll);
     }
 
     public ValueTask RegisterAsync(SensorDescriptor sensor, CancellationToken cancellationToken)
@@ -66,7 +68,7 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     }
 
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
-        _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _stopping) : null;
+        _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _shutdown.IsStopping) : null;
 
     public FeedCounters GetCounters()
     {
@@ -88,8 +90,8 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 
     private void CompleteAll()
     {
-        // Feeds made from now on complete their subscribers at once; the existing ones complete theirs under their own lock.
-        _stopping = true;
+        // Feeds made from now on complete their subscribers at once (IsStopping is already true); the existing ones
+        // complete theirs under their own lock.
         foreach (var feed in _registry.Feeds)
             feed.CompleteAll();
     }

@@ -15,6 +15,8 @@ internal sealed class LiveSubscription : IFeedSubscription
     private long _delivered;
     private long _dropped;
     private int _disposed;
+    private int _ended;
+    private TaskCompletionSource? _endedSource;
 
     public LiveSubscription(SensorFeed feed, LiveBufferMode mode, int capacity)
     {
@@ -45,14 +47,43 @@ internal sealed class LiveSubscription : IFeedSubscription
     /// <summary>Called by the publisher, under the sensor's lock.</summary>
     public void Offer(Reading reading) => _buffer.Writer.TryWrite(reading);
 
+    /// <summary>Made on first use only: a paced reader waits on it, the others never ask.</summary>
+    public Task Ended
+    {
+        get
+        {
+            var source = Volatile.Read(ref _endedSource);
+            if (source is null)
+            {
+                var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                source = Interlocked.CompareExchange(ref _endedSource, made, null) ?? made;
+            }
+            // Read after the source is published (a full fence): an End that ran before is seen here, a later one sees the source.
+            if (Volatile.Read(ref _ended) != 0)
+                source.TrySetResult();
+            return source.Task;
+        }
+    }
+
     /// <summary>Ends the stream after what is buffered, as at shutdown.</summary>
-    public void Complete() => _buffer.Writer.TryComplete();
+    public void Complete()
+    {
+        _buffer.Writer.TryComplete();
+        End();
+    }
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _buffer.Writer.TryComplete();
+        End();
         _feed.Detach(this);
+    }
+
+    private void End()
+    {
+        Interlocked.Exchange(ref _ended, 1);
+        Volatile.Read(ref _endedSource)?.TrySetResult();
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Server.Sessions.Internal;
 
@@ -17,21 +18,22 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
     private readonly LiveSessionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<InMemorySessionStore> _logger;
+    private readonly ShutdownSignal _shutdown;
     private readonly CancellationTokenRegistration _onStopping;
-    private volatile bool _stopping;
 
     public InMemorySessionStore(
         IOptions<LiveSessionOptions> options,
         TimeProvider time,
-        IHostApplicationLifetime lifetime,
+        ShutdownSignal shutdown,
         ILogger<InMemorySessionStore> logger)
     {
         _options = options.Value;
         _time = time;
         _logger = logger;
-        // Completing every joined stream when the host stops lets each generator end normally, so that no session
-        // stream holds the shutdown up.
-        _onStopping = lifetime.ApplicationStopping.Register(StopAll);
+        _shutdown = shutdown;
+        // Completing every joined stream when the server begins to stop lets each generator send what it buffered and
+        // end normally, before SignalR closes the connections.
+        _onStopping = shutdown.Stopping.Register(StopAll);
     }
 
     /// <summary>Open sessions now.</summary>
@@ -50,7 +52,7 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
                 throw new InvalidOperationException($"Session id '{session.Info.Id}' is taken.");
             _openByOwner[owner] = open + 1;
         }
-        if (_stopping)
+        if (_shutdown.IsStopping)
             state.Stop();
         return Task.CompletedTask;
     }
@@ -95,7 +97,6 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
 
     private void StopAll()
     {
-        _stopping = true;
         foreach (var state in _sessions.Values)
             state.Stop();
     }

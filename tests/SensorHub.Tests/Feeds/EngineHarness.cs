@@ -1,22 +1,22 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Tests.Feeds;
 
 /// <summary>The in-memory engine and its history, without a host, for tests of the feed logic itself.</summary>
 internal sealed class EngineHarness : IDisposable
 {
-    private readonly Lifetime _lifetime = new();
+    private readonly ShutdownSignal _shutdown = new();
 
     public EngineHarness(FeedOptions? options = null, TimeProvider? time = null)
     {
         Time = time ?? TimeProvider.System;
         Options = Microsoft.Extensions.Options.Options.Create(options ?? new FeedOptions());
         Registry = new SensorFeedRegistry(Options, Time);
-        Engine = new InMemoryFeedEngine(Registry, Options, _lifetime, NullLogger<InMemoryFeedEngine>.Instance);
+        Engine = new InMemoryFeedEngine(Registry, Options, _shutdown, NullLogger<InMemoryFeedEngine>.Instance);
         History = new InMemoryReadingHistory(Registry);
     }
 
@@ -37,29 +37,12 @@ internal sealed class EngineHarness : IDisposable
         return new FeedCursor(subscription, history ?? History, sensorId, fromSequence, maxRate, Options.Value.ReplayPageSize, Time);
     }
 
-    /// <summary>Simulates the host's shutdown.</summary>
-    public void Stop() => _lifetime.Stop();
+    /// <summary>Simulates the server's stop, as the hub's drain signals it.</summary>
+    public void Stop() => _shutdown.Raise();
 
     public void Dispose()
     {
         Engine.Dispose();
-        _lifetime.Dispose();
-    }
-
-    private sealed class Lifetime : IHostApplicationLifetime, IDisposable
-    {
-        private readonly CancellationTokenSource _stopping = new();
-
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => _stopping.Token;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => Stop();
-
-        public void Stop() => _stopping.Cancel();
-
-        public void Dispose() => _stopping.Dispose();
+        _shutdown.Dispose();
     }
 }

@@ -146,6 +146,25 @@ public sealed class FeedCursorTests
         Assert.True(late!.Live.Completion.IsCompleted, "A subscription opened during shutdown was left open.");
     }
 
+    [Fact]
+    public async Task APacedStreamWaitingForItsSlotSendsItsNewestAndCompletesWhenTheServerStops()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var harness = new EngineHarness(time: time);
+        await harness.Engine.PublishAsync("s", 1);
+        // One reading every 1,000 s: without the stop, the second would come a quarter of an hour later.
+        using var cursor = harness.Open("s", maxRate: 0.001);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var first = await harness.Engine.PublishAsync("s", 1);
+        Assert.Equal(first, await TakeAsync(cursor, 1));
+        var newest = await harness.Engine.PublishAsync("s", 3);
+        var waiting = TakeAsync(cursor, int.MaxValue);
+
+        harness.Stop();
+
+        Assert.Equal([newest[^1]], await waiting.WaitAsync(Timeouts.Default));
+    }
+
     /// <summary>Reads until <paramref name="count"/> readings or the end of the feed.</summary>
     private static async Task<List<Reading>> TakeAsync(FeedCursor cursor, int count)
     {

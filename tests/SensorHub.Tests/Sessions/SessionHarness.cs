@@ -1,23 +1,23 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SensorHub.Contracts;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Sessions.Internal;
+using SensorHub.Server.Shutdown;
 
 namespace SensorHub.Tests.Sessions;
 
 /// <summary>The session service on the in-memory store, without a host, on a clock the test moves.</summary>
 internal sealed class SessionHarness : IDisposable
 {
-    private readonly CancellationTokenSource _stopping = new();
+    private readonly ShutdownSignal _shutdown = new();
 
     public SessionHarness(LiveSessionOptions? options = null)
     {
         Options = options ?? new LiveSessionOptions();
         var wrapped = Microsoft.Extensions.Options.Options.Create(Options);
-        Store = new InMemorySessionStore(wrapped, Time, new Lifetime(_stopping.Token), NullLogger<InMemorySessionStore>.Instance);
+        Store = new InMemorySessionStore(wrapped, Time, _shutdown, NullLogger<InMemorySessionStore>.Instance);
         Service = new SessionService(Store, wrapped, Time, NullLogger<SessionService>.Instance);
     }
 
@@ -57,23 +57,12 @@ internal sealed class SessionHarness : IDisposable
 
     public SessionState State(string sessionId) => Store.Find(sessionId) ?? throw new InvalidOperationException($"No session {sessionId}.");
 
-    /// <summary>Simulates the host's shutdown.</summary>
-    public void Stop() => _stopping.Cancel();
+    /// <summary>Simulates the server's stop, as the hub's drain signals it.</summary>
+    public void Stop() => _shutdown.Raise();
 
     public void Dispose()
     {
         Store.Dispose();
-        _stopping.Dispose();
-    }
-
-    private sealed class Lifetime(CancellationToken stopping) : IHostApplicationLifetime
-    {
-        public CancellationToken ApplicationStarted => CancellationToken.None;
-
-        public CancellationToken ApplicationStopping => stopping;
-
-        public CancellationToken ApplicationStopped => CancellationToken.None;
-
-        public void StopApplication() => throw new NotSupportedException();
+        _shutdown.Dispose();
     }
 }
