@@ -77,67 +77,35 @@ public sealed partial class SensorHubClient
         return await InvokeAsync<PublishResult>(SensorHubMethods.Publish, [readings], idempotent: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private IAsyncEnumerable<Reading> SubscribeCoreAsync(
-        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Reading> SubscribeCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
-        return ResumingStreamAsync<Reading>(
-            SensorHubMethods.Subscribe, sensorId, tracker, reading => tracker.Accept(reading) ? reading : null, cancellationToken);
-    }
-
-    private IAsyncEnumerable<Reading[]> SubscribeBatchesCoreAsync(
-        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
-    {
-        var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
-        return ResumingStreamAsync<Reading[]>(
-            SensorHubMethods.SubscribeBatches, sensorId, tracker, batch => Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept ? kept : null, cancellationToken);
-    }
-
-    /// <summary>
-    /// One of the two subscription methods, resubscribed from where the tracker stands whenever the connection is lost
-    /// or the server ends the stream; <paramref name="keep"/> passes on what the consumer has not seen yet, or nothing.
-    /// </summary>
-    private async IAsyncEnumerable<TItem> ResumingStreamAsync<TItem>(
-        string method, string sensorId, SequenceTracker tracker, Func<TItem, TItem?> keep, [EnumeratorCancellation] CancellationToken cancellationToken)
-        where TItem : class
-    {
         using var leave = Leave(cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        await foreach (var reading in _resumable.RunAsync(Subscription<Reading>(SensorHubMethods.Subscribe, sensorId, tracker), leave.Token).ConfigureAwait(false))
         {
-            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
-            // Cancelled in the finally below however this attempt ends: the .NET client does not end the server's
-            // generator when the enumeration is merely left.
-            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
-            var items = _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), call.Token).GetAsyncEnumerator(call.Token);
-            Exception? lost = null;
-            try
-            {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await items.MoveNextAsync().ConfigureAwait(false))
-                            break;
-                    }
-                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token))
-                    {
-                        lost = ex;
-                        break;
-                    }
-                    if (keep(items.Current) is { } kept)
-                    {
-                        attempt = 0;
-                        yield return kept;
-                    }
-                }
-            }
-            finally
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                await items.DisposeAsync().ConfigureAwait(false);
-            }
-            // Ended normally (the server stopping) or cut: resubscribe once the connection is back.
-            ClientLog.Resuming(_logger, method, sensorId, attempt + 1, lost);
+            if (tracker.Accept(reading))
+                yield return reading;
         }
     }
+
+    private async IAsyncEnumerable<Reading[]> SubscribeBatchesCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
+        using var leave = Leave(cancellationToken);
+        await foreach (var batch in _resumable.RunAsync(Subscription<Reading[]>(SensorHubMethods.SubscribeBatches, sensorId, tracker), leave.Token).ConfigureAwait(false))
+        {
+            if (Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept)
+                yield return kept;
+        }
+    }
+
+    /// <summary>One of the two subscription methods as a resumable operation: each attempt subscribes from where the tracker stands.</summary>
+    private ResumeSpec<TItem> Subscription<TItem>(string method, string sensorId, SequenceTracker tracker) => new()
+    {
+        Method = method,
+        Target = sensorId,
+        Open = token => _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), token),
+    };
 }

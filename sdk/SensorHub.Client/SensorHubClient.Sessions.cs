@@ -73,43 +73,17 @@ public sealed partial class SensorHubClient
 
     private async IAsyncEnumerable<SessionEvent> JoinSessionCoreAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var leave = Leave(cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        // Cut, fallen behind (fell_behind), or ended without "ended" (the server stopping): join again once connected.
+        var join = new ResumeSpec<SessionEvent>
         {
-            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
-            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
-            var events = _hub.StreamAsync<SessionEvent>(SensorHubMethods.JoinSession, sessionId, call.Token).GetAsyncEnumerator(call.Token);
-            Exception? lost = null;
-            try
-            {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await events.MoveNextAsync().ConfigureAwait(false))
-                            break;
-                    }
-                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token) || IsFellBehind(ex))
-                    {
-                        lost = ex;
-                        break;
-                    }
-                    attempt = 0;
-                    yield return events.Current;
-                    if (events.Current.Kind == SessionEventKinds.Ended)
-                        yield break;
-                }
-            }
-            finally
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                await events.DisposeAsync().ConfigureAwait(false);
-            }
-            // Cut, fallen behind, or ended without "ended" (the server stopping): join again once connected.
-            ClientLog.Resuming(_logger, SensorHubMethods.JoinSession, sessionId, attempt + 1, lost);
-        }
+            Method = SensorHubMethods.JoinSession,
+            Target = sessionId,
+            Open = token => _hub.StreamAsync<SessionEvent>(SensorHubMethods.JoinSession, sessionId, token),
+            IsLast = e => e.Kind == SessionEventKinds.Ended,
+            ResumesAfter = code => code == SensorHubErrors.FellBehind,
+        };
+        using var leave = Leave(cancellationToken);
+        await foreach (var e in _resumable.RunAsync(join, leave.Token).ConfigureAwait(false))
+            yield return e;
     }
-
-    private static bool IsFellBehind(Exception error) =>
-        error is HubException && error.Message.Contains("fell behind", StringComparison.Ordinal);
 }

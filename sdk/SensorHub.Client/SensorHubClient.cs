@@ -25,6 +25,7 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Uri _hubUrl;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly Resumable _resumable;
     private readonly Lock _gate = new();
     // Completed while connected; replaced by a pending one when the connection drops, faulted when it closes for good.
     private TaskCompletionSource _connected = NewConnectedSource();
@@ -43,13 +44,16 @@ public sealed partial class SensorHubClient : IAsyncDisposable
 
         _hubUrl = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
         _logger = options.LoggerFactory?.CreateLogger<SensorHubClient>() ?? NullLogger<SensorHubClient>.Instance;
+        // One policy paces both SignalR's reconnections and the SDK's retries of refusals that are transient.
+        var retryPolicy = options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays);
+        _resumable = new Resumable(WaitForConnectionAsync, retryPolicy, options.TimeProvider, _logger);
         var builder = new HubConnectionBuilder()
             .WithUrl(_hubUrl, http =>
             {
                 http.AccessTokenProvider = options.AccessTokenProvider;
                 options.ConfigureHttpConnection?.Invoke(http);
             })
-            .WithAutomaticReconnect(options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays));
+            .WithAutomaticReconnect(retryPolicy);
         if (options.Protocol == SensorHubProtocol.MessagePack)
             builder.AddMessagePackProtocol();
         if (options.LoggerFactory is { } loggerFactory)
@@ -172,7 +176,7 @@ public sealed partial class SensorHubClient : IAsyncDisposable
             }
             catch (Exception ex) when (idempotent && IsConnectionLoss(ex, leave.Token))
             {
-                ClientLog.Resuming(_logger, method, "", attempt + 1, ex);
+                ClientLog.Resuming(_logger, method, "", attempt + 1, Interruption.ConnectionLost, ex);
             }
         }
     }
@@ -189,8 +193,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
 
     /// <summary>
-    /// Whether <paramref name="error"/> is the connection going away rather than the server refusing the call: SignalR
-    /// fails a call cut by a drop with a cancellation or an invalid-operation error, a refusal with a <see cref="HubException"/>.
+    /// Whether <paramref name="error"/> is the connection going away rather than the server answering: SignalR fails a
+    /// call cut by a drop with a cancellation or an invalid-operation error, and hands on every server error, a refusal
+    /// (with a code) or an unexpected failure (without), as a <see cref="HubException"/>. The same rule as
+    /// <see cref="Resumable"/>'s.
     /// </summary>
     private static bool IsConnectionLoss(Exception error, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && error is not HubException;

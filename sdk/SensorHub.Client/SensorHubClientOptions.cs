@@ -60,4 +60,7 @@ public sealed class SensorHubClientOptions
     /// <c>WebSocketFactory</c> must send the token itself (<c>context.Options.AccessTokenProvider</c>). Default <see langword="null"/>.
     /// </summary>
     public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
+
+    /// <summary>The clock that patience is measured by and retries wait on. Default <see cref="TimeProvider.System"/>; tests move it.</summary>
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using SensorHub.Client;
+using SensorHub.Contracts;
 using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Client;
@@ -94,6 +96,99 @@ public sealed class ClientTransferTests(ClientFixture apps) : IClassFixture<Clie
             () => harness.Client.DownloadAsync(uploaded.UploadId, new FullDiskStream(), cts.Token).WaitAsync(Timeouts.Default));
 
         Assert.Equal(FullDiskStream.Message, error.Message);
+    }
+
+    [Fact]
+    public async Task AnUploadOlderThanTheWriterAllowanceResumesPastAWriterThatTheServerReleasesLate()
+    {
+        var app = apps.Default;
+        var data = UploadStreams.RandomBytes(8 * Chunk + 5);
+        var clock = new ShiftedTimeProvider();
+        await using var harness = await ClientHarness.StartAsync(app, Protocol.MessagePack, configure: options => options.TimeProvider = clock);
+        await using var holder = await app.ConnectAsync(Protocol.MessagePack);
+        await using var prober = await app.ConnectAsync(Protocol.MessagePack);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var dropped = 0;
+        var progress = new RecordingProgress<UploadProgress>(p =>
+        {
+            if (p.BytesSent >= 2 * Chunk && Interlocked.Exchange(ref dropped, 1) == 0)
+            {
+                // By the client's clock the upload began a minute ago, twice the allowance for a writer to be released.
+                clock.Advance(TimeSpan.FromMinutes(1));
+                harness.HoldReconnects();
+                harness.Drop();
+            }
+        });
+
+        var upload = harness.Client.UploadAsync(new MemoryStream(data), new UploadOptions { Name = "late-writer.bin", ChunkSize = Chunk }, progress, cts.Token);
+        await harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
+        var uploadId = progress.Reports[0].UploadId;
+        // Another writer holds the upload when the client comes back, as the dropped connection's writer would until
+        // the server notices that it is gone: the resume meets upload_has_writer.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holding = await TakeWriterAsync(holder, prober, uploadId, release.Task, cts.Token);
+        harness.ReleaseReconnects();
+        await harness.WaitForLogAsync(
+            ClientLogEvents.RetryingRefusal, "a resume refused with upload_has_writer and retried", e => e.Message.Contains(SensorHubErrors.UploadHasWriter, StringComparison.Ordinal));
+        Assert.False(upload.IsCompleted);
+        release.SetResult();
+        var held = await holding.WaitAsync(Timeouts.Default);
+        var result = await upload.WaitAsync(Timeouts.Default);
+
+        Assert.False(held.Complete);
+        Assert.True(result.Complete);
+        Assert.Equal(data.Length, result.Bytes);
+        Assert.Equal(UploadStreams.Sha256Of(data), result.Sha256);
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.RefusedPastPatience));
+        using var downloaded = new MemoryStream();
+        await harness.Client.DownloadAsync(uploadId, downloaded, cts.Token).WaitAsync(Timeouts.Default);
+        Assert.Equal(data, downloaded.ToArray());
+    }
+
+    /// <summary>
+    /// Makes <paramref name="holder"/> the upload's writer: once the server has let every earlier writer go (a probe
+    /// from <paramref name="prober"/> gets in and out), the holder appends nothing until <paramref name="release"/>, and
+    /// a probe is refused with upload_has_writer. Returns the holder's call.
+    /// </summary>
+    private static async Task<Task<UploadResult>> TakeWriterAsync(
+        TestConnection holder, TestConnection prober, string uploadId, Task release, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var status = await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken);
+            try
+            {
+                await prober.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks([]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
+                break;
+            }
+            catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) is SensorHubErrors.UploadHasWriter or SensorHubErrors.UploadOffsetMismatch)
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+        }
+        var offset = (await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken)).ReceivedBytes;
+        var holding = holder.Hub.UploadAsync(uploadId, offset, NothingUntil(release, cancellationToken), cancellationToken);
+        while (true)
+        {
+            Assert.False(holding.IsCompleted, "The holder was refused.");
+            var status = await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken);
+            try
+            {
+                // Before the holder's call reaches the server this probe gets in and out, which changes nothing.
+                await prober.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks([]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
+            }
+            catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UploadHasWriter)
+            {
+                return holding;
+            }
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private static async IAsyncEnumerable<byte[]> NothingUntil(Task release, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await release.WaitAsync(cancellationToken);
+        yield break;
     }
 
     /// <summary>A destination whose every write fails, as on a full disk.</summary>
