@@ -16,12 +16,16 @@ public sealed partial class SensorHubClient
     /// <remarks>
     /// Leaving the <c>await foreach</c> (<c>break</c>, an exception) or cancelling <paramref name="cancellationToken"/>
     /// ends the server's stream at once. A live subscription (no <c>fromSequence</c>) that has delivered nothing yet
-    /// resumes live after a drop: having no position, it cannot know what it missed. A server error (such as an unknown
-    /// sensor) ends the enumeration with a <see cref="Microsoft.AspNetCore.SignalR.HubException"/>.
+    /// resumes live after a drop: having no position, it cannot know what it missed.
     /// </remarks>
     /// <param name="sensorId">The sensor.</param>
     /// <param name="options">Where to start (<c>fromSequence</c>) and how fast (<c>maxRate</c>); <see langword="null"/> for live, unpaced.</param>
     /// <param name="cancellationToken">Ends the subscription.</param>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused (<c>unknown_sensor</c> for a sensor no one has published to, <c>not_allowed</c>,
+    /// <c>invalid_argument</c>, <c>too_many_streams</c>; never retried), or failed unexpectedly
+    /// (<see cref="SensorHubServerException.ErrorCode"/> <see langword="null"/>). Thrown by the enumeration.
+    /// </exception>
     public IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
         SubscribeAsync(sensorId, options, onGap: null, cancellationToken);
 

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Client.Internal;
 using SensorHub.Contracts;
@@ -24,11 +23,16 @@ public sealed partial class SensorHubClient
     /// <remarks>
     /// After a dropped connection (or when the server ended the stream because it fell behind) the client joins again
     /// and passes on the fresh snapshot that the rejoin begins with: events in between are not replayed, the snapshot
-    /// holds the session as it is. A session that ended or is gone meanwhile ends the enumeration with a
-    /// <see cref="HubException"/>. Leaving the loop or cancelling <paramref name="cancellationToken"/> leaves the session.
+    /// holds the session as it is. A session that ended or is gone meanwhile (a restarted server keeps no sessions)
+    /// ends the enumeration with <c>unknown_session</c>. Leaving the loop or cancelling <paramref name="cancellationToken"/>
+    /// leaves the session.
     /// </remarks>
     /// <param name="sessionId">The session.</param>
     /// <param name="cancellationToken">Leaves the session.</param>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused (<c>unknown_session</c>, <c>session_full</c>, <c>not_allowed</c>, ...; never retried, only
+    /// <c>fell_behind</c> is resumed) or failed unexpectedly. Thrown by the enumeration.
+    /// </exception>
     public IAsyncEnumerable<SessionEvent> JoinSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Client.Internal;
 using SensorHub.Contracts;
@@ -34,7 +33,16 @@ public sealed partial class SensorHubClient
     /// <param name="cancellationToken">Stops the upload; the server keeps what it received.</param>
     /// <returns>The server's result, with the processing summary of a log or CSV.</returns>
     /// <exception cref="UploadVerificationException">The server's hash differs from the client's.</exception>
-    /// <exception cref="SensorHubTransferException">The upload could not complete: the content was shorter than its declared size, a drop with a stream that cannot seek, or the upload failed on the server.</exception>
+    /// <exception cref="SensorHubTransferException">
+    /// The upload could not complete: the content was shorter than its declared size, a drop with a stream that cannot
+    /// seek, or the upload failed on the server (then <see cref="SensorHubTransferException.ErrorCode"/> is <c>upload_failed</c>).
+    /// </exception>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused (<c>invalid_argument</c>, <c>not_allowed</c>, <c>too_large</c>, <c>too_many_uploads</c>,
+    /// <c>upload_failed</c>, ...; a first attempt's <c>server_busy</c> too) or failed unexpectedly. Refusals are not
+    /// retried, except that a resume waits out <c>upload_has_writer</c>, <c>upload_offset_mismatch</c> and
+    /// <c>server_busy</c> for 30 s after each reconnection.
+    /// </exception>
     public async Task<UploadResult> UploadAsync(
         Stream content, UploadOptions options, IProgress<UploadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -76,7 +84,7 @@ public sealed partial class SensorHubClient
     /// <param name="uploadId">The upload.</param>
     /// <param name="destination">Where the bytes go, written in order from its current position.</param>
     /// <param name="cancellationToken">Stops the download.</param>
-    /// <exception cref="HubException">The upload is unknown to the caller, or not complete.</exception>
+    /// <exception cref="SensorHubServerException">The upload is unknown to the caller (<c>unknown_upload</c>), or not complete (<c>upload_not_complete</c>).</exception>
     public async Task DownloadAsync(string uploadId, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(uploadId);
@@ -140,7 +148,7 @@ public sealed partial class SensorHubClient
                     // Also after a refusal: the server may have gone on writing chunks it had buffered after the last read.
                     var status = await GetUploadStatusAsync(uploadId, token).ConfigureAwait(false);
                     if (status.Error is { } error)
-                        throw new SensorHubTransferException(uploadId, $"Upload '{uploadId}' failed on the server: {error}");
+                        throw new SensorHubTransferException(uploadId, $"Upload '{uploadId}' failed on the server: {error}") { ErrorCode = SensorHubErrors.UploadFailed };
                     if (status.Complete)
                         completed = new UploadResult { UploadId = uploadId, Bytes = status.ReceivedBytes, Sha256 = status.Sha256, Complete = true };
                     offset = status.ReceivedBytes;

@@ -17,7 +17,8 @@ namespace SensorHub.Client;
 /// is thread-safe: any number of subscriptions, uploads and calls may run at once over its one connection. When the
 /// connection drops it reconnects by itself (<see cref="SensorHubClientOptions.ReconnectDelays"/>); calls made while it
 /// reconnects wait for it. A client whose connection has closed for good (see <see cref="ConnectionChange.Disconnected"/>)
-/// may be started again.
+/// may be started again. Every error the server answers with reaches the caller as a
+/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason.
 /// </remarks>
 public sealed partial class SensorHubClient : IAsyncDisposable
 {
@@ -117,6 +118,7 @@ public sealed partial class SensorHubClient : IAsyncDisposable
 
     /// <summary>Every known sensor the caller may read, with its newest reading, ordered by id.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused (see its <see cref="SensorHubServerException.ErrorCode"/>) or failed.</exception>
     public async Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken = default) =>
         await InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors, [], idempotent: true, cancellationToken).ConfigureAwait(false);
 
@@ -163,7 +165,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Invokes a hub method once the connection is up; an <paramref name="idempotent"/> one is retried after a drop.</summary>
+    /// <summary>
+    /// Invokes a hub method once the connection is up; an <paramref name="idempotent"/> one is retried after a drop.
+    /// A server error reaches the caller as a <see cref="SensorHubServerException"/>; no refusal is retried.
+    /// </summary>
     private async Task<T> InvokeAsync<T>(string method, object?[] args, bool idempotent, CancellationToken cancellationToken)
     {
         using var leave = Leave(cancellationToken);
@@ -173,6 +178,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
             try
             {
                 return await _hub.InvokeCoreAsync<T>(method, args, leave.Token).ConfigureAwait(false);
+            }
+            catch (HubException ex)
+            {
+                throw SensorHubServerException.From(ex);
             }
             catch (Exception ex) when (idempotent && IsConnectionLoss(ex, leave.Token))
             {
@@ -185,7 +194,14 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     {
         using var leave = Leave(cancellationToken);
         await WaitForConnectionAsync(0, leave.Token).ConfigureAwait(false);
-        await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
+        try
+        {
+            await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
+        }
+        catch (HubException ex)
+        {
+            throw SensorHubServerException.From(ex);
+        }
     }
 
     /// <summary>A token for one operation: cancelled by the caller, or when the client is disposed.</summary>

@@ -81,7 +81,8 @@ internal sealed class ResumeSpec<TItem>
 /// <list type="bullet">
 /// <item>A call that fails without a <see cref="HubException"/> lost its connection, and is resumed once SignalR has
 /// reconnected. A stream the server completes early is resumed too (the server is stopping).</item>
-/// <item>A <see cref="HubException"/> without a code is an unexpected server error; it ends the operation.</item>
+/// <item>A <see cref="HubException"/> without a code is an unexpected server error; it ends the operation as a
+/// <see cref="SensorHubServerException"/>.</item>
 /// <item>A <see cref="HubException"/> with a code is a refusal, and ends the operation, with three exceptions: a code
 /// in <see cref="ResumeSpec{TItem}.ResumesAfter"/> is resumed like a drop; a code with a
 /// <see cref="ResumeSpec{TItem}.PatienceFor">patience</see> is retried, but only while resuming (after an attempt was
@@ -95,7 +96,7 @@ internal sealed class Resumable(
     Func<int, CancellationToken, Task> waitForConnection, IRetryPolicy retryPolicy, TimeProvider time, ILogger logger)
 {
     /// <summary>Runs <paramref name="spec"/> until an item ends it, the server ends it for good, or <paramref name="cancellationToken"/> does.</summary>
-    /// <exception cref="HubException">The server refused, or failed unexpectedly.</exception>
+    /// <exception cref="SensorHubServerException">The server refused, or failed unexpectedly.</exception>
     public async IAsyncEnumerable<TItem> RunAsync<TItem>(ResumeSpec<TItem> spec, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ResumeReason? reason = null;
@@ -171,7 +172,7 @@ internal sealed class Resumable(
                         if (delay is null)
                         {
                             ClientLog.RefusedPastPatience(logger, spec.Method, spec.Target, code!, elapsed, patience);
-                            throw error;
+                            throw SensorHubServerException.From(error);
                         }
                         refusals++;
                         ClientLog.RetryingRefusal(logger, spec.Method, spec.Target, code!, delay.Value, elapsed);
@@ -181,7 +182,7 @@ internal sealed class Resumable(
                         continue;
 
                     default:
-                        throw error;
+                        throw SensorHubServerException.From(error);
                 }
             }
             else

@@ -191,22 +191,29 @@ public sealed class ShiftedTimeProvider : TimeProvider
         System.GetTimestamp() + (long)(Interlocked.Read(ref _shiftTicks) * ((double)System.TimestampFrequency / TimeSpan.TicksPerSecond));
 }
 
-/// <summary>Kestrel apps for the client tests: one with default settings, one whose history holds only 10 readings.</summary>
+/// <summary>
+/// Kestrel apps for the client tests: one with default settings, one whose history holds only 10 readings, one whose
+/// connections may run only one upload at a time.
+/// </summary>
 public sealed class ClientFixture : IAsyncLifetime
 {
     private readonly Lazy<SensorHubApplication> _default = new(() => new SensorHubApplication(Transport.Kestrel));
     private readonly Lazy<SensorHubApplication> _smallHistory = new(() => new SensorHubApplication(
         Transport.Kestrel, new Dictionary<string, string?> { ["SensorHub:Feeds:HistoryCapacity"] = "10" }));
+    private readonly Lazy<SensorHubApplication> _oneUpload = new(() => new SensorHubApplication(
+        Transport.Kestrel, new Dictionary<string, string?> { ["SensorHub:Uploads:MaxUploadsPerConnection"] = "1" }));
 
     public SensorHubApplication Default => _default.Value;
 
     public SensorHubApplication SmallHistory => _smallHistory.Value;
 
+    public SensorHubApplication OneUploadPerConnection => _oneUpload.Value;
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        foreach (var app in new[] { _default, _smallHistory })
+        foreach (var app in new[] { _default, _smallHistory, _oneUpload })
         {
             if (app.IsValueCreated)
                 await app.Value.DisposeAsync();

@@ -145,6 +145,37 @@ public sealed class ClientTransferTests(ClientFixture apps) : IClassFixture<Clie
         Assert.Equal(data, downloaded.ToArray());
     }
 
+    [Fact]
+    public async Task RefusalsReachTheCallerWithTheirCodesAndAreNotRetried()
+    {
+        var app = apps.OneUploadPerConnection;
+        var data = UploadStreams.RandomBytes(4 * Chunk);
+        await using var harness = await ClientHarness.StartAsync(app, Protocol.MessagePack);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var progress = new RecordingProgress<UploadProgress>();
+        var holding = harness.Client.UploadAsync(
+            new GatedStream(data, Chunk, release.Task), new UploadOptions { Name = "held.bin", ChunkSize = Chunk }, progress, cts.Token);
+        await Timeouts.WaitUntilAsync(() => progress.Reports.Count > 0, Timeouts.Default, "the first chunk sent");
+        var heldId = progress.Reports[0].UploadId;
+        await Timeouts.WaitUntilAsync(() => app.Services.GetStatus(heldId).ReceivedBytes == Chunk, Timeouts.Default, "the first chunk on disk");
+
+        // The connection's one upload slot is taken.
+        var tooMany = await Assert.ThrowsAsync<SensorHubServerException>(() => harness.Client.UploadAsync(
+            new MemoryStream(data), new UploadOptions { Name = "refused.bin", ChunkSize = Chunk }, null, cts.Token).WaitAsync(Timeouts.Default));
+        // A download through the same resuming machinery: the upload is not complete.
+        var notComplete = await Assert.ThrowsAsync<SensorHubServerException>(
+            () => harness.Client.DownloadAsync(heldId, new MemoryStream(), cts.Token).WaitAsync(Timeouts.Default));
+
+        Assert.Equal(SensorHubErrors.TooManyUploads, tooMany.ErrorCode);
+        Assert.Equal(SensorHubErrors.UploadNotComplete, notComplete.ErrorCode);
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.RetryingRefusal));
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.Resuming));
+        release.SetResult();
+        var held = await holding.WaitAsync(Timeouts.Default);
+        Assert.Equal(UploadStreams.Sha256Of(data), held.Sha256);
+    }
+
     /// <summary>
     /// Makes <paramref name="holder"/> the upload's writer: once the server has let every earlier writer go (a probe
     /// from <paramref name="prober"/> gets in and out), the holder appends nothing until <paramref name="release"/>, and
@@ -189,6 +220,17 @@ public sealed class ClientTransferTests(ClientFixture apps) : IClassFixture<Clie
     {
         await release.WaitAsync(cancellationToken);
         yield break;
+    }
+
+    /// <summary>Content whose reads past the first chunk wait for <paramref name="release"/>.</summary>
+    private sealed class GatedStream(byte[] data, int firstChunk, Task release) : MemoryStream(data)
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position >= firstChunk)
+                await release.WaitAsync(cancellationToken);
+            return await base.ReadAsync(buffer, cancellationToken);
+        }
     }
 
     /// <summary>A destination whose every write fails, as on a full disk.</summary>
