@@ -14,16 +14,25 @@ public sealed partial class SensorHubClient
     /// consumer) are reported through <see cref="GapDetected"/> before the reading after them.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// Leaving the <c>await foreach</c> (<c>break</c>, an exception) or cancelling <paramref name="cancellationToken"/>
     /// ends the server's stream at once. A live subscription (no <c>fromSequence</c>) that has delivered nothing yet
     /// resumes live after a drop: having no position, it cannot know what it missed.
+    /// </para>
+    /// <para>
+    /// Across a server restart it resumes too: the server ends the stream when it stops, and until the sensor's device
+    /// has published to the new server, resubscribing is answered with <c>unknown_sensor</c>, which a resuming
+    /// subscription waits out for <see cref="SensorHubClientOptions.UnknownSensorPatience"/> (30 s by default). The jump
+    /// in sequence that follows is reported as a <see cref="SequenceGapCause.ServerRestart"/> gap, without a count.
+    /// </para>
     /// </remarks>
     /// <param name="sensorId">The sensor.</param>
     /// <param name="options">Where to start (<c>fromSequence</c>) and how fast (<c>maxRate</c>); <see langword="null"/> for live, unpaced.</param>
     /// <param name="cancellationToken">Ends the subscription.</param>
     /// <exception cref="SensorHubServerException">
-    /// The server refused (<c>unknown_sensor</c> for a sensor no one has published to, <c>not_allowed</c>,
-    /// <c>invalid_argument</c>, <c>too_many_streams</c>; never retried), or failed unexpectedly
+    /// The server refused: at once on the first attempt (<c>unknown_sensor</c> for a sensor no one has published to,
+    /// <c>not_allowed</c>, <c>invalid_argument</c>, <c>too_many_streams</c>), or while resuming once
+    /// <c>unknown_sensor</c> has outlasted its patience; or the server failed unexpectedly
     /// (<see cref="SensorHubServerException.ErrorCode"/> <see langword="null"/>). Thrown by the enumeration.
     /// </exception>
     public IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -105,11 +114,22 @@ public sealed partial class SensorHubClient
         }
     }
 
-    /// <summary>One of the two subscription methods as a resumable operation: each attempt subscribes from where the tracker stands.</summary>
+    /// <summary>
+    /// One of the two subscription methods as a resumable operation: each attempt subscribes from where the tracker
+    /// stands; a server that ended the stream or does not know the sensor any more marks the next seam as a restart;
+    /// <c>unknown_sensor</c> while resuming is waited out for <see cref="SensorHubClientOptions.UnknownSensorPatience"/>.
+    /// </summary>
     private ResumeSpec<TItem> Subscription<TItem>(string method, string sensorId, SequenceTracker tracker) => new()
     {
         Method = method,
         Target = sensorId,
+        BeforeAttempt = (reason, _) =>
+        {
+            if (reason is { Cause: Interruption.EndedByServer } or { Code: SensorHubErrors.UnknownSensor })
+                tracker.ServerMayHaveRestarted();
+            return ValueTask.CompletedTask;
+        },
         Open = token => _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), token),
+        PatienceFor = code => code == SensorHubErrors.UnknownSensor ? _unknownSensorPatience : null,
     };
 }

@@ -27,6 +27,7 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     private readonly Uri _hubUrl;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Resumable _resumable;
+    private readonly TimeSpan _unknownSensorPatience;
     private readonly Lock _gate = new();
     // Completed while connected; replaced by a pending one when the connection drops, faulted when it closes for good.
     private TaskCompletionSource _connected = NewConnectedSource();
@@ -42,9 +43,12 @@ public sealed partial class SensorHubClient : IAsyncDisposable
             throw new ArgumentException("options.Url is required: the server's base address, such as http://localhost:5000.", nameof(options));
         if (!options.Url.IsAbsoluteUri)
             throw new ArgumentException($"options.Url must be absolute; it was '{options.Url}'.", nameof(options));
+        if (options.UnknownSensorPatience < TimeSpan.Zero && options.UnknownSensorPatience != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"options.UnknownSensorPatience must be zero or more, or infinite; it was {options.UnknownSensorPatience}.", nameof(options));
 
         _hubUrl = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
         _logger = options.LoggerFactory?.CreateLogger<SensorHubClient>() ?? NullLogger<SensorHubClient>.Instance;
+        _unknownSensorPatience = options.UnknownSensorPatience;
         // One policy paces both SignalR's reconnections and the SDK's retries of refusals that are transient.
         var retryPolicy = options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays);
         _resumable = new Resumable(WaitForConnectionAsync, retryPolicy, options.TimeProvider, _logger);
@@ -219,7 +223,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
 
     private void ReportGap(SequenceGap gap, Action<SequenceGap>? callback)
     {
-        ClientLog.Gap(_logger, gap.SensorId, gap.FromSequence, gap.ToSequence, gap.Cause);
+        if (gap.Cause == SequenceGapCause.ServerRestart)
+            ClientLog.RestartGap(_logger, gap.SensorId, gap.FromSequence - 1, gap.ToSequence + 1);
+        else
+            ClientLog.Gap(_logger, gap.SensorId, gap.FromSequence, gap.ToSequence, gap.Cause);
         callback?.Invoke(gap);
         GapDetected?.Invoke(this, new SequenceGapEventArgs(gap));
     }

@@ -31,4 +31,7 @@ internal static partial class ClientLog
     [LoggerMessage(6009, LogLevel.Warning, "{Method} on {Target} was still refused with {Code} after {Elapsed}, longer than its patience of {Patience}; giving up.")]
     public static partial void RefusedPastPatience(ILogger logger, string method, string target, string code, TimeSpan elapsed, TimeSpan patience);
 
+    [LoggerMessage(6010, LogLevel.Warning,
+        "Sensor {SensorId}: the server restarted or had lost the sensor after sequence {LastSequence}; it went on at {NextSequence}. Readings in between, if any, are lost; how many is unknown.")]
+    public static partial void RestartGap(ILogger logger, string sensorId, long lastSequence, long nextSequence);
 }
