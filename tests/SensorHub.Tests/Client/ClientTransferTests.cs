@@ -177,42 +177,56 @@ public sealed class ClientTransferTests(ClientFixture apps) : IClassFixture<Clie
     }
 
     /// <summary>
-    /// Makes <paramref name="holder"/> the upload's writer: once the server has let every earlier writer go (a probe
-    /// from <paramref name="prober"/> gets in and out), the holder appends nothing until <paramref name="release"/>, and
-    /// a probe is refused with upload_has_writer. Returns the holder's call.
+    /// Makes <paramref name="holder"/> the upload's writer, appending nothing until <paramref name="release"/>, and
+    /// returns its call. First a probe from <paramref name="prober"/> must get in and out: then the dropped
+    /// connection's writer is gone, and only the holder can hold the upload (the client's reconnections are held
+    /// back). So once a probe is refused with upload_has_writer, the holder has it. A probe that gets in first makes
+    /// the holder's call fail; the holder then tries again.
     /// </summary>
     private static async Task<Task<UploadResult>> TakeWriterAsync(
         TestConnection holder, TestConnection prober, string uploadId, Task release, CancellationToken cancellationToken)
     {
+        while (await ProbeAsync(prober, uploadId, cancellationToken) != Probe.GotIn)
+            await Task.Delay(20, cancellationToken);
         while (true)
         {
-            var status = await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken);
-            try
+            var offset = (await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken)).ReceivedBytes;
+            var holding = holder.Hub.UploadAsync(uploadId, offset, NothingUntil(release, cancellationToken), cancellationToken);
+            while (!holding.IsCompleted)
             {
-                await prober.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks([]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
-                break;
-            }
-            catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) is SensorHubErrors.UploadHasWriter or SensorHubErrors.UploadOffsetMismatch)
-            {
+                if (await ProbeAsync(prober, uploadId, cancellationToken) == Probe.HasWriter)
+                    return holding;
                 await Task.Delay(20, cancellationToken);
             }
+            // Refused because a probe held the upload at that moment: the holder tries again.
+            await Assert.ThrowsAnyAsync<Microsoft.AspNetCore.SignalR.HubException>(() => holding);
         }
-        var offset = (await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken)).ReceivedBytes;
-        var holding = holder.Hub.UploadAsync(uploadId, offset, NothingUntil(release, cancellationToken), cancellationToken);
-        while (true)
+    }
+
+    private enum Probe
+    {
+        GotIn,
+        HasWriter,
+        OffsetMoved,
+    }
+
+    /// <summary>An <c>Upload</c> of nothing at the upload's offset: in and out, unless another writer holds the upload.</summary>
+    private static async Task<Probe> ProbeAsync(TestConnection prober, string uploadId, CancellationToken cancellationToken)
+    {
+        var status = await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken);
+        try
         {
-            Assert.False(holding.IsCompleted, "The holder was refused.");
-            var status = await prober.Hub.GetUploadStatusAsync(uploadId).WaitAsync(Timeouts.Default, cancellationToken);
-            try
-            {
-                // Before the holder's call reaches the server this probe gets in and out, which changes nothing.
-                await prober.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks([]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
-            }
-            catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UploadHasWriter)
-            {
-                return holding;
-            }
-            await Task.Delay(20, cancellationToken);
+            await prober.Hub.UploadAsync(uploadId, status.ReceivedBytes, UploadStreams.Chunks([]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
+            return Probe.GotIn;
+        }
+        catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UploadHasWriter)
+        {
+            return Probe.HasWriter;
+        }
+        catch (Microsoft.AspNetCore.SignalR.HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UploadOffsetMismatch)
+        {
+            // The dropped connection's writer was still writing chunks it had received.
+            return Probe.OffsetMoved;
         }
     }
 
