@@ -14,14 +14,27 @@ public sealed partial class SensorHubClient
     /// consumer) are reported through <see cref="GapDetected"/> before the reading after them.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// Leaving the <c>await foreach</c> (<c>break</c>, an exception) or cancelling <paramref name="cancellationToken"/>
     /// ends the server's stream at once. A live subscription (no <c>fromSequence</c>) that has delivered nothing yet
-    /// resumes live after a drop: having no position, it cannot know what it missed. A server error (such as an unknown
-    /// sensor) ends the enumeration with a <see cref="Microsoft.AspNetCore.SignalR.HubException"/>.
+    /// resumes live after a drop: having no position, it cannot know what it missed.
+    /// </para>
+    /// <para>
+    /// Across a server restart it resumes too: the server ends the stream when it stops, and until the sensor's device
+    /// has published to the new server, resubscribing is answered with <c>unknown_sensor</c>, which a resuming
+    /// subscription waits out for <see cref="SensorHubClientOptions.UnknownSensorPatience"/> (30 s by default). The jump
+    /// in sequence that follows is reported as a <see cref="SequenceGapCause.ServerRestart"/> gap, without a count.
+    /// </para>
     /// </remarks>
     /// <param name="sensorId">The sensor.</param>
     /// <param name="options">Where to start (<c>fromSequence</c>) and how fast (<c>maxRate</c>); <see langword="null"/> for live, unpaced.</param>
     /// <param name="cancellationToken">Ends the subscription.</param>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused: at once on the first attempt (<c>unknown_sensor</c> for a sensor no one has published to,
+    /// <c>not_allowed</c>, <c>invalid_argument</c>, <c>too_many_streams</c>), or while resuming once
+    /// <c>unknown_sensor</c> has outlasted its patience; or the server failed unexpectedly
+    /// (<see cref="SensorHubServerException.ErrorCode"/> <see langword="null"/>). Thrown by the enumeration.
+    /// </exception>
     public IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
         SubscribeAsync(sensorId, options, onGap: null, cancellationToken);
 
@@ -77,67 +90,46 @@ public sealed partial class SensorHubClient
         return await InvokeAsync<PublishResult>(SensorHubMethods.Publish, [readings], idempotent: false, cancellationToken).ConfigureAwait(false);
     }
 
-    private IAsyncEnumerable<Reading> SubscribeCoreAsync(
-        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Reading> SubscribeCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
-        return ResumingStreamAsync<Reading>(
-            SensorHubMethods.Subscribe, sensorId, tracker, reading => tracker.Accept(reading) ? reading : null, cancellationToken);
+        using var leave = Leave(cancellationToken);
+        await foreach (var reading in _resumable.RunAsync(Subscription<Reading>(SensorHubMethods.Subscribe, sensorId, tracker), leave.Token).ConfigureAwait(false))
+        {
+            if (tracker.Accept(reading))
+                yield return reading;
+        }
     }
 
-    private IAsyncEnumerable<Reading[]> SubscribeBatchesCoreAsync(
-        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<Reading[]> SubscribeBatchesCoreAsync(
+        string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var tracker = new SequenceTracker(sensorId, options, gap => ReportGap(gap, onGap));
-        return ResumingStreamAsync<Reading[]>(
-            SensorHubMethods.SubscribeBatches, sensorId, tracker, batch => Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept ? kept : null, cancellationToken);
+        using var leave = Leave(cancellationToken);
+        await foreach (var batch in _resumable.RunAsync(Subscription<Reading[]>(SensorHubMethods.SubscribeBatches, sensorId, tracker), leave.Token).ConfigureAwait(false))
+        {
+            if (Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept)
+                yield return kept;
+        }
     }
 
     /// <summary>
-    /// One of the two subscription methods, resubscribed from where the tracker stands whenever the connection is lost
-    /// or the server ends the stream; <paramref name="keep"/> passes on what the consumer has not seen yet, or nothing.
+    /// One of the two subscription methods as a resumable operation: each attempt subscribes from where the tracker
+    /// stands; a server that ended the stream or does not know the sensor any more marks the next seam as a restart;
+    /// <c>unknown_sensor</c> while resuming is waited out for <see cref="SensorHubClientOptions.UnknownSensorPatience"/>.
     /// </summary>
-    private async IAsyncEnumerable<TItem> ResumingStreamAsync<TItem>(
-        string method, string sensorId, SequenceTracker tracker, Func<TItem, TItem?> keep, [EnumeratorCancellation] CancellationToken cancellationToken)
-        where TItem : class
+    private ResumeSpec<TItem> Subscription<TItem>(string method, string sensorId, SequenceTracker tracker) => new()
     {
-        using var leave = Leave(cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        Method = method,
+        Target = sensorId,
+        BeforeAttempt = (reason, _) =>
         {
-            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
-            // Cancelled in the finally below however this attempt ends: the .NET client does not end the server's
-            // generator when the enumeration is merely left.
-            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
-            var items = _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), call.Token).GetAsyncEnumerator(call.Token);
-            Exception? lost = null;
-            try
-            {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await items.MoveNextAsync().ConfigureAwait(false))
-                            break;
-                    }
-                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token))
-                    {
-                        lost = ex;
-                        break;
-                    }
-                    if (keep(items.Current) is { } kept)
-                    {
-                        attempt = 0;
-                        yield return kept;
-                    }
-                }
-            }
-            finally
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                await items.DisposeAsync().ConfigureAwait(false);
-            }
-            // Ended normally (the server stopping) or cut: resubscribe once the connection is back.
-            ClientLog.Resuming(_logger, method, sensorId, attempt + 1, lost);
-        }
-    }
+            if (reason is { Cause: Interruption.EndedByServer } or { Code: SensorHubErrors.UnknownSensor })
+                tracker.ServerMayHaveRestarted();
+            return ValueTask.CompletedTask;
+        },
+        Open = token => _hub.StreamAsync<TItem>(method, sensorId, tracker.NextOptions(), token),
+        PatienceFor = code => code == SensorHubErrors.UnknownSensor ? _unknownSensorPatience : null,
+    };
 }

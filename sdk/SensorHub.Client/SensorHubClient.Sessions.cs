@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Client.Internal;
 using SensorHub.Contracts;
@@ -24,11 +23,16 @@ public sealed partial class SensorHubClient
     /// <remarks>
     /// After a dropped connection (or when the server ended the stream because it fell behind) the client joins again
     /// and passes on the fresh snapshot that the rejoin begins with: events in between are not replayed, the snapshot
-    /// holds the session as it is. A session that ended or is gone meanwhile ends the enumeration with a
-    /// <see cref="HubException"/>. Leaving the loop or cancelling <paramref name="cancellationToken"/> leaves the session.
+    /// holds the session as it is. A session that ended or is gone meanwhile (a restarted server keeps no sessions)
+    /// ends the enumeration with <c>unknown_session</c>. Leaving the loop or cancelling <paramref name="cancellationToken"/>
+    /// leaves the session.
     /// </remarks>
     /// <param name="sessionId">The session.</param>
     /// <param name="cancellationToken">Leaves the session.</param>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused (<c>unknown_session</c>, <c>session_full</c>, <c>not_allowed</c>, ...; never retried, only
+    /// <c>fell_behind</c> is resumed) or failed unexpectedly. Thrown by the enumeration.
+    /// </exception>
     public IAsyncEnumerable<SessionEvent> JoinSessionAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(sessionId);
@@ -73,43 +77,17 @@ public sealed partial class SensorHubClient
 
     private async IAsyncEnumerable<SessionEvent> JoinSessionCoreAsync(string sessionId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var leave = Leave(cancellationToken);
-        for (var attempt = 0; ; attempt++)
+        // Cut, fallen behind (fell_behind), or ended without "ended" (the server stopping): join again once connected.
+        var join = new ResumeSpec<SessionEvent>
         {
-            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
-            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
-            var events = _hub.StreamAsync<SessionEvent>(SensorHubMethods.JoinSession, sessionId, call.Token).GetAsyncEnumerator(call.Token);
-            Exception? lost = null;
-            try
-            {
-                while (true)
-                {
-                    try
-                    {
-                        if (!await events.MoveNextAsync().ConfigureAwait(false))
-                            break;
-                    }
-                    catch (Exception ex) when (IsConnectionLoss(ex, leave.Token) || IsFellBehind(ex))
-                    {
-                        lost = ex;
-                        break;
-                    }
-                    attempt = 0;
-                    yield return events.Current;
-                    if (events.Current.Kind == SessionEventKinds.Ended)
-                        yield break;
-                }
-            }
-            finally
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                await events.DisposeAsync().ConfigureAwait(false);
-            }
-            // Cut, fallen behind, or ended without "ended" (the server stopping): join again once connected.
-            ClientLog.Resuming(_logger, SensorHubMethods.JoinSession, sessionId, attempt + 1, lost);
-        }
+            Method = SensorHubMethods.JoinSession,
+            Target = sessionId,
+            Open = token => _hub.StreamAsync<SessionEvent>(SensorHubMethods.JoinSession, sessionId, token),
+            IsLast = e => e.Kind == SessionEventKinds.Ended,
+            ResumesAfter = code => code == SensorHubErrors.FellBehind,
+        };
+        using var leave = Leave(cancellationToken);
+        await foreach (var e in _resumable.RunAsync(join, leave.Token).ConfigureAwait(false))
+            yield return e;
     }
-
-    private static bool IsFellBehind(Exception error) =>
-        error is HubException && error.Message.Contains("fell behind", StringComparison.Ordinal);
 }

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.SignalR;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Client.Internal;
 using SensorHub.Contracts;
@@ -7,8 +7,13 @@ namespace SensorHub.Client;
 
 public sealed partial class SensorHubClient
 {
-    // How long a resume keeps asking while the server has not yet noticed that the dropped connection's writer is gone.
-    private static readonly TimeSpan s_writerReleaseWait = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a resumed upload waits out refusals that mean "not yet" (<c>upload_has_writer</c>,
+    /// <c>upload_offset_mismatch</c>, <c>server_busy</c>), counted from the first such refusal after each reconnection:
+    /// a server notices a connection that vanished without a close within its client timeout (30 s by default), and
+    /// only then releases the dropped connection's writer.
+    /// </summary>
+    internal static readonly TimeSpan UploadResumePatience = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Uploads <paramref name="content"/> from its current position in chunks, reporting progress, and checks at the end
@@ -28,7 +33,16 @@ public sealed partial class SensorHubClient
     /// <param name="cancellationToken">Stops the upload; the server keeps what it received.</param>
     /// <returns>The server's result, with the processing summary of a log or CSV.</returns>
     /// <exception cref="UploadVerificationException">The server's hash differs from the client's.</exception>
-    /// <exception cref="SensorHubTransferException">The upload could not complete: the content was shorter than its declared size, a drop with a stream that cannot seek, or the upload failed on the server.</exception>
+    /// <exception cref="SensorHubTransferException">
+    /// The upload could not complete: the content was shorter than its declared size, a drop with a stream that cannot
+    /// seek, or the upload failed on the server (then <see cref="SensorHubTransferException.ErrorCode"/> is <c>upload_failed</c>).
+    /// </exception>
+    /// <exception cref="SensorHubServerException">
+    /// The server refused (<c>invalid_argument</c>, <c>not_allowed</c>, <c>too_large</c>, <c>too_many_uploads</c>,
+    /// <c>upload_failed</c>, ...; a first attempt's <c>server_busy</c> too) or failed unexpectedly. Refusals are not
+    /// retried, except that a resume waits out <c>upload_has_writer</c>, <c>upload_offset_mismatch</c> and
+    /// <c>server_busy</c> for 30 s after each reconnection.
+    /// </exception>
     public async Task<UploadResult> UploadAsync(
         Stream content, UploadOptions options, IProgress<UploadProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -70,7 +84,7 @@ public sealed partial class SensorHubClient
     /// <param name="uploadId">The upload.</param>
     /// <param name="destination">Where the bytes go, written in order from its current position.</param>
     /// <param name="cancellationToken">Stops the download.</param>
-    /// <exception cref="HubException">The upload is unknown to the caller, or not complete.</exception>
+    /// <exception cref="SensorHubServerException">The upload is unknown to the caller (<c>unknown_upload</c>), or not complete (<c>upload_not_complete</c>).</exception>
     public async Task DownloadAsync(string uploadId, Stream destination, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(uploadId);
@@ -79,35 +93,19 @@ public sealed partial class SensorHubClient
         // The size tells a finished download from one that a stopping server ended early.
         var status = await GetUploadStatusAsync(uploadId, leave.Token).ConfigureAwait(false);
         var written = 0L;
-        for (var attempt = 0; written < status.ReceivedBytes || attempt == 0; attempt++)
+        var download = new ResumeSpec<byte[]>
         {
-            await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
-            using var call = CancellationTokenSource.CreateLinkedTokenSource(leave.Token);
-            var chunks = _hub.StreamAsync<byte[]>(SensorHubMethods.Download, uploadId, written, call.Token).GetAsyncEnumerator(call.Token);
-            // A failure of the destination (a full disk) is the caller's to hear, not a drop to resume from.
-            var writing = false;
-            try
-            {
-                while (await chunks.MoveNextAsync().ConfigureAwait(false))
-                {
-                    writing = true;
-                    await destination.WriteAsync(chunks.Current, leave.Token).ConfigureAwait(false);
-                    writing = false;
-                    written += chunks.Current.Length;
-                    attempt = 0;
-                }
-                if (written >= status.ReceivedBytes)
-                    return;
-            }
-            catch (Exception ex) when (!writing && IsConnectionLoss(ex, leave.Token))
-            {
-                ClientLog.Resuming(_logger, SensorHubMethods.Download, uploadId, attempt + 1, ex);
-            }
-            finally
-            {
-                await call.CancelAsync().ConfigureAwait(false);
-                await chunks.DisposeAsync().ConfigureAwait(false);
-            }
+            Method = SensorHubMethods.Download,
+            Target = uploadId,
+            Open = token => _hub.StreamAsync<byte[]>(SensorHubMethods.Download, uploadId, written, token),
+            EndIsFinal = () => written >= status.ReceivedBytes,
+        };
+        // A failure of the destination (a full disk) is thrown here, outside the attempt: the caller's to hear, not a
+        // drop to resume from.
+        await foreach (var chunk in _resumable.RunAsync(download, leave.Token).ConfigureAwait(false))
+        {
+            await destination.WriteAsync(chunk, leave.Token).ConfigureAwait(false);
+            written += chunk.Length;
         }
     }
 
@@ -125,55 +123,74 @@ public sealed partial class SensorHubClient
     public async Task<IReadOnlyList<UploadStatus>> ListUploadsAsync(CancellationToken cancellationToken = default) =>
         await InvokeAsync<UploadStatus[]>(SensorHubMethods.ListUploads, [], idempotent: true, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>
+    /// Sends the content as a resumable operation whose one item is the server's result. Before each resume it asks
+    /// the server where the upload stands and seeks back to there; a drop with a stream that cannot seek ends it.
+    /// </summary>
     private async Task<UploadResult> SendUploadAsync(string uploadId, UploadSource source, bool canResume, CancellationToken cancellationToken)
     {
         var offset = 0L;
-        var writerWait = DateTime.UtcNow + s_writerReleaseWait;
-        for (var attempt = 0; ; attempt++)
+        UploadSource.Attempt? sending = null;
+        UploadResult? completed = null;
+        var upload = new ResumeSpec<UploadResult>
         {
-            await WaitForConnectionAsync(attempt, cancellationToken).ConfigureAwait(false);
-            var sending = source.StartAt(offset);
-            try
+            Method = SensorHubMethods.Upload,
+            Target = uploadId,
+            BeforeAttempt = async (reason, token) =>
             {
-                return await _hub.InvokeCoreAsync<UploadResult>(
-                    SensorHubMethods.Upload, [uploadId, offset, sending.ChunksAsync(cancellationToken)], cancellationToken).ConfigureAwait(false);
-            }
-            catch (HubException ex) when (attempt > 0 && IsStaleResume(ex) && DateTime.UtcNow < writerWait)
-            {
-                // The server had not yet seen the dropped connection go: its writer still held the upload, or went on
-                // writing chunks it had buffered after the status was read. Read the status again and resume there.
-                ClientLog.Resuming(_logger, SensorHubMethods.Upload, uploadId, attempt + 1, ex);
-            }
-            catch (Exception ex) when (IsConnectionLoss(ex, cancellationToken))
-            {
-                if (!canResume)
+                if (reason is { } why)
                 {
-                    throw new SensorHubTransferException(
-                        uploadId, $"The connection dropped during upload '{uploadId}', and its stream cannot seek, so it cannot resume; the server keeps what it received.", ex);
+                    if (why.Cause == Interruption.ConnectionLost && !canResume)
+                    {
+                        throw new SensorHubTransferException(
+                            uploadId, $"The connection dropped during upload '{uploadId}', and its stream cannot seek, so it cannot resume; the server keeps what it received.", why.Error);
+                    }
+                    // Also after a refusal: the server may have gone on writing chunks it had buffered after the last read.
+                    var status = await GetUploadStatusAsync(uploadId, token).ConfigureAwait(false);
+                    if (status.Error is { } error)
+                        throw new SensorHubTransferException(uploadId, $"Upload '{uploadId}' failed on the server: {error}") { ErrorCode = SensorHubErrors.UploadFailed };
+                    if (status.Complete)
+                        completed = new UploadResult { UploadId = uploadId, Bytes = status.ReceivedBytes, Sha256 = status.Sha256, Complete = true };
+                    offset = status.ReceivedBytes;
                 }
-                ClientLog.Resuming(_logger, SensorHubMethods.Upload, uploadId, attempt + 1, ex);
-            }
-            finally
-            {
-                await sending.AbandonAsync().ConfigureAwait(false);
-            }
-
-            var status = await GetUploadStatusAsync(uploadId, cancellationToken).ConfigureAwait(false);
-            if (status.Error is { } error)
-                throw new SensorHubTransferException(uploadId, $"Upload '{uploadId}' failed on the server: {error}");
-            if (status.Complete)
-                return new UploadResult { UploadId = uploadId, Bytes = status.ReceivedBytes, Sha256 = status.Sha256, Complete = true };
-            offset = status.ReceivedBytes;
-        }
+                if (completed is null)
+                    sending = source.StartAt(offset);
+            },
+            Open = token => completed is { } done ? Once(done) : UploadOnceAsync(uploadId, offset, sending!, token),
+            IsLast = _ => true,
+            // "Not yet" after a drop: the old writer still holds the upload, it wrote more after the status was read,
+            // or every upload slot is taken while everyone resumes at once.
+            PatienceFor = code => code is SensorHubErrors.UploadHasWriter or SensorHubErrors.UploadOffsetMismatch or SensorHubErrors.ServerBusy
+                ? UploadResumePatience
+                : null,
+        };
+        await foreach (var result in _resumable.RunAsync(upload, cancellationToken).ConfigureAwait(false))
+            return result;
+        throw new InvalidOperationException($"Upload '{uploadId}' ended without a result.");
     }
 
-    /// <summary>
-    /// The server's refusals that mean "not yet" after a drop: its old writer still holds the upload, or wrote more after
-    /// the status was read. Recognised by their messages (README, uploads' errors), the only thing a hub error carries.
-    /// </summary>
-    private static bool IsStaleResume(HubException error) =>
-        error.Message.Contains("already has a writer", StringComparison.Ordinal) ||
-        error.Message.Contains("does not match the", StringComparison.Ordinal);
+    private async IAsyncEnumerable<UploadResult> UploadOnceAsync(
+        string uploadId, long offset, UploadSource.Attempt sending, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        UploadResult result;
+        try
+        {
+            result = await _hub.InvokeCoreAsync<UploadResult>(
+                SensorHubMethods.Upload, [uploadId, offset, sending.ChunksAsync(cancellationToken)], cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await sending.AbandonAsync().ConfigureAwait(false);
+        }
+        yield return result;
+    }
+
+#pragma warning disable CS1998 // An iterator of one item that is at hand.
+    private static async IAsyncEnumerable<T> Once<T>(T item)
+#pragma warning restore CS1998
+    {
+        yield return item;
+    }
 
     private static double? Percent(long sent, long? total) =>
         total switch

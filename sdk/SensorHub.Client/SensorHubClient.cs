@@ -17,7 +17,8 @@ namespace SensorHub.Client;
 /// is thread-safe: any number of subscriptions, uploads and calls may run at once over its one connection. When the
 /// connection drops it reconnects by itself (<see cref="SensorHubClientOptions.ReconnectDelays"/>); calls made while it
 /// reconnects wait for it. A client whose connection has closed for good (see <see cref="ConnectionChange.Disconnected"/>)
-/// may be started again.
+/// may be started again. Every error the server answers with reaches the caller as a
+/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason.
 /// </remarks>
 public sealed partial class SensorHubClient : IAsyncDisposable
 {
@@ -25,6 +26,8 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Uri _hubUrl;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly Resumable _resumable;
+    private readonly TimeSpan _unknownSensorPatience;
     private readonly Lock _gate = new();
     // Completed while connected; replaced by a pending one when the connection drops, faulted when it closes for good.
     private TaskCompletionSource _connected = NewConnectedSource();
@@ -40,16 +43,22 @@ public sealed partial class SensorHubClient : IAsyncDisposable
             throw new ArgumentException("options.Url is required: the server's base address, such as http://localhost:5000.", nameof(options));
         if (!options.Url.IsAbsoluteUri)
             throw new ArgumentException($"options.Url must be absolute; it was '{options.Url}'.", nameof(options));
+        if (options.UnknownSensorPatience < TimeSpan.Zero && options.UnknownSensorPatience != Timeout.InfiniteTimeSpan)
+            throw new ArgumentException($"options.UnknownSensorPatience must be zero or more, or infinite; it was {options.UnknownSensorPatience}.", nameof(options));
 
         _hubUrl = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
         _logger = options.LoggerFactory?.CreateLogger<SensorHubClient>() ?? NullLogger<SensorHubClient>.Instance;
+        _unknownSensorPatience = options.UnknownSensorPatience;
+        // One policy paces both SignalR's reconnections and the SDK's retries of refusals that are transient.
+        var retryPolicy = options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays);
+        _resumable = new Resumable(WaitForConnectionAsync, retryPolicy, options.TimeProvider, _logger);
         var builder = new HubConnectionBuilder()
             .WithUrl(_hubUrl, http =>
             {
                 http.AccessTokenProvider = options.AccessTokenProvider;
                 options.ConfigureHttpConnection?.Invoke(http);
             })
-            .WithAutomaticReconnect(options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays));
+            .WithAutomaticReconnect(retryPolicy);
         if (options.Protocol == SensorHubProtocol.MessagePack)
             builder.AddMessagePackProtocol();
         if (options.LoggerFactory is { } loggerFactory)
@@ -113,6 +122,7 @@ public sealed partial class SensorHubClient : IAsyncDisposable
 
     /// <summary>Every known sensor the caller may read, with its newest reading, ordered by id.</summary>
     /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused (see its <see cref="SensorHubServerException.ErrorCode"/>) or failed.</exception>
     public async Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken = default) =>
         await InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors, [], idempotent: true, cancellationToken).ConfigureAwait(false);
 
@@ -159,7 +169,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         }
     }
 
-    /// <summary>Invokes a hub method once the connection is up; an <paramref name="idempotent"/> one is retried after a drop.</summary>
+    /// <summary>
+    /// Invokes a hub method once the connection is up; an <paramref name="idempotent"/> one is retried after a drop.
+    /// A server error reaches the caller as a <see cref="SensorHubServerException"/>; no refusal is retried.
+    /// </summary>
     private async Task<T> InvokeAsync<T>(string method, object?[] args, bool idempotent, CancellationToken cancellationToken)
     {
         using var leave = Leave(cancellationToken);
@@ -170,9 +183,13 @@ public sealed partial class SensorHubClient : IAsyncDisposable
             {
                 return await _hub.InvokeCoreAsync<T>(method, args, leave.Token).ConfigureAwait(false);
             }
+            catch (HubException ex)
+            {
+                throw SensorHubServerException.From(ex);
+            }
             catch (Exception ex) when (idempotent && IsConnectionLoss(ex, leave.Token))
             {
-                ClientLog.Resuming(_logger, method, "", attempt + 1, ex);
+                ClientLog.Resuming(_logger, method, "", attempt + 1, Interruption.ConnectionLost, ex);
             }
         }
     }
@@ -181,7 +198,14 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     {
         using var leave = Leave(cancellationToken);
         await WaitForConnectionAsync(0, leave.Token).ConfigureAwait(false);
-        await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
+        try
+        {
+            await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
+        }
+        catch (HubException ex)
+        {
+            throw SensorHubServerException.From(ex);
+        }
     }
 
     /// <summary>A token for one operation: cancelled by the caller, or when the client is disposed.</summary>
@@ -189,15 +213,20 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
 
     /// <summary>
-    /// Whether <paramref name="error"/> is the connection going away rather than the server refusing the call: SignalR
-    /// fails a call cut by a drop with a cancellation or an invalid-operation error, a refusal with a <see cref="HubException"/>.
+    /// Whether <paramref name="error"/> is the connection going away rather than the server answering: SignalR fails a
+    /// call cut by a drop with a cancellation or an invalid-operation error, and hands on every server error, a refusal
+    /// (with a code) or an unexpected failure (without), as a <see cref="HubException"/>. The same rule as
+    /// <see cref="Resumable"/>'s.
     /// </summary>
     private static bool IsConnectionLoss(Exception error, CancellationToken cancellationToken) =>
         !cancellationToken.IsCancellationRequested && error is not HubException;
 
     private void ReportGap(SequenceGap gap, Action<SequenceGap>? callback)
     {
-        ClientLog.Gap(_logger, gap.SensorId, gap.FromSequence, gap.ToSequence, gap.Cause);
+        if (gap.Cause == SequenceGapCause.ServerRestart)
+            ClientLog.RestartGap(_logger, gap.SensorId, gap.FromSequence - 1, gap.ToSequence + 1);
+        else
+            ClientLog.Gap(_logger, gap.SensorId, gap.FromSequence, gap.ToSequence, gap.Cause);
         callback?.Invoke(gap);
         GapDetected?.Invoke(this, new SequenceGapEventArgs(gap));
     }

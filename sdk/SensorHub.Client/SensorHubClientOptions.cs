@@ -48,6 +48,21 @@ public sealed class SensorHubClientOptions
     /// </summary>
     public IRetryPolicy? ReconnectPolicy { get; set; }
 
+    /// <summary>The default <see cref="UnknownSensorPatience"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultUnknownSensorPatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a subscription that is resuming keeps asking for a sensor the server answers <c>unknown_sensor</c> for:
+    /// after a server restart the sensor is unknown until its device publishes again. The refusals are retried at the
+    /// pace of <see cref="ReconnectDelays"/> (or <see cref="ReconnectPolicy"/>); once they have lasted longer than this,
+    /// the subscription ends with a <see cref="SensorHubServerException"/> whose <see cref="SensorHubServerException.ErrorCode"/>
+    /// is <c>unknown_sensor</c>. The span starts at the first refusal after each reconnection. A subscription's first
+    /// attempt is never retried: subscribing to a sensor no one has published to fails at once. Default 30 seconds
+    /// (<see cref="DefaultUnknownSensorPatience"/>); <see cref="TimeSpan.Zero"/> fails at once also while resuming;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for ever.
+    /// </summary>
+    public TimeSpan UnknownSensorPatience { get; set; } = DefaultUnknownSensorPatience;
+
     /// <summary>Where the client and SignalR log. Default <see langword="null"/>: no logging.</summary>
     public ILoggerFactory? LoggerFactory { get; set; }
 
@@ -60,4 +75,7 @@ public sealed class SensorHubClientOptions
     /// <c>WebSocketFactory</c> must send the token itself (<c>context.Options.AccessTokenProvider</c>). Default <see langword="null"/>.
     /// </summary>
     public Action<HttpConnectionOptions>? ConfigureHttpConnection { get; set; }
+
+    /// <summary>The clock that patience is measured by and retries wait on. Default <see cref="TimeProvider.System"/>; tests move it.</summary>
+    internal TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

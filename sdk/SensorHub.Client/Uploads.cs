@@ -81,6 +81,13 @@ public class SensorHubTransferException : Exception
 
     /// <summary>The upload's id.</summary>
     public string UploadId { get; }
+
+    /// <summary>
+    /// The server's code where the server made the transfer fail, one of <see cref="SensorHub.Contracts.SensorHubErrors"/>
+    /// (<c>upload_failed</c>: its status says it failed); <see langword="null"/> where the client found the problem (a
+    /// content shorter than declared, a drop with a stream that cannot seek, a hash that differs).
+    /// </summary>
+    public string? ErrorCode { get; init; }
 }
 
 /// <summary>The server's SHA-256 of a completed upload differs from the client's.</summary>

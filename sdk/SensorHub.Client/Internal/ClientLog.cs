@@ -16,12 +16,22 @@ internal static partial class ClientLog
     [LoggerMessage(6004, LogLevel.Information, "The connection closed.")]
     public static partial void Disconnected(ILogger logger, Exception? error);
 
-    [LoggerMessage(6005, LogLevel.Information, "{Method} on {Target} was interrupted; resuming (attempt {Attempt}).")]
-    public static partial void Resuming(ILogger logger, string method, string target, int attempt, Exception? error);
+    [LoggerMessage(6005, LogLevel.Information, "{Method} on {Target} was interrupted ({Cause}); resuming (attempt {Attempt}).")]
+    public static partial void Resuming(ILogger logger, string method, string target, int attempt, Interruption cause, Exception? error);
 
     [LoggerMessage(6006, LogLevel.Warning, "Sensor {SensorId}: readings {FromSequence} to {ToSequence} cannot be delivered ({Cause}).")]
     public static partial void Gap(ILogger logger, string sensorId, long fromSequence, long toSequence, SequenceGapCause cause);
 
     [LoggerMessage(6007, LogLevel.Error, "A handler of {Event} threw.")]
     public static partial void HandlerFailed(ILogger logger, string @event, Exception error);
+
+    [LoggerMessage(6008, LogLevel.Information, "{Method} on {Target} was refused with {Code} while resuming; retrying in {Delay} (refused for {Elapsed} so far).")]
+    public static partial void RetryingRefusal(ILogger logger, string method, string target, string code, TimeSpan delay, TimeSpan elapsed);
+
+    [LoggerMessage(6009, LogLevel.Warning, "{Method} on {Target} was still refused with {Code} after {Elapsed}, longer than its patience of {Patience}; giving up.")]
+    public static partial void RefusedPastPatience(ILogger logger, string method, string target, string code, TimeSpan elapsed, TimeSpan patience);
+
+    [LoggerMessage(6010, LogLevel.Warning,
+        "Sensor {SensorId}: the server restarted or had lost the sensor after sequence {LastSequence}; it went on at {NextSequence}. Readings in between, if any, are lost; how many is unknown.")]
+    public static partial void RestartGap(ILogger logger, string sensorId, long lastSequence, long nextSequence);
 }

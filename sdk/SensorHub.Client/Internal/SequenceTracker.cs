@@ -10,8 +10,13 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
 {
     private long _last;
     private long? _expectedAtSeam;
+    private bool _serverRestarted;
 
     /// <summary>The options of the next <c>Subscribe</c> call: the consumer's at first, from the last delivered plus one after that.</summary>
+    /// <remarks>
+    /// Also after a server restart: the contract keeps a restarted server's sequences above all it issued before, so
+    /// the last delivered plus one replays what the new server has, without waiting.
+    /// </remarks>
     public SubscribeOptions? NextOptions()
     {
         if (_last > 0)
@@ -24,6 +29,12 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
         return options;
     }
 
+    /// <summary>
+    /// The server said that it stopped (it ended the stream) or that it does not know the sensor: a jump at the next
+    /// seam is between two numberings, not readings that history lost.
+    /// </summary>
+    public void ServerMayHaveRestarted() => _serverRestarted = true;
+
     /// <summary>Whether to deliver <paramref name="reading"/>; reports a gap before it where there is one.</summary>
     public bool Accept(Reading reading)
     {
@@ -35,12 +46,13 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
             if (reading.Sequence < seam)
                 return false;
             if (reading.Sequence > seam)
-                report(new SequenceGap(sensorId, seam, reading.Sequence - 1, SequenceGapCause.HistoryExpired));
+                report(new SequenceGap(sensorId, seam, reading.Sequence - 1, _serverRestarted ? SequenceGapCause.ServerRestart : SequenceGapCause.HistoryExpired));
         }
         else if (_last > 0 && reading.Sequence > _last + 1 && options?.MaxRate is null)
         {
             report(new SequenceGap(sensorId, _last + 1, reading.Sequence - 1, SequenceGapCause.Dropped));
         }
+        _serverRestarted = false;
         _last = reading.Sequence;
         return true;
     }

@@ -1,4 +1,6 @@
+using SensorHub.Client;
 using SensorHub.Contracts;
+using SensorHub.Server.Identity;
 using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Client;
@@ -57,17 +59,44 @@ public sealed class ClientStreamLifetimeTests(ClientFixture apps) : IClassFixtur
 
     [Theory]
     [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task UnknownSensorEndsTheSubscriptionWithTheServersError(Protocol protocol)
+    public async Task AFirstSubscribeToAnUnknownSensorFailsAtOnceWithItsCode(Protocol protocol)
     {
+        // The patience for unknown sensors (30 s by default) is longer than the test's timeout: it must not apply.
         await using var harness = await ClientHarness.StartAsync(apps.Default, protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
-        var error = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(async () =>
+        var error = await Assert.ThrowsAsync<SensorHubServerException>(async () =>
         {
             await foreach (var _ in harness.Client.SubscribeAsync(Sensors.NewId(), null, cts.Token))
             {
             }
         }).WaitAsync(Timeouts.Default);
-        Assert.Contains("no sensor", error.Message, StringComparison.Ordinal);
+
+        Assert.Equal(SensorHubErrors.UnknownSensor, error.ErrorCode);
+        Assert.IsAssignableFrom<Microsoft.AspNetCore.SignalR.HubException>(error);
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.RetryingRefusal));
+    }
+
+    [Theory]
+    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
+    public async Task ARefusedSubscriptionIsNotRetriedAndCarriesItsCode(Protocol protocol)
+    {
+        var app = apps.Default;
+        var sensorId = Sensors.NewId();
+        await app.Engine.PublishAsync(sensorId, 1);
+        var elsewhere = new TestUser("vic", [Roles.Viewer], ["elsewhere/"]);
+        await using var harness = await ClientHarness.StartAsync(app, protocol, elsewhere);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var error = await Assert.ThrowsAsync<SensorHubServerException>(async () =>
+        {
+            await foreach (var _ in harness.Client.SubscribeBatchesAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, cts.Token))
+            {
+            }
+        }).WaitAsync(Timeouts.Default);
+
+        Assert.Equal(SensorHubErrors.NotAllowed, error.ErrorCode);
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.RetryingRefusal));
+        Assert.Equal(0, harness.CountLogs(ClientLogEvents.Resuming));
     }
 }
