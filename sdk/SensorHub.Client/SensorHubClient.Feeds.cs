@@ -97,8 +97,10 @@ public sealed partial class SensorHubClient
         using var leave = Leave(cancellationToken);
         await foreach (var reading in _resumable.RunAsync(Subscription<Reading>(SensorHubMethods.Subscribe, sensorId, tracker), leave.Token).ConfigureAwait(false))
         {
-            if (tracker.Accept(reading))
-                yield return reading;
+            if (!tracker.Accept(reading))
+                continue;
+            await ReportUnclassifiedGapAsync(tracker, onGap, leave.Token).ConfigureAwait(false);
+            yield return reading;
         }
     }
 
@@ -109,9 +111,36 @@ public sealed partial class SensorHubClient
         using var leave = Leave(cancellationToken);
         await foreach (var batch in _resumable.RunAsync(Subscription<Reading[]>(SensorHubMethods.SubscribeBatches, sensorId, tracker), leave.Token).ConfigureAwait(false))
         {
-            if (Array.FindAll(batch, tracker.Accept) is { Length: > 0 } kept)
-                yield return kept;
+            if (Array.FindAll(batch, tracker.Accept) is not { Length: > 0 } kept)
+                continue;
+            await ReportUnclassifiedGapAsync(tracker, onGap, leave.Token).ConfigureAwait(false);
+            yield return kept;
         }
+    }
+
+    /// <summary>
+    /// Reports a jump at a seam that nothing said was a restart. It asks the server where the sensor's numbering starts:
+    /// a gap that begins below <see cref="SensorInfo.FirstSequence"/> spans two numberings (the server restarted without
+    /// ending its streams, a crash), so it is a <see cref="SequenceGapCause.ServerRestart"/> of unknown size; otherwise
+    /// history lost it and <see cref="SequenceGap.Count"/> is exact. Only a seam jump costs this call; where the call
+    /// fails, the gap is reported as <see cref="SequenceGapCause.HistoryExpired"/>.
+    /// </summary>
+    private async ValueTask ReportUnclassifiedGapAsync(SequenceTracker tracker, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    {
+        if (tracker.TakeUnclassifiedGap() is not { } gap)
+            return;
+        try
+        {
+            var sensors = await ListSensorsAsync(cancellationToken).ConfigureAwait(false);
+            var sensor = sensors.FirstOrDefault(s => string.Equals(s.Id, gap.SensorId, StringComparison.Ordinal));
+            if (sensor is not null && sensor.FirstSequence > gap.FromSequence)
+                gap = gap with { Cause = SequenceGapCause.ServerRestart };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            ClientLog.GapNotClassified(_logger, gap.SensorId, ex);
+        }
+        ReportGap(gap, onGap);
     }
 
     /// <summary>

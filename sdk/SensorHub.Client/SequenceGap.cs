@@ -18,7 +18,8 @@ public enum SequenceGapCause
 
     /// <summary>
     /// The server restarted, or had lost the sensor, between the last reading delivered and the next: the server ended
-    /// the stream (it does that only when it stops), or answered the resume with <c>unknown_sensor</c>. A restarted
+    /// the stream (it does that only when it stops), answered the resume with <c>unknown_sensor</c>, or (after a crash)
+    /// its <see cref="Contracts.SensorInfo.FirstSequence"/> for the sensor is above the first missing sequence. A restarted
     /// server numbers a sensor's readings afresh, above all it issued before (the in-memory engine starts from its
     /// clock in microseconds), so the span from <see cref="SequenceGap.FromSequence"/> to
     /// <see cref="SequenceGap.ToSequence"/> is a jump between two numberings, not a count of readings:

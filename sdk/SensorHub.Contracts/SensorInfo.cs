@@ -22,6 +22,15 @@ public sealed record SensorInfo
     [Key("kind")]
     public string Kind { get; init; } = "";
 
+    /// <summary>
+    /// The first sequence of this sensor's numbering on the server now answering: every sequence it issued is at or
+    /// above it. A sequence below it came from an earlier numbering (before a restart of a server that keeps no
+    /// history across restarts), so a client that resumes from below it knows the span is a jump between numberings,
+    /// not readings that history lost.
+    /// </summary>
+    [Key("firstSequence")]
+    public long FirstSequence { get; init; }
+
     /// <summary>The newest reading's sequence, 0 before the first reading.</summary>
     [Key("lastSequence")]
     public long LastSequence { get; init; }

@@ -34,4 +34,7 @@ internal static partial class ClientLog
     [LoggerMessage(6010, LogLevel.Warning,
         "Sensor {SensorId}: the server restarted or had lost the sensor after sequence {LastSequence}; it went on at {NextSequence}. Readings in between, if any, are lost; how many is unknown.")]
     public static partial void RestartGap(ILogger logger, string sensorId, long lastSequence, long nextSequence);
+
+    [LoggerMessage(6011, LogLevel.Warning, "Sensor {SensorId}: could not ask the server where the sensor's numbering starts; a jump at the seam is reported as history lost.")]
+    public static partial void GapNotClassified(ILogger logger, string sensorId, Exception error);
 }

@@ -11,6 +11,7 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
     private long _last;
     private long? _expectedAtSeam;
     private bool _serverRestarted;
+    private SequenceGap? _unclassified;
 
     /// <summary>The options of the next <c>Subscribe</c> call: the consumer's at first, from the last delivered plus one after that.</summary>
     /// <remarks>
@@ -35,6 +36,17 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
     /// </summary>
     public void ServerMayHaveRestarted() => _serverRestarted = true;
 
+    /// <summary>
+    /// A jump at a seam that nothing said was a restart, noted by <see cref="Accept"/> for its caller to classify
+    /// (a crashed server says nothing: only its <c>SensorInfo.firstSequence</c> tells) and report before the reading.
+    /// </summary>
+    public SequenceGap? TakeUnclassifiedGap()
+    {
+        var gap = _unclassified;
+        _unclassified = null;
+        return gap;
+    }
+
     /// <summary>Whether to deliver <paramref name="reading"/>; reports a gap before it where there is one.</summary>
     public bool Accept(Reading reading)
     {
@@ -45,8 +57,10 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
             _expectedAtSeam = null;
             if (reading.Sequence < seam)
                 return false;
-            if (reading.Sequence > seam)
-                report(new SequenceGap(sensorId, seam, reading.Sequence - 1, _serverRestarted ? SequenceGapCause.ServerRestart : SequenceGapCause.HistoryExpired));
+            if (reading.Sequence > seam && _serverRestarted)
+                report(new SequenceGap(sensorId, seam, reading.Sequence - 1, SequenceGapCause.ServerRestart));
+            else if (reading.Sequence > seam)
+                _unclassified = new SequenceGap(sensorId, seam, reading.Sequence - 1, SequenceGapCause.HistoryExpired);
         }
         else if (_last > 0 && reading.Sequence > _last + 1 && options?.MaxRate is null)
         {

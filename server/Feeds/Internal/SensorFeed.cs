@@ -14,6 +14,7 @@ internal sealed class SensorFeed
     private readonly SensorFeedRegistry _registry;
     private LiveSubscription[] _subscribers = [];
     private SensorDescriptor _descriptor;
+    private readonly long _firstSequence;
     private long _lastSequence;
     private Reading? _newest;
     private bool _completed;
@@ -21,6 +22,7 @@ internal sealed class SensorFeed
     public SensorFeed(SensorDescriptor descriptor, long firstSequence, int historyCapacity, SensorFeedRegistry registry)
     {
         _descriptor = descriptor;
+        _firstSequence = firstSequence;
         _lastSequence = firstSequence - 1;
         _history = new HistoryRing(historyCapacity);
         _registry = registry;
@@ -115,6 +117,7 @@ internal sealed class SensorFeed
                 Name = _descriptor.Name,
                 Kind = _descriptor.Kind,
                 Unit = _descriptor.Unit,
+                FirstSequence = _firstSequence,
                 LastSequence = _newest?.Sequence ?? 0,
                 LastValue = _newest?.Value,
                 LastTimestamp = _newest?.Timestamp,

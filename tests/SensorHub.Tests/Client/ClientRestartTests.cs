@@ -1,8 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Client;
 using SensorHub.Client.Internal;
 using SensorHub.Contracts;
-using SensorHub.Server.Feeds.Internal;
 using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Client;
@@ -43,13 +41,10 @@ public sealed class ClientRestartTests
         await using var restart = await RestartScenario.StartAsync(Protocol.MessagePack);
         restart.Harness.HoldReconnects();
 
-        // What the engine does when its host stops, and what the contract promises a client: every stream completes.
-        // (Today's host closes its connections first, so a client sees a drop instead; the end is staged here.)
-        foreach (var feed in restart.First.Services.GetRequiredService<SensorFeedRegistry>().Feeds)
-            feed.CompleteAll();
+        // A stopping server completes every stream before it closes the connection.
+        await restart.StopFirstServerAsync();
         await restart.Harness.WaitForLogAsync(
             ClientLogEvents.Resuming, "the stream's end seen as the server's", e => e.Message.Contains(nameof(Interruption.EndedByServer), StringComparison.Ordinal));
-        await restart.StopFirstServerAsync();
         await restart.Harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
         // The device is back before the client: the second server knows the sensor, numbered from its own clock.
         var after = await restart.Second.Engine.PublishAsync(restart.SensorId, AfterRestart);
@@ -62,6 +57,46 @@ public sealed class ClientRestartTests
         Assert.Null(gap.Count);
         Assert.True(after[0].Sequence - restart.Before[^1].Sequence > AfterRestart + 1, "The numbering jumped, as the test means it to.");
         Assert.Equal(1, restart.Harness.CountLogs(ClientLogEvents.RestartGap));
+    }
+
+    [Fact]
+    public async Task ARestartThatTheServerDidNotAnnounceIsToldByWhereTheSensorsNumberingStarts()
+    {
+        await using var restart = await RestartScenario.StartAsync(Protocol.MessagePack);
+        restart.Harness.HoldReconnects();
+
+        // A crash: the connection is cut, no stream ends, and the device is back on the new server before the client.
+        await restart.Harness.MoveToAsync(restart.Second);
+        restart.Harness.Drop();
+        await restart.Harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
+        var after = await restart.Second.Engine.PublishAsync(restart.SensorId, AfterRestart);
+        restart.Harness.ReleaseReconnects();
+        await restart.ConsumerEndAsync();
+
+        Assert.Equal([.. restart.Before.Select(r => r.Sequence), .. after.Select(r => r.Sequence)], restart.Received.Select(r => r.Sequence));
+        var gap = Assert.Single(restart.Gaps);
+        Assert.Equal(new SequenceGap(restart.SensorId, restart.Before[^1].Sequence + 1, after[0].Sequence - 1, SequenceGapCause.ServerRestart), gap);
+        Assert.Null(gap.Count);
+    }
+
+    [Fact]
+    public async Task ReadingsThatHistoryLostWithinOneServerAreCountedExactly()
+    {
+        // No restart: a server that keeps 5 readings, and while the client is away 10 are published, 5 of them lost.
+        await using var restart = await RestartScenario.StartAsync(
+            Protocol.MessagePack, firstSettings: new Dictionary<string, string?> { ["SensorHub:Feeds:HistoryCapacity"] = "5" });
+        restart.Harness.HoldReconnects();
+
+        restart.Harness.Drop();
+        await restart.Harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
+        var published = await restart.First.Engine.PublishAsync(restart.SensorId, 10);
+        restart.Harness.ReleaseReconnects();
+        await restart.ConsumerEndAsync();
+
+        var gap = Assert.Single(restart.Gaps);
+        Assert.Equal(new SequenceGap(restart.SensorId, published[0].Sequence, published[4].Sequence, SequenceGapCause.HistoryExpired), gap);
+        Assert.Equal(5, gap.Count);
+        Assert.Equal(published.Skip(5).Take(AfterRestart), restart.Received.Skip(BeforeRestart));
     }
 
     [Fact]
@@ -128,9 +163,11 @@ public sealed class ClientRestartTests
 
         private CancellationTokenSource Cancel { get; } = new(Timeouts.Default);
 
-        public static async Task<RestartScenario> StartAsync(Protocol protocol, Action<SensorHubClientOptions>? configure = null)
+        public static async Task<RestartScenario> StartAsync(
+            Protocol protocol, Action<SensorHubClientOptions>? configure = null, IDictionary<string, string?>? firstSettings = null)
         {
-            var scenario = new RestartScenario(new SensorHubApplication(Transport.Kestrel), new SensorHubApplication(Transport.Kestrel));
+            var scenario = new RestartScenario(
+                new SensorHubApplication(Transport.Kestrel, firstSettings), new SensorHubApplication(Transport.Kestrel));
             try
             {
                 await scenario.SubscribeAsync(protocol, configure);

@@ -101,15 +101,16 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
                 Name = "Line 1 temperature",
                 Unit = "°C",
                 Kind = "temperature",
+                FirstSequence = 1_700_000_000_000_000,
                 LastSequence = 1_700_000_000_000_001,
                 LastValue = 21.5,
                 LastTimestamp = s_firstTime,
             },
-            ["id", "kind", "lastSequence", "lastTimestamp", "lastValue", "name", "unit"],
+            ["firstSequence", "id", "kind", "lastSequence", "lastTimestamp", "lastValue", "name", "unit"],
             Times: ["lastTimestamp"]),
         ["SensorInfo before its first reading"] = new(
             new SensorInfo { Id = "device-7", Name = "device-7", Kind = "device" },
-            ["id", "kind", "lastSequence", "lastTimestamp", "lastValue", "name", "unit"],
+            ["firstSequence", "id", "kind", "lastSequence", "lastTimestamp", "lastValue", "name", "unit"],
             Times: [],
             Nulls: ["lastTimestamp", "lastValue", "unit"]),
         ["SubscribeOptions"] = new(
