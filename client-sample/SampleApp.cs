@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Client;
 using SensorHub.ClientSample.Commands;
+using SensorHub.Contracts;
 
 namespace SensorHub.ClientSample;
 
@@ -50,7 +51,8 @@ internal static class SampleApp
         }
         catch (Exception ex) when (ex is HubException or HttpRequestException or SensorHubTransferException or IOException or UnauthorizedAccessException)
         {
-            await errors.WriteLineAsync($"error: {OneLine(ex.Message)}");
+            // A server's refusal is shown from its code on, without SignalR's "An unexpected error occurred" in front.
+            await errors.WriteLineAsync($"error: {OneLine(SensorHubErrors.ServerTextOf(ex.Message))}");
             return 1;
         }
     }

@@ -118,6 +118,19 @@ public static class SensorHubErrors
         return IsCode(code) ? code : null;
     }
 
+    /// <summary>
+    /// The server's own words in an error message as a client receives it: from the code on (<c>[code] text</c>),
+    /// without what SignalR put in front; the message as it is when it carries no code. For showing to people.
+    /// </summary>
+    public static string ServerTextOf(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (CodeOf(message) is null)
+            return message;
+        var marker = message.IndexOf(HubExceptionMarker, StringComparison.Ordinal);
+        return marker < 0 || message.StartsWith('[') ? message : message[(marker + HubExceptionMarker.Length)..];
+    }
+
     private static bool IsCode(string code)
     {
         if (code.Length is 0 or > 64)

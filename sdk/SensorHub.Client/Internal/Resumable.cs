@@ -95,6 +95,9 @@ internal sealed class ResumeSpec<TItem>
 internal sealed class Resumable(
     Func<int, CancellationToken, Task> waitForConnection, IRetryPolicy retryPolicy, TimeProvider time, ILogger logger)
 {
+    /// <summary>The attempt count whose pacing follows a stream the server ended: about a second (see WaitForConnectionAsync).</summary>
+    private const int EndedByServerPacing = 6;
+
     /// <summary>Runs <paramref name="spec"/> until an item ends it, the server ends it for good, or <paramref name="cancellationToken"/> does.</summary>
     /// <exception cref="SensorHubServerException">The server refused, or failed unexpectedly.</exception>
     public async IAsyncEnumerable<TItem> RunAsync<TItem>(ResumeSpec<TItem> spec, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -112,8 +115,16 @@ internal sealed class Resumable(
         {
             if (spec.BeforeAttempt is { } before)
                 await before(reason, cancellationToken).ConfigureAwait(false);
-            // After a refusal the policy's delay has paced the retry already.
-            await waitForConnection(reason?.Cause == Interruption.Refused ? 0 : failures, cancellationToken).ConfigureAwait(false);
+            // After a refusal the policy's delay has paced the retry already. A stream the server ended means the server
+            // is stopping: it closes the connection right after its streams, so give it that moment rather than
+            // resubscribe at once on a connection that is going away (a new stream there would only complete at once).
+            var paced = reason?.Cause switch
+            {
+                Interruption.Refused => 0,
+                Interruption.EndedByServer => Math.Max(failures, EndedByServerPacing),
+                _ => failures,
+            };
+            await waitForConnection(paced, cancellationToken).ConfigureAwait(false);
 
             // Cancelled in the finally below however this attempt ends: the .NET client does not end the server's
             // generator when the enumeration is merely left.

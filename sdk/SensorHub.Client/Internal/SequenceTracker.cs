@@ -20,6 +20,13 @@ internal sealed class SequenceTracker(string sensorId, SubscribeOptions? options
     /// </remarks>
     public SubscribeOptions? NextOptions()
     {
+        if (_last > 0 && options?.MaxRate is not null)
+        {
+            // A paced subscription's readings are samples: it resumes live, since a replay of what it skipped would
+            // arrive unpaced, and its jumps are on purpose, so there is no seam to check.
+            _expectedAtSeam = null;
+            return options with { FromSequence = null };
+        }
         if (_last > 0)
         {
             _expectedAtSeam = _last + 1;

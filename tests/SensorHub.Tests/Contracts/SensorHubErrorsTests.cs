@@ -80,4 +80,12 @@ public sealed class SensorHubErrorsTests
         Assert.Equal(SensorHubErrors.All.Count, SensorHubErrors.All.Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(constants.Order(StringComparer.Ordinal), SensorHubErrors.All.Order(StringComparer.Ordinal));
     }
+
+    [Theory]
+    [InlineData("An unexpected error occurred invoking 'Annotate' on the server. HubException: [invalid_argument] input is required.", "[invalid_argument] input is required.")]
+    [InlineData("An error occurred on the server while streaming results. HubException: [unknown_sensor] sensorId: no sensor 'x' is known.", "[unknown_sensor] sensorId: no sensor 'x' is known.")]
+    [InlineData("[too_large] A chunk of 2 bytes is over the 1-byte limit.", "[too_large] A chunk of 2 bytes is over the 1-byte limit.")]
+    [InlineData("An unexpected error occurred invoking 'Upload' on the server.", "An unexpected error occurred invoking 'Upload' on the server.")]
+    public void ServerTextOfShowsTheServersWordsFromTheCodeOn(string message, string expected) =>
+        Assert.Equal(expected, SensorHubErrors.ServerTextOf(message));
 }
