@@ -81,6 +81,8 @@ public sealed class FeedPropertyTests
             }
 
             // The end: the server stops, each stream delivers what it still can, and time passes for the paced ones.
+            foreach (var subscriber in subscribers)
+                subscriber.MarkStop();
             harness.Stop();
             foreach (var subscriber in subscribers)
             {
@@ -144,6 +146,7 @@ public sealed class FeedPropertyTests
         private readonly bool _paced;
         private readonly List<(Reading Reading, DateTimeOffset At)> _delivered = [];
         private Task<bool>? _pending;
+        private int _deliveredBeforeStop = int.MaxValue;
 
         private Subscriber(FeedCursor cursor, LiveSubscription subscription, long? from, bool paced)
         {
@@ -154,6 +157,9 @@ public sealed class FeedPropertyTests
         }
 
         public bool Ended { get; private set; }
+
+        /// <summary>The server stops now: from here a paced stream sends its newest at once, without its slot.</summary>
+        public void MarkStop() => _deliveredBeforeStop = _delivered.Count;
 
         public static Subscriber Open(EngineHarness harness, long? from, bool paced)
         {
@@ -211,11 +217,14 @@ public sealed class FeedPropertyTests
             if (_paced)
             {
                 var live = _delivered.Where(d => d.Reading.Sequence > attachedAfter).ToList();
-                for (var i = 1; i < live.Count; i++)
+                var liveBeforeStop = _delivered.Take(_deliveredBeforeStop).Count(d => d.Reading.Sequence > attachedAfter);
+                for (var i = 1; i < liveBeforeStop; i++)
                 {
                     var gap = live[i].At - live[i - 1].At;
                     Assert.True(gap >= PacedInterval, $"{this}: live readings {gap.TotalMilliseconds} ms apart at maxRate {PacedRate}.");
                 }
+                // At the stop it does not wait out its slot: one more reading, the newest, and the stream completes.
+                Assert.InRange(live.Count - liveBeforeStop, 0, 1);
                 // Sampling skips readings on purpose, but the newest one is always delivered in the end.
                 if (published[^1].Sequence > attachedAfter && published[^1].Sequence >= start)
                 {
