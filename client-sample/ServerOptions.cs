@@ -50,14 +50,24 @@ internal sealed class ServerOptions
     {
         var url = result.GetRequiredValue(Url);
         var protocol = result.GetRequiredValue(Protocol) == "json" ? SensorHubProtocol.Json : SensorHubProtocol.MessagePack;
-        var token = result.GetValue(Token) ?? await FetchDevTokenAsync(url, result.GetRequiredValue(User), cancellationToken);
+        var given = result.GetValue(Token);
+        var user = result.GetRequiredValue(User);
+        var errors = result.InvocationConfiguration.Error;
 
         await using var client = new SensorHubClient(new SensorHubClientOptions
         {
             Url = url,
             Protocol = protocol,
-            AccessTokenProvider = () => Task.FromResult(token),
+            // Asked at every connection attempt, reconnections included: a dev token is fetched afresh each time, since
+            // a restarted server without a configured signing key no longer accepts the old one.
+            AccessTokenProvider = () => given is not null ? Task.FromResult<string?>(given) : FetchDevTokenAsync(url, user, CancellationToken.None),
         });
+        // Say when the connection goes and comes back, so that a wait for a server that is away is not silent.
+        client.ConnectionStateChanged += (_, e) =>
+        {
+            if (e.Change is ConnectionChange.Reconnecting or ConnectionChange.Reconnected)
+                errors.WriteLine($"-- connection {e.Change.ToString().ToLowerInvariant()}");
+        };
         await client.StartAsync(cancellationToken);
         return await command(client, cancellationToken);
     }
