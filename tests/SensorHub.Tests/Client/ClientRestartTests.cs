@@ -25,13 +25,7 @@ public sealed class ClientRestartTests
         // The second server answers unknown_sensor until the device publishes: the SDK waits.
         await restart.Harness.WaitForLogAsync(
             ClientLogEvents.RetryingRefusal, "a resume refused with unknown_sensor and retried", e => e.Message.Contains(SensorHubErrors.UnknownSensor, StringComparison.Ordinal));
-        var after = await restart.Second.Engine.PublishAsync(restart.SensorId, AfterRestart);
-        await restart.ConsumerEndAsync();
-
-        Assert.Equal([.. restart.Before.Select(r => r.Sequence), .. after.Select(r => r.Sequence)], restart.Received.Select(r => r.Sequence));
-        var gap = Assert.Single(restart.Gaps);
-        Assert.Equal(new SequenceGap(restart.SensorId, restart.Before[^1].Sequence + 1, after[0].Sequence - 1, SequenceGapCause.ServerRestart), gap);
-        Assert.Null(gap.Count);
+        await restart.AssertGoesOnFromTheSecondServerAfterARestartGapAsync();
         Assert.Contains(ConnectionChange.Reconnected, restart.Harness.Changes);
     }
 
@@ -47,14 +41,7 @@ public sealed class ClientRestartTests
             ClientLogEvents.Resuming, "the stream's end seen as the server's", e => e.Message.Contains(nameof(Interruption.EndedByServer), StringComparison.Ordinal));
         await restart.Harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
         // The device is back before the client: the second server knows the sensor, numbered from its own clock.
-        var after = await restart.Second.Engine.PublishAsync(restart.SensorId, AfterRestart);
-        restart.Harness.ReleaseReconnects();
-        await restart.ConsumerEndAsync();
-
-        Assert.Equal([.. restart.Before.Select(r => r.Sequence), .. after.Select(r => r.Sequence)], restart.Received.Select(r => r.Sequence));
-        var gap = Assert.Single(restart.Gaps);
-        Assert.Equal(SequenceGapCause.ServerRestart, gap.Cause);
-        Assert.Null(gap.Count);
+        var after = await restart.AssertGoesOnFromTheSecondServerAfterARestartGapAsync();
         Assert.True(after[0].Sequence - restart.Before[^1].Sequence > AfterRestart + 1, "The numbering jumped, as the test means it to.");
         Assert.Equal(1, restart.Harness.CountLogs(ClientLogEvents.RestartGap));
     }
@@ -69,14 +56,7 @@ public sealed class ClientRestartTests
         await restart.Harness.MoveToAsync(restart.Second);
         restart.Harness.Drop();
         await restart.Harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
-        var after = await restart.Second.Engine.PublishAsync(restart.SensorId, AfterRestart);
-        restart.Harness.ReleaseReconnects();
-        await restart.ConsumerEndAsync();
-
-        Assert.Equal([.. restart.Before.Select(r => r.Sequence), .. after.Select(r => r.Sequence)], restart.Received.Select(r => r.Sequence));
-        var gap = Assert.Single(restart.Gaps);
-        Assert.Equal(new SequenceGap(restart.SensorId, restart.Before[^1].Sequence + 1, after[0].Sequence - 1, SequenceGapCause.ServerRestart), gap);
-        Assert.Null(gap.Count);
+        await restart.AssertGoesOnFromTheSecondServerAfterARestartGapAsync();
     }
 
     [Fact]
@@ -213,6 +193,23 @@ public sealed class ClientRestartTests
             {
                 Assert.Fail($"The subscription did not end well: {ex.GetType().Name}: {ex.Message}\nThe client logged:\n{Harness.DescribeLog()}");
             }
+        }
+
+        /// <summary>
+        /// The device publishes <see cref="AfterRestart"/> readings on the second server and the client is let back in:
+        /// the subscription goes on with them, after exactly one gap, a restart without a count.
+        /// </summary>
+        public async Task<List<Reading>> AssertGoesOnFromTheSecondServerAfterARestartGapAsync()
+        {
+            var after = await Second.Engine.PublishAsync(SensorId, AfterRestart);
+            Harness.ReleaseReconnects();
+            await ConsumerEndAsync();
+
+            Assert.Equal([.. Before.Select(r => r.Sequence), .. after.Select(r => r.Sequence)], Received.Select(r => r.Sequence));
+            var gap = Assert.Single(Gaps);
+            Assert.Equal(new SequenceGap(SensorId, Before[^1].Sequence + 1, after[0].Sequence - 1, SequenceGapCause.ServerRestart), gap);
+            Assert.Null(gap.Count);
+            return after;
         }
 
         /// <summary>Sends the client's next connections to the second server, then stops the first.</summary>
