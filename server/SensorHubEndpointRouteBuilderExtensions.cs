@@ -19,7 +19,9 @@ public static class SensorHubEndpointRouteBuilderExtensions
         app.UseStaticFiles();
         app.UseHubShutdown();
         app.UseSensorHubIdentity();
-        app.MapHub<SensorsHub>(SensorHubRoutes.Hub);
+        // A connection lives no longer than its token: SignalR closes it once the authentication expires (checked
+        // every second), and the client reconnects with a fresh token from its provider.
+        app.MapHub<SensorsHub>(SensorHubRoutes.Hub, connection => connection.CloseOnAuthenticationExpiration = true);
         app.MapStats();
         return app;
     }

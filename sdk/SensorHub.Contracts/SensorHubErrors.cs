@@ -49,7 +49,10 @@ public static class SensorHubErrors
     /// <summary>The session already has <c>MaxParticipantsPerSession</c> participants.</summary>
     public const string SessionFull = "session_full";
 
-    /// <summary>Too many calls of this kind in a short time (annotations); try again shortly.</summary>
+    /// <summary>
+    /// Too many calls or items of this kind in a short time (annotations, calls that create things, readings
+    /// published); the text says how long to wait (<see cref="RetryAfterOf"/> reads it).
+    /// </summary>
     public const string RateLimited = "rate_limited";
 
     /// <summary>A session stream could not keep up and was dropped; join again for a fresh snapshot.</summary>
@@ -73,15 +76,54 @@ public static class SensorHubErrors
     /// <summary>A chunk or an upload over a size limit (<c>MaxChunkBytes</c>, <c>totalBytes</c>, <c>MaxUploadBytes</c>).</summary>
     public const string TooLarge = "too_large";
 
+    /// <summary>
+    /// A sensor cap is reached: the server's <c>MaxSensors</c> or the publisher's <c>MaxSensorsPerPublisher</c>. An item
+    /// for a new sensor is rejected alone (in <c>PublishResult</c> or a CSV upload's summary); known sensors go on.
+    /// </summary>
+    public const string TooManySensors = "too_many_sensors";
+
+    /// <summary>The owner's upload quota (<c>MaxBytesPerOwner</c> or <c>MaxUploadsPerOwner</c>) is used up; delete or wait for retention.</summary>
+    public const string QuotaExceeded = "quota_exceeded";
+
+    /// <summary>The server's free disk space is below <c>MinFreeDiskBytes</c>: new chunks are refused, nothing written is lost.</summary>
+    public const string InsufficientStorage = "insufficient_storage";
+
     /// <summary>Every code above, in the order of the README's list.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         InvalidArgument, NotAllowed, UnknownSensor, UnknownUpload, UnknownSession, TooManyStreams, TooManyUploads,
         ServerBusy, TooManySessions, SessionFull, RateLimited, FellBehind, UploadHasWriter, UploadOffsetMismatch,
-        UploadComplete, UploadFailed, UploadNotComplete, TooLarge,
+        UploadComplete, UploadFailed, UploadNotComplete, TooLarge, TooManySensors, QuotaExceeded, InsufficientStorage,
     ];
 
     private const string HubExceptionMarker = "HubException: ";
+    private const string RetryAfterMarker = "retry after ";
+
+    /// <summary>
+    /// The words a <see cref="RateLimited"/> refusal ends its text with: <c>retry after 250 ms.</c>, the wait rounded
+    /// up to whole milliseconds (at least 1). <see cref="RetryAfterOf"/> reads them back.
+    /// </summary>
+    public static string RetryAfterText(TimeSpan wait) =>
+        FormattableString.Invariant($"{RetryAfterMarker}{Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds))} ms.");
+
+    /// <summary>How long a refusal asks the client to wait (see <see cref="RetryAfterText"/>), or <see langword="null"/> when it does not say.</summary>
+    public static TimeSpan? RetryAfterOf(string? message)
+    {
+        if (message is null)
+            return null;
+        var at = message.LastIndexOf(RetryAfterMarker, StringComparison.Ordinal);
+        if (at < 0)
+            return null;
+        var start = at + RetryAfterMarker.Length;
+        var end = start;
+        while (end < message.Length && char.IsAsciiDigit(message[end]))
+            end++;
+        return end > start
+               && message.AsSpan(end).StartsWith(" ms", StringComparison.Ordinal)
+               && long.TryParse(message.AsSpan(start, end - start), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+            ? TimeSpan.FromMilliseconds(ms)
+            : null;
+    }
 
     /// <summary>The message a server error carries: <c>[code] text</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="code"/> is not a well-formed code.</exception>

@@ -14,15 +14,15 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
 
     /// <summary>Publishes a stream of readings until it ends, and says what became of them.</summary>
     /// <param name="readings">The stream.</param>
-    /// <param name="mayPublish">Whether the publisher may publish to a sensor; an item for any other is rejected alone.</param>
+    /// <param name="publisher">Who publishes: the sensors it may publish to (an item for any other is rejected alone) and its limits.</param>
     /// <param name="cancellationToken">Ends the stream early.</param>
-    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, Predicate<string> mayPublish, CancellationToken cancellationToken)
+    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, Publisher publisher, CancellationToken cancellationToken)
     {
         long index = 0, accepted = 0, rejected = 0;
         var rejections = new List<PublishRejection>();
         await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (await PublishOneAsync(item, mayPublish, cancellationToken).ConfigureAwait(false) is { } reason)
+            if (await PublishOneAsync(item, publisher, cancellationToken).ConfigureAwait(false) is { } reason)
             {
                 rejected++;
                 if (rejections.Count < _options.MaxRejectionsReported)
@@ -40,19 +40,19 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
 
     /// <summary>Checks one reading and publishes it when it is valid.</summary>
     /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public ValueTask<string?> PublishOneAsync(ReadingInput? item, Predicate<string> mayPublish, CancellationToken cancellationToken) =>
+    public ValueTask<string?> PublishOneAsync(ReadingInput? item, Publisher publisher, CancellationToken cancellationToken) =>
         item is null
             ? ValueTask.FromResult<string?>("the item is null")
-            : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, mayPublish, cancellationToken);
+            : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, publisher, cancellationToken);
 
-    /// <summary>Checks one reading and publishes it when it is valid and <paramref name="mayPublish"/> allows its sensor.</summary>
+    /// <summary>Checks one reading and publishes it when it is valid and <paramref name="publisher"/> may publish to its sensor.</summary>
     /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
     public async ValueTask<string?> PublishOneAsync(
-        string? sensorId, double value, DateTime? timestamp, Predicate<string> mayPublish, CancellationToken cancellationToken)
+        string? sensorId, double value, DateTime? timestamp, Publisher publisher, CancellationToken cancellationToken)
     {
         if (Check(sensorId, value, timestamp, out var timestampUtc) is { } reason)
             return reason;
-        if (!mayPublish(sensorId!))
+        if (!publisher.MayPublish(sensorId!))
             return $"not allowed to publish to sensor '{sensorId}'";
         await engine.PublishAsync(sensorId!, value, timestampUtc, cancellationToken).ConfigureAwait(false);
         return null;

@@ -35,7 +35,7 @@ internal sealed partial class SensorsHub
     /// <summary>A device's or gateway's stream of readings; each bad item, or one for a sensor the caller may not publish to, is rejected alone.</summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
-        ingest.PublishAsync(readings, Caller.Covers, Context.ConnectionAborted);
+        ingest.PublishAsync(readings, new Publisher(Caller.Id, Caller.Covers), Context.ConnectionAborted);
 
     private void CheckSubscription(string sensorId, SubscribeOptions? options)
     {

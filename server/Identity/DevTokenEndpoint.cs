@@ -18,7 +18,8 @@ internal static class DevTokenEndpoint
         if (request.Sensors is { } prefixes && prefixes.Any(string.IsNullOrEmpty))
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["sensors"] = ["A sensor prefix may not be empty."] });
 
-        var claims = new List<Claim> { new(SensorHubUser.NameClaim, request.Name) };
+        // The name is the subject too: in Development a name is who one is, and inviting "alice" means alice's token.
+        var claims = new List<Claim> { new(SensorHubUser.SubjectClaim, request.Name), new(SensorHubUser.NameClaim, request.Name) };
         claims.AddRange(roles.Distinct(StringComparer.Ordinal).Select(role => new Claim(SensorHubUser.RoleClaim, role)));
         claims.AddRange((request.Sensors ?? []).Select(prefix => new Claim(SensorHubUser.SensorsClaim, prefix)));
         var now = time.GetUtcNow().UtcDateTime;

@@ -3,12 +3,21 @@ using System.Security.Claims;
 namespace SensorHub.Server.Identity;
 
 /// <summary>
-/// Who is calling, read from the connection's claims: a name, roles, and the sensor-id prefixes the token bounds it
-/// to (none: every sensor). Anonymous callers, where allowed, are viewers named <c>guest-…</c>.
+/// Who is calling, read from the connection's claims: an id (the token's subject), a name to show, roles, and the
+/// sensor-id prefixes the token bounds it to (none: every sensor). Anonymous callers, where allowed, are viewers with
+/// a random subject <c>guest:…</c> and a name <c>guest-…</c>.
 /// </summary>
+/// <remarks>
+/// Ownership (of uploads, sessions) and presence are keyed on <see cref="Id"/>, never on <see cref="Name"/>, which
+/// is only shown: two people may share a name, and a token may carry none. The server trusts one issuer at a time
+/// (its own key, or one <c>Authority</c>), so the subject alone is unique (RFC 7519 §4.1.2: unique within its issuer).
+/// </remarks>
 public sealed class SensorHubUser
 {
-    /// <summary>The claim that carries the user's name.</summary>
+    /// <summary>The claim that carries the user's id (RFC 7519's <c>sub</c>).</summary>
+    public const string SubjectClaim = "sub";
+
+    /// <summary>The claim that carries the user's name, shown to others.</summary>
     public const string NameClaim = "name";
 
     /// <summary>The claim that carries a role (one claim per role).</summary>
@@ -22,14 +31,22 @@ public sealed class SensorHubUser
 
     private readonly HashSet<string> _roles;
 
-    public SensorHubUser(string name, IEnumerable<string> roles, IReadOnlyList<string>? sensorPrefixes, bool isAnonymous = false)
+    public SensorHubUser(string? id, string name, IEnumerable<string> roles, IReadOnlyList<string>? sensorPrefixes, bool isAnonymous = false)
     {
+        Id = string.IsNullOrEmpty(id) ? null : id;
         Name = name;
         _roles = new HashSet<string>(roles, StringComparer.Ordinal);
         SensorPrefixes = sensorPrefixes;
         IsAnonymous = isAnonymous;
     }
 
+    /// <summary>
+    /// The token's subject (<c>sub</c>), which keys what the user owns and their presence; <see langword="null"/>
+    /// when the token carries none: such a caller may read, but not own anything.
+    /// </summary>
+    public string? Id { get; }
+
+    /// <summary>The name to show: the token's <c>name</c>, else its subject, else <c>unknown</c>. Never an identity.</summary>
     public string Name { get; }
 
     public IReadOnlyCollection<string> Roles => _roles;
@@ -40,6 +57,9 @@ public sealed class SensorHubUser
     public bool IsAnonymous { get; }
 
     public bool IsAdmin => _roles.Contains(Identity.Roles.Admin);
+
+    /// <summary>Whether this user is the one <paramref name="ownerId"/> names; never true without an <see cref="Id"/>.</summary>
+    public bool Is(string? ownerId) => Id is not null && string.Equals(Id, ownerId, StringComparison.Ordinal);
 
     /// <summary>Whether any of its roles grants <paramref name="permission"/>.</summary>
     public bool Has(Permission permission) => Identity.Roles.Granting(permission).Any(_roles.Contains);
@@ -67,10 +87,12 @@ public sealed class SensorHubUser
     {
         var identity = principal?.Identity;
         if (principal is null || identity is null || !identity.IsAuthenticated)
-            return new SensorHubUser("nobody", [], [], isAnonymous: true);
+            return new SensorHubUser(null, "nobody", [], [], isAnonymous: true);
         var prefixes = principal.FindAll(SensorsClaim).Select(c => c.Value).ToArray();
+        var subject = principal.FindFirst(SubjectClaim)?.Value;
         return new SensorHubUser(
-            principal.FindFirst(NameClaim)?.Value ?? "unknown",
+            subject,
+            principal.FindFirst(NameClaim)?.Value is { Length: > 0 } name ? name : subject ?? "unknown",
             principal.FindAll(RoleClaim).Select(c => c.Value),
             prefixes.Length == 0 ? null : prefixes,
             identity.AuthenticationType == AnonymousAuthenticationType);

@@ -23,7 +23,6 @@ internal sealed class SensorSimulator(
     private static readonly TimeSpan s_minStep = TimeSpan.FromMilliseconds(10);
 
     /// <summary>The server's own sensors need no token.</summary>
-    private static readonly Predicate<string> s_anySensor = _ => true;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -52,7 +51,7 @@ internal sealed class SensorSimulator(
 
     private async Task RunAsync(SimulatedSensorOptions sensor, CancellationToken cancellationToken)
     {
-        var result = await ingest.PublishAsync(GenerateAsync(sensor, cancellationToken), s_anySensor, cancellationToken);
+        var result = await ingest.PublishAsync(GenerateAsync(sensor, cancellationToken), Publisher.Server, cancellationToken);
         if (result.Rejected > 0)
             SimulationLog.Rejected(logger, sensor.Id, result.Rejected, result.Rejections.FirstOrDefault()?.Reason ?? "");
     }

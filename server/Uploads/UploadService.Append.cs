@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SensorHub.Server.Feeds;
 using SensorHub.Contracts;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Uploads.Processing;
@@ -40,9 +41,10 @@ internal sealed partial class UploadService
                 throw new UploadException(SensorHubErrors.UploadOffsetMismatch, $"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
             var unprocessed = await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
-            await WriteAsync(state, unprocessed, chunks, user.MayPublish, cancellationToken).ConfigureAwait(false);
+            var publisher = new Publisher(user.Id, user.MayPublish);
+            await WriteAsync(state, unprocessed, chunks, publisher, cancellationToken).ConfigureAwait(false);
             if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
-                await FinishAsync(state, user.MayPublish, cancellationToken).ConfigureAwait(false);
+                await FinishAsync(state, publisher, cancellationToken).ConfigureAwait(false);
             var result = Summarize(state);
             // A complete upload takes no more bytes: its line buffers and id cache need not live as long as its record.
             if (state.Record.Complete)
@@ -63,10 +65,10 @@ internal sealed partial class UploadService
     /// of it; the upload then completes on a resume.
     /// </summary>
     private async Task WriteAsync(
-        UploadState state, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Predicate<string> mayPublish, CancellationToken cancellationToken)
+        UploadState state, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Publisher publisher, CancellationToken cancellationToken)
     {
         var worker = new UploadWorker(
-            state, unprocessed, mayPublish, checkpoint => _store.SaveAsync(state.SetProcessed(checkpoint), CancellationToken.None), _hooks, _logger);
+            state, unprocessed, publisher, checkpoint => _store.SaveAsync(state.SetProcessed(checkpoint), CancellationToken.None), _hooks, _logger);
         try
         {
             await QueueFromDiskAsync(state, unprocessed, worker, cancellationToken).ConfigureAwait(false);
@@ -218,21 +220,21 @@ internal sealed partial class UploadService
                         throw new InvalidDataException($"Upload {id} has fewer bytes on disk than recorded.");
                     hasher.AppendData(buffer, 0, read);
                     if (replay is not null)
-                        await replay.ProcessAsync(buffer.AsMemory(0, read), mayPublish: null, cancellationToken).ConfigureAwait(false);
+                        await replay.ProcessAsync(buffer.AsMemory(0, read), publisher: null, cancellationToken).ConfigureAwait(false);
                     remaining -= read;
                 }
             },
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task FinishAsync(UploadState state, Predicate<string> mayPublish, CancellationToken cancellationToken)
+    private async Task FinishAsync(UploadState state, Publisher publisher, CancellationToken cancellationToken)
     {
         var processor = state.Processor;
         if (processor is not null)
         {
             try
             {
-                await processor.CompleteAsync(mayPublish, CancellationToken.None).ConfigureAwait(false);
+                await processor.CompleteAsync(publisher, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

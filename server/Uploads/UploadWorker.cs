@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using SensorHub.Server.Feeds;
 using SensorHub.Server.Uploads.Processing;
 
 namespace SensorHub.Server.Uploads;
@@ -20,7 +21,7 @@ internal sealed class UploadWorker
         FullMode = BoundedChannelFullMode.Wait,
     });
     private readonly UploadState _state;
-    private readonly Predicate<string> _mayPublish;
+    private readonly Publisher _publisher;
     private readonly Func<ProcessingCheckpoint, Task> _saveCheckpoint;
     private readonly UploadHooks _hooks;
     private readonly ILogger _logger;
@@ -30,16 +31,16 @@ internal sealed class UploadWorker
 
     /// <param name="state">The upload, whose hasher and processor have seen its first <paramref name="offset"/> bytes.</param>
     /// <param name="offset">Where the first chunk queued starts.</param>
-    /// <param name="mayPublish">Whether the writer may publish to a sensor.</param>
+    /// <param name="publisher">The writer, as a publisher of the CSV's rows.</param>
     /// <param name="saveCheckpoint">Saves the processor's checkpoint in the upload's record.</param>
     /// <param name="hooks">Where a test stops the worker.</param>
     /// <param name="logger">The service's logger.</param>
     public UploadWorker(
-        UploadState state, long offset, Predicate<string> mayPublish, Func<ProcessingCheckpoint, Task> saveCheckpoint, UploadHooks hooks, ILogger logger)
+        UploadState state, long offset, Publisher publisher, Func<ProcessingCheckpoint, Task> saveCheckpoint, UploadHooks hooks, ILogger logger)
     {
         _state = state;
         _digested = offset;
-        _mayPublish = mayPublish;
+        _publisher = publisher;
         _saveCheckpoint = saveCheckpoint;
         _hooks = hooks;
         _logger = logger;
@@ -74,7 +75,7 @@ internal sealed class UploadWorker
                 Volatile.Write(ref _digested, _digested + chunk.Length);
                 if (_state.Processor is { } processor)
                 {
-                    await processor.ProcessAsync(chunk, _mayPublish, CancellationToken.None).ConfigureAwait(false);
+                    await processor.ProcessAsync(chunk, _publisher, CancellationToken.None).ConfigureAwait(false);
                     await SaveCheckpointAsync(processor).ConfigureAwait(false);
                 }
             }

@@ -42,16 +42,16 @@ internal sealed class CsvProcessor : IUploadProcessor
 
     public ProcessingCheckpoint Checkpoint => new() { Bytes = _handledBytes, Lines = _handledLines, Csv = Summary() };
 
-    public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken)
+    public async ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Publisher? publisher, CancellationToken cancellationToken)
     {
         _lines.Feed(chunk.Span, Parse);
-        await PublishParsedAsync(mayPublish, cancellationToken).ConfigureAwait(false);
+        await PublishParsedAsync(publisher, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
+    public async ValueTask CompleteAsync(Publisher? publisher, CancellationToken cancellationToken)
     {
         _lines.Complete(Parse);
-        await PublishParsedAsync(mayPublish, cancellationToken).ConfigureAwait(false);
+        await PublishParsedAsync(publisher, cancellationToken).ConfigureAwait(false);
     }
 
     public UploadResult Summarize(UploadResult result) => result with { Csv = Summary() };
@@ -59,15 +59,15 @@ internal sealed class CsvProcessor : IUploadProcessor
     private CsvSummary Summary() =>
         new() { Rows = _rows, Accepted = _accepted, Rejected = _rejected, FirstRejections = [.. _firstRejections] };
 
-    private async ValueTask PublishParsedAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
+    private async ValueTask PublishParsedAsync(Publisher? publisher, CancellationToken cancellationToken)
     {
         // Rows that did not parse wait here with their reason too, so that rejections are reported in line order.
         foreach (var row in _parsed)
         {
             var reason = row.Rejection
-                ?? (mayPublish is null
+                ?? (publisher is null
                     ? _ingest.Check(row.SensorId, row.Value, row.Timestamp)
-                    : await _ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, mayPublish, cancellationToken).ConfigureAwait(false));
+                    : await _ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, publisher, cancellationToken).ConfigureAwait(false));
             _rows++;
             if (reason is null)
                 _accepted++;

@@ -1,4 +1,5 @@
 using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
 
 namespace SensorHub.Server.Uploads.Processing;
 
@@ -17,15 +18,15 @@ internal interface IUploadProcessor
 
     /// <summary>Takes the next chunk.</summary>
     /// <param name="chunk">The bytes that follow those it has seen.</param>
-    /// <param name="mayPublish">
-    /// Whether the writer may publish to a sensor. <see langword="null"/> while an upload written before checkpoints
+    /// <param name="publisher">
+    /// The writer as a publisher of rows: the sensors it may publish to, and its caps. <see langword="null"/> while an upload written before checkpoints
     /// existed is looked at again after a restart: rows are then counted but not published, as they were when they arrived.
     /// </param>
     /// <param name="cancellationToken">Ends the work early.</param>
-    ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken);
+    ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Publisher? publisher, CancellationToken cancellationToken);
 
     /// <summary>The upload is complete: a last line without a newline is processed.</summary>
-    ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken);
+    ValueTask CompleteAsync(Publisher? publisher, CancellationToken cancellationToken);
 
     /// <summary>Writes what it found so far into the result.</summary>
     UploadResult Summarize(UploadResult result);

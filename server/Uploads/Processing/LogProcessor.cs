@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using SensorHub.Server.Feeds;
 using SensorHub.Contracts;
 
 namespace SensorHub.Server.Uploads.Processing;
@@ -38,13 +39,13 @@ internal sealed class LogProcessor : IUploadProcessor
 
     public ProcessingCheckpoint Checkpoint => new() { Bytes = _lines.LineEnd, Lines = _lines.Lines, Log = Summary() };
 
-    public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Predicate<string>? mayPublish, CancellationToken cancellationToken)
+    public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Publisher? publisher, CancellationToken cancellationToken)
     {
         _lines.Feed(chunk.Span, Count);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CompleteAsync(Predicate<string>? mayPublish, CancellationToken cancellationToken)
+    public ValueTask CompleteAsync(Publisher? publisher, CancellationToken cancellationToken)
     {
         _lines.Complete(Count);
         return ValueTask.CompletedTask;

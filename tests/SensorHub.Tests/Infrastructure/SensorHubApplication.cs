@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Claims;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting;
@@ -11,9 +12,13 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Hubs;
+using SensorHub.Server.Identity;
 
 namespace SensorHub.Tests.Infrastructure;
 
@@ -82,9 +87,12 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
         ConnectAsync(protocol, TestUser.Admin, cancellationToken);
 
     /// <summary>A started hub connection over WebSockets as <paramref name="user"/>.</summary>
-    public async Task<TestConnection> ConnectAsync(Protocol protocol, TestUser user, CancellationToken cancellationToken = default)
+    public async Task<TestConnection> ConnectAsync(Protocol protocol, TestUser user, CancellationToken cancellationToken = default) =>
+        await ConnectWithTokenAsync(protocol, user.IsAnonymous ? null : await GetTokenAsync(user), cancellationToken);
+
+    /// <summary>A started hub connection over WebSockets with <paramref name="token"/> (none: anonymous).</summary>
+    public async Task<TestConnection> ConnectWithTokenAsync(Protocol protocol, string? token, CancellationToken cancellationToken = default)
     {
-        var token = user.IsAnonymous ? null : await GetTokenAsync(user);
         var socket = new WebSocketHolder();
         var builder = new HubConnectionBuilder()
             .WithUrl(HubUri, options =>
@@ -110,6 +118,37 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
             SensorHubRoutes.DevToken, new DevTokenRequest { Name = user.Name, Roles = user.Roles, Sensors = user.Sensors }).WaitAsync(Timeouts.Default);
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<DevTokenResponse>())!.AccessToken;
+    }
+
+    /// <summary>
+    /// A token signed with the server's own key that carries exactly <paramref name="claims"/> (plus issuer and
+    /// audience), for the tokens a dev token cannot be: without a subject, short-lived, already expired.
+    /// </summary>
+    public string MintToken(IEnumerable<Claim> claims, TimeSpan lifetime, DateTime? issuedAt = null)
+    {
+        var auth = Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var now = issuedAt ?? DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = auth.Issuer,
+            Audience = auth.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + lifetime,
+            SigningCredentials = Services.GetRequiredService<SigningKey>().Credentials,
+        });
+    }
+
+    /// <summary>The claims a dev token for <paramref name="user"/> carries, to mint a variant of it.</summary>
+    public static List<Claim> ClaimsOf(TestUser user, bool withSubject = true)
+    {
+        var claims = new List<Claim> { new(SensorHubUser.NameClaim, user.Name) };
+        if (withSubject)
+            claims.Add(new Claim(SensorHubUser.SubjectClaim, user.Name));
+        claims.AddRange(user.Roles.Select(role => new Claim(SensorHubUser.RoleClaim, role)));
+        claims.AddRange((user.Sensors ?? []).Select(prefix => new Claim(SensorHubUser.SensorsClaim, prefix)));
+        return claims;
     }
 
     public async Task<ServerStats> GetStatsAsync()

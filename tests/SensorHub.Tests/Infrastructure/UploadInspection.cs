@@ -23,5 +23,5 @@ public static class UploadInspection
     private static UploadState State(IServiceProvider services, string uploadId) =>
         services.GetRequiredService<UploadService>().Peek(uploadId) ?? throw new InvalidOperationException($"No upload '{uploadId}'.");
 
-    private static readonly SensorHubUser s_admin = new("inspector", [Roles.Admin], null);
+    private static readonly SensorHubUser s_admin = new("inspector", "inspector", [Roles.Admin], null);
 }

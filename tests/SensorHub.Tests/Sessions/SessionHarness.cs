@@ -21,18 +21,18 @@ internal sealed class SessionHarness : IDisposable
         Service = new SessionService(Store, wrapped, Time, NullLogger<SessionService>.Instance);
     }
 
-    public static SensorHubUser Alice { get; } = new("alice", [Roles.Operator], null);
+    public static SensorHubUser Alice { get; } = new("alice", "alice", [Roles.Operator], null);
 
-    public static SensorHubUser Bob { get; } = new("bob", [Roles.Operator], null);
+    public static SensorHubUser Bob { get; } = new("bob", "bob", [Roles.Operator], null);
 
-    public static SensorHubUser Vera { get; } = new("vera", [Roles.Viewer], null);
+    public static SensorHubUser Vera { get; } = new("vera", "vera", [Roles.Viewer], null);
 
-    public static SensorHubUser Root { get; } = new("root", [Roles.Admin], null);
+    public static SensorHubUser Root { get; } = new("root", "root", [Roles.Admin], null);
 
-    public static SensorHubUser Device { get; } = new("dev-1", [Roles.Device], null);
+    public static SensorHubUser Device { get; } = new("dev-1", "dev-1", [Roles.Device], null);
 
     /// <summary>An operator who may read only the sensors under <c>plant-1/</c>.</summary>
-    public static SensorHubUser Plant1Operator { get; } = new("pat", [Roles.Operator], ["plant-1/"]);
+    public static SensorHubUser Plant1Operator { get; } = new("pat", "pat", [Roles.Operator], ["plant-1/"]);
 
     public LiveSessionOptions Options { get; }
 

@@ -145,7 +145,7 @@ public sealed class SessionServiceTests
             await Timeouts.WaitUntilAsync(() => Volatile.Read(ref made) >= 10, Timeouts.Default, "annotations began");
             for (var j = 0; j < 40; j++)
             {
-                var joiner = harness.Join(new SensorHubUser($"user-{j}", [Roles.Viewer], null), session.Id);
+                var joiner = harness.Join(new SensorHubUser($"user-{j}", $"user-{j}", [Roles.Viewer], null), session.Id);
                 joiners.Add((joiner, await joiner.SnapshotAsync()));
             }
             await Timeouts.WaitUntilAsync(() => Volatile.Read(ref made) >= 2 * harness.Options.RecentAnnotations, Timeouts.Default, "enough annotations");

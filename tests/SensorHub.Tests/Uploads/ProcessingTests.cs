@@ -14,7 +14,7 @@ public sealed class ProcessingTests
 {
     private static readonly DateTimeOffset s_now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private static readonly Predicate<string> s_anySensor = _ => true;
+    private static readonly Publisher s_anySensor = Publisher.Server;
 
     // ---- LogProcessor.LevelOf ----
 
@@ -80,8 +80,8 @@ public sealed class ProcessingTests
         var processor = new LogProcessor(maxSamples: 2);
         var text = "INFO a\nERROR b\n\nWARN c\nERROR d\nplain\nERROR e";
         foreach (var b in Encoding.UTF8.GetBytes(text))
-            await processor.ProcessAsync(new[] { b }, mayPublish: null, CancellationToken.None);
-        await processor.CompleteAsync(mayPublish: null, CancellationToken.None);
+            await processor.ProcessAsync(new[] { b }, publisher: null, CancellationToken.None);
+        await processor.CompleteAsync(publisher: null, CancellationToken.None);
 
         var log = processor.Summarize(new UploadResult()).Log!;
 
@@ -481,7 +481,7 @@ public sealed class ProcessingTests
         var before = csv.Create(maxSamples: 10);
 
         var failure = await Record.ExceptionAsync(() => before.ProcessAsync(
-            Encoding.UTF8.GetBytes(text), _ => ++calls == 4 ? throw new IOException("away") : true, CancellationToken.None).AsTask());
+            Encoding.UTF8.GetBytes(text), new Publisher(null, _ => ++calls == 4 ? throw new IOException("away") : true), CancellationToken.None).AsTask());
         var checkpoint = before.Checkpoint;
         var after = csv.Create(maxSamples: 10, checkpoint);
         await after.ProcessAsync(Encoding.UTF8.GetBytes(text).AsMemory((int)checkpoint.Bytes), s_anySensor, CancellationToken.None);
@@ -499,18 +499,18 @@ public sealed class ProcessingTests
     {
         var bytes = Encoding.UTF8.GetBytes("INFO a\nERROR b\n\nWARN c\nERROR d\nplain\nERROR e");
         var whole = new LogProcessor(maxSamples: 2);
-        await whole.ProcessAsync(bytes, mayPublish: null, CancellationToken.None);
-        await whole.CompleteAsync(mayPublish: null, CancellationToken.None);
+        await whole.ProcessAsync(bytes, publisher: null, CancellationToken.None);
+        await whole.CompleteAsync(publisher: null, CancellationToken.None);
         var expected = whole.Summarize(new UploadResult()).Log!;
 
         for (var cut = 0; cut <= bytes.Length; cut++)
         {
             var before = new LogProcessor(maxSamples: 2);
-            await before.ProcessAsync(bytes.AsMemory(0, cut), mayPublish: null, CancellationToken.None);
+            await before.ProcessAsync(bytes.AsMemory(0, cut), publisher: null, CancellationToken.None);
             var checkpoint = RoundTrip(before.Checkpoint);
             var after = new LogProcessor(maxSamples: 2, checkpoint);
-            await after.ProcessAsync(bytes.AsMemory((int)checkpoint.Bytes), mayPublish: null, CancellationToken.None);
-            await after.CompleteAsync(mayPublish: null, CancellationToken.None);
+            await after.ProcessAsync(bytes.AsMemory((int)checkpoint.Bytes), publisher: null, CancellationToken.None);
+            await after.CompleteAsync(publisher: null, CancellationToken.None);
             var log = after.Summarize(new UploadResult()).Log!;
 
             Assert.Equal((expected.Lines, expected.Errors, expected.Warnings, expected.Infos, expected.Other), (log.Lines, log.Errors, log.Warnings, log.Infos, log.Other));
@@ -553,10 +553,10 @@ public sealed class ProcessingTests
         public async Task<CsvSummary> RunAsync(IEnumerable<byte[]> chunks, int maxSamples = 10, bool publishes = true)
         {
             var processor = Create(maxSamples);
-            var mayPublish = publishes ? s_anySensor : null;
+            var publisher = publishes ? s_anySensor : null;
             foreach (var chunk in chunks)
-                await processor.ProcessAsync(chunk, mayPublish, CancellationToken.None);
-            await processor.CompleteAsync(mayPublish, CancellationToken.None);
+                await processor.ProcessAsync(chunk, publisher, CancellationToken.None);
+            await processor.CompleteAsync(publisher, CancellationToken.None);
             return processor.Summarize(new UploadResult()).Csv!;
         }
 
