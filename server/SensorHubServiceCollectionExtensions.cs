@@ -8,6 +8,7 @@ using SensorHub.Server.Identity;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Simulation;
+using SensorHub.Server.Stats;
 using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server;
@@ -36,6 +37,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<FeedStreams>();
         services.AddSingleton<ReadingIngest>();
         services.AddSingleton<HubActivity>();
+        services.AddSingleton<Refusals>();
         services.AddSingleton<StreamTrackingFilter>();
         services.AddHostedService<SensorSimulator>();
         services.AddSingleton<UploadFileStore>();

@@ -28,4 +28,11 @@ public sealed record ServerStats
     /// <summary>Readings a slow subscriber's full buffer dropped (oldest first).</summary>
     [JsonPropertyName("readingsDropped")]
     public long ReadingsDropped { get; init; }
+
+    /// <summary>
+    /// Refusals since start by error code (every code of <see cref="SensorHubErrors.All"/>, 0 when it never
+    /// happened): hub calls refused with that code, and published items or CSV rows rejected with it.
+    /// </summary>
+    [JsonPropertyName("refusals")]
+    public IReadOnlyDictionary<string, long> Refusals { get; init; } = new Dictionary<string, long>();
 }

@@ -6,7 +6,7 @@ namespace SensorHub.Server.Stats;
 
 internal static class StatsEndpoints
 {
-    public static ServerStats Snapshot(HubActivity activity, IFeedEngine engine)
+    public static ServerStats Snapshot(HubActivity activity, IFeedEngine engine, Refusals refusals)
     {
         var counters = engine.GetCounters();
         return new ServerStats
@@ -17,12 +17,13 @@ internal static class StatsEndpoints
             ReadingsPublished = counters.Published,
             ReadingsDelivered = counters.Delivered,
             ReadingsDropped = counters.Dropped,
+            Refusals = refusals.Snapshot(),
         };
     }
 
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(SensorHubRoutes.Stats, (HubActivity activity, IFeedEngine engine) => Snapshot(activity, engine));
+        endpoints.MapGet(SensorHubRoutes.Stats, (HubActivity activity, IFeedEngine engine, Refusals refusals) => Snapshot(activity, engine, refusals));
         endpoints.MapGet(SensorHubRoutes.Health, () => Results.Text("ok"));
         return endpoints;
     }
