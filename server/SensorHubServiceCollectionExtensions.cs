@@ -38,7 +38,10 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<ReadingIngest>();
         services.AddSingleton<HubActivity>();
         services.AddSingleton<Refusals>();
-        services.AddSingleton<StreamTrackingFilter>();
+        services.AddSingleton<HubErrorFilter>();
+        services.AddSingleton<HubAuthorizationFilter>();
+        services.AddSingleton<ConnectionLimitsFilter>();
+        services.AddSingleton<ConnectionRates>();
         services.AddHostedService<SensorSimulator>();
         services.AddSingleton<UploadFileStore>();
         services.AddSingleton<UploadService>();
@@ -48,7 +51,11 @@ public static class SensorHubServiceCollectionExtensions
 
         services.AddSignalR(hub =>
             {
-                hub.AddFilter<StreamTrackingFilter>();
+                // In this order: errors outermost, so that a refusal by the others is mapped too; roles before
+                // limits, so that a call refused for its role takes nothing.
+                hub.AddFilter<HubErrorFilter>();
+                hub.AddFilter<HubAuthorizationFilter>();
+                hub.AddFilter<ConnectionLimitsFilter>();
                 hub.AddFilter<ShutdownHubFilter>();
             })
             .AddJsonProtocol()

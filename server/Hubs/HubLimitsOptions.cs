@@ -11,11 +11,48 @@ public sealed class HubLimitsOptions
     public const string Section = "SensorHub:Hub";
 
     /// <summary>
-    /// Server-to-client streams one connection may hold open at once, over every streaming hub method. Default 100.
-    /// SignalR's own <c>MaximumParallelInvocationsPerClient</c> does not count streams.
+    /// Streams one connection may hold open at once, over every streaming hub method and both directions (server-to-client
+    /// streams, and <c>Publish</c> and <c>Upload</c> streams). Default 100. SignalR's own
+    /// <c>MaximumParallelInvocationsPerClient</c> does not count streams.
     /// </summary>
     [Range(1, 100_000)]
     public int MaxStreamsPerConnection { get; set; } = 100;
+
+    /// <summary>
+    /// Calls that create things (<c>BeginUpload</c>, <c>CreateSession</c>, <c>Annotate</c>) one connection may make per
+    /// <see cref="CreationRatePeriod"/>. Default 20. A token bucket: this many at once, then refilled evenly over the
+    /// period; a call over it is refused with <c>rate_limited</c> and the time to wait.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int CreationRateLimit { get; set; } = 20;
+
+    /// <summary>The period of <see cref="CreationRateLimit"/>. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan CreationRatePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Readings one connection may publish per <see cref="PublishRatePeriod"/>, over all its <c>Publish</c> streams.
+    /// Default 10,000. A token bucket like <see cref="CreationRateLimit"/>; an item over it is rejected alone in the
+    /// <c>PublishResult</c> with <c>rate_limited</c> and the time to wait, and the stream goes on.
+    /// </summary>
+    [Range(1, 100_000_000)]
+    public int PublishRateLimit { get; set; } = 10_000;
+
+    /// <summary>The period of <see cref="PublishRateLimit"/>. Default one second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan PublishRatePeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Sensors one connection may create by publishing to new ids, per <see cref="NewSensorRatePeriod"/>. Default
+    /// 1,000 (a gateway registers its sensors at once). An item for a new sensor over it is rejected alone with
+    /// <c>rate_limited</c>; items for known sensors go on.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int NewSensorRateLimit { get; set; } = 1_000;
+
+    /// <summary>The period of <see cref="NewSensorRateLimit"/>. Default one minute.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan NewSensorRatePeriod { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// The largest message a client may send, in bytes; a larger one closes its connection. Default: just enough for

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Identity;
@@ -35,7 +34,10 @@ internal sealed partial class SensorsHub
     /// <summary>A device's or gateway's stream of readings; each bad item, or one for a sensor the caller may not publish to, is rejected alone.</summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
-        ingest.PublishAsync(readings, new Publisher(Caller.Id, Caller.Covers), Context.ConnectionAborted);
+        ingest.PublishAsync(
+            readings,
+            new Publisher(Caller.Id, Caller.Covers, rates.ReadingsOf(Context.ConnectionId), rates.NewSensorsOf(Context.ConnectionId)),
+            Context.ConnectionAborted);
 
     private void CheckSubscription(string sensorId, SubscribeOptions? options)
     {

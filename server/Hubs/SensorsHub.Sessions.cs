@@ -7,6 +7,7 @@ internal sealed partial class SensorsHub
 {
     /// <summary>Opens a session on a set of sensors, owned by the caller.</summary>
     [Requires(Permission.Collaborate)]
+    [Creates]
     public Task<SessionInfo> CreateSession(CreateSessionRequest? request) =>
         sessions.CreateAsync(Caller, request, Context.ConnectionAborted);
 
@@ -17,6 +18,7 @@ internal sealed partial class SensorsHub
 
     /// <summary>Adds an annotation that everyone in the session sees at once.</summary>
     [Requires(Permission.Collaborate)]
+    [Creates]
     public Task Annotate(string? sessionId, AnnotationInput? input) =>
         sessions.AnnotateAsync(Caller, sessionId, input, Context.ConnectionAborted);
 

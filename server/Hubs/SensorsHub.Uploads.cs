@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
 using SensorHub.Server.Identity;
 
@@ -8,25 +7,14 @@ internal sealed partial class SensorsHub
 {
     /// <summary>Creates an upload; its id comes back before a byte travels.</summary>
     [Requires(Permission.Publish)]
+    [Creates]
     public Task<UploadStatus> BeginUpload(UploadRequest? request) => uploads.BeginAsync(request, Caller, Context.ConnectionAborted);
 
     /// <summary>Appends a stream of chunks at <paramref name="offset"/>, the bytes already received.</summary>
     [Requires(Permission.Publish)]
-    public async Task<UploadResult> Upload(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks)
-    {
-        var limit = uploadOptions.Value.MaxUploadsPerConnection;
-        var slots = ConnectionSlots.Of(Context).Uploads;
-        if (!slots.TryTake(limit))
-            throw new SensorHubException(SensorHubErrors.TooManyUploads, $"Too many uploads at once: this connection already runs {limit}, the most allowed.");
-        try
-        {
-            return await uploads.AppendAsync(uploadId, offset, chunks, Caller, Context.ConnectionAborted);
-        }
-        finally
-        {
-            slots.Release();
-        }
-    }
+    [UploadSlot]
+    public Task<UploadResult> Upload(string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks) =>
+        uploads.AppendAsync(uploadId, offset, chunks, Caller, Context.ConnectionAborted);
 
     /// <summary>Where an upload stands: the bytes durably written, the offset to resume at.</summary>
     public Task<UploadStatus> GetUploadStatus(string? uploadId) => uploads.GetStatusAsync(uploadId, Caller, Context.ConnectionAborted);

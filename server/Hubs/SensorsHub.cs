@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Identity;
@@ -10,8 +9,9 @@ namespace SensorHub.Server.Hubs;
 
 /// <summary>
 /// The hub at <see cref="SensorHubRoutes.Hub"/>, one partial file per feature. Thin on purpose: it checks arguments
-/// and hands over to the feature services. Stream limits, stream counting and the mapping of caller errors to
-/// <see cref="HubException"/> live in <see cref="StreamTrackingFilter"/>.
+/// and hands over to the feature services. Around every call stand three filters, each the one home of its concern:
+/// <see cref="HubErrorFilter"/> (caller errors become <see cref="HubException"/>s), <see cref="HubAuthorizationFilter"/>
+/// (roles) and <see cref="ConnectionLimitsFilter"/> (per-connection limits and counts).
 /// </summary>
 internal sealed partial class SensorsHub(
     SessionService sessions,
@@ -19,8 +19,8 @@ internal sealed partial class SensorsHub(
     ReadingIngest ingest,
     IFeedEngine engine,
     UploadService uploads,
-    IOptions<UploadOptions> uploadOptions) : Hub
+    ConnectionRates rates) : Hub
 {
     /// <summary>Who is calling.</summary>
-    private SensorHubUser Caller => SensorHubUser.From(Context.User);
+    private SensorHubUser Caller => HubCaller.Of(Context);
 }

@@ -23,4 +23,16 @@ public static class Timeouts
             await Task.Delay(5);
         }
     }
+
+    /// <summary>Polls an asynchronous <paramref name="condition"/> until it holds, or fails the test after <paramref name="within"/>.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within, string what)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Not within {within.TotalSeconds:0.###} s: {what}");
+            await Task.Delay(10);
+        }
+    }
 }

@@ -10,6 +10,7 @@ public sealed class BusySessionsFixture : IAsyncLifetime
     public SensorHubApplication App { get; } = new(settings: new Dictionary<string, string?>
     {
         ["SensorHub:Sessions:AnnotationRateLimit"] = "100000",
+        ["SensorHub:Hub:CreationRateLimit"] = "1000000",
         ["SensorHub:Sessions:RecentAnnotations"] = "20",
     });
 

@@ -63,7 +63,7 @@ public sealed class UploadLoadTests(ITestOutputHelper output)
 
     /// <summary>
     /// While a 100 MB CSV is uploaded and its rows are parsed and published, a subscriber on another sensor, fed at
-    /// 100 Hz from a thread of its own, never waits more than 250 ms for its next reading.
+    /// 100 Hz from a thread of its own, never waits for seconds for its next reading.
     /// </summary>
     [Fact]
     public async Task LiveReadingsKeepFlowingWhileALargeCsvIsProcessed()
@@ -125,7 +125,10 @@ public sealed class UploadLoadTests(ITestOutputHelper output)
             $"{during.Length - 2} live readings arrived meanwhile, the longest wait between two was {longest.TotalMilliseconds:N0} ms.");
         Assert.True(result.Complete);
         Assert.Equal((rows(), rows(), 0L), (result.Csv!.Rows, result.Csv.Accepted, result.Csv.Rejected));
-        Assert.True(longest < TimeSpan.FromMilliseconds(250), $"The live feed paused for {longest.TotalMilliseconds:N0} ms during the upload.");
+        // A bound on a pause, not a speed: parsing on the receiving or delivering path would stop the feed for most of
+        // the upload (tens of seconds); 2 s leaves room for a 2-core machine busy with other tests. The bench measures
+        // the feed's latency during an upload.
+        Assert.True(longest < TimeSpan.FromSeconds(2), $"The live feed paused for {longest.TotalMilliseconds:N0} ms during the upload.");
     }
 
     /// <summary>About <paramref name="bytes"/> of CSV rows over 100 sensors, made as they are sent, in 64 KiB chunks.</summary>
