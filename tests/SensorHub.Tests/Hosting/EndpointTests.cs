@@ -29,7 +29,11 @@ public sealed class EndpointTests(ApplicationFixture apps) : IClassFixture<Appli
 
         var names = stats.RootElement.EnumerateObject().Select(p => p.Name).ToHashSet();
         Assert.Superset(new HashSet<string> { "connections", "activeStreams", "readingsPublished", "readingsDelivered", "readingsDropped" }, names);
-        Assert.All(stats.RootElement.EnumerateObject(), p => Assert.Equal(JsonValueKind.Number, p.Value.ValueKind));
+        Assert.All(stats.RootElement.EnumerateObject().Where(p => p.Name != "refusals"), p => Assert.Equal(JsonValueKind.Number, p.Value.ValueKind));
+        // Refusals by code: an object with every code, each a number.
+        var refusals = stats.RootElement.GetProperty("refusals");
+        Assert.Equal(SensorHubErrors.All.Order(StringComparer.Ordinal), refusals.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.All(refusals.EnumerateObject(), p => Assert.Equal(JsonValueKind.Number, p.Value.ValueKind));
     }
 
     [Fact]
