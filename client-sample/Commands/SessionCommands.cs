@@ -57,10 +57,10 @@ internal static class SessionCommands
             {
                 SessionEventKinds.Snapshot =>
                     $"{e.Session!.Title} ({e.Session.Owner}), sensors {string.Join(", ", e.Session.SensorIds)}; " +
-                    $"here: {string.Join(", ", e.Participants!.Select(p => p.Name))}" +
+                    $"here: {string.Join(", ", e.Participants!.Select(Describe))}" +
                     string.Concat(e.Annotations!.Select(a => $"\n  {Describe(a)}")),
-                SessionEventKinds.Joined => $"+ {e.Participant!.Name} joined",
-                SessionEventKinds.Left => $"- {e.Participant!.Name} left",
+                SessionEventKinds.Joined => $"+ {Describe(e.Participant!)} joined",
+                SessionEventKinds.Left => $"- {Describe(e.Participant!)} left",
                 SessionEventKinds.Annotated => Describe(e.Annotation!),
                 SessionEventKinds.SensorsChanged => $"sensors now {string.Join(", ", e.SensorIds!)}",
                 SessionEventKinds.Ended => "the session has ended",
@@ -79,7 +79,15 @@ internal static class SessionCommands
         return 0;
     }
 
+    /// <summary>
+    /// A participant by name, with their id where it says more than the name: two people may share a name, and presence
+    /// is by id. A dev token's id is its name, so it shows the name alone.
+    /// </summary>
+    private static string Describe(Participant p) => Who(p.Name, p.Id);
+
+    private static string Who(string name, string id) => id == name || id.Length == 0 ? name : $"{name} ({id})";
+
     private static string Describe(Annotation a) =>
-        string.Create(CultureInfo.InvariantCulture, $"[{a.Time:HH:mm:ss}] {a.Author}: {a.Text}") +
+        string.Create(CultureInfo.InvariantCulture, $"[{a.Time:HH:mm:ss}] {Who(a.Author, a.AuthorId)}: {a.Text}") +
         (a.SensorId is null ? "" : $" ({a.SensorId}{(a.Sequence is { } s ? $" #{s}" : "")})");
 }

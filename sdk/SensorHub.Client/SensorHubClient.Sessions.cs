@@ -7,8 +7,11 @@ namespace SensorHub.Client;
 
 public sealed partial class SensorHubClient
 {
-    /// <summary>Opens a session owned by the caller (operator or admin).</summary>
-    /// <param name="request">Its title, sensors, and whether it is private.</param>
+    /// <summary>
+    /// Opens a session owned by the caller (operator or admin): by its token's subject, which the session's
+    /// <see cref="SessionInfo.OwnerId"/> holds. A token without a subject is refused (<c>not_allowed</c>).
+    /// </summary>
+    /// <param name="request">Its title, sensors, whether it is private, and the ids (token subjects) of those it invites.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     public Task<SessionInfo> CreateSessionAsync(CreateSessionRequest request, CancellationToken cancellationToken = default)
     {
@@ -18,13 +21,14 @@ public sealed partial class SensorHubClient
 
     /// <summary>
     /// Joins a session: first a <see cref="SessionEventKinds.Snapshot"/>, then its events as they happen; the caller is
-    /// present until the enumeration ends. It completes after <see cref="SessionEventKinds.Ended"/>.
+    /// present until the enumeration ends. It completes after <see cref="SessionEventKinds.Ended"/>. Participants are
+    /// told apart by <see cref="Participant.Id"/>; their names may repeat.
     /// </summary>
     /// <remarks>
     /// After a dropped connection (or when the server ended the stream because it fell behind) the client joins again
     /// and passes on the fresh snapshot that the rejoin begins with: events in between are not replayed, the snapshot
-    /// holds the session as it is. A session that ended or is gone meanwhile (a restarted server keeps no sessions)
-    /// ends the enumeration with <c>unknown_session</c>. Leaving the loop or cancelling <paramref name="cancellationToken"/>
+    /// holds the session as it is. A session that ended or is gone meanwhile (a restarted server keeps no sessions),
+    /// or whose sensors changed to some the token may not read, ends the enumeration with <c>unknown_session</c>. Leaving the loop or cancelling <paramref name="cancellationToken"/>
     /// leaves the session.
     /// </remarks>
     /// <param name="sessionId">The session.</param>
@@ -39,7 +43,10 @@ public sealed partial class SensorHubClient
         return JoinSessionCoreAsync(sessionId, cancellationToken);
     }
 
-    /// <summary>Adds an annotation that everyone in the session sees at once (operator or admin).</summary>
+    /// <summary>
+    /// Adds an annotation that everyone in the session sees at once (operator or admin, with a token that has a
+    /// subject: the annotation's <see cref="Annotation.AuthorId"/>).
+    /// </summary>
     /// <param name="sessionId">The session.</param>
     /// <param name="input">The text, and optionally the sensor and reading it is about.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -10,9 +10,13 @@ public sealed record Annotation
     [Key("id")]
     public string Id { get; init; } = "";
 
-    /// <summary>The name of the user who made it.</summary>
+    /// <summary>The name of the user who made it, to show; two users may share a name.</summary>
     [Key("author")]
     public string Author { get; init; } = "";
+
+    /// <summary>The id (the token's subject, <c>sub</c>) of the user who made it.</summary>
+    [Key("authorId")]
+    public string AuthorId { get; init; } = "";
 
     /// <summary>Its text, trimmed.</summary>
     [Key("text")]

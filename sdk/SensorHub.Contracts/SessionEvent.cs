@@ -18,7 +18,7 @@ public sealed record SessionEvent
     [Key("session")]
     public SessionInfo? Session { get; init; }
 
-    /// <summary>Everyone present, the joiner included, ordered by name; in a <see cref="SessionEventKinds.Snapshot"/>.</summary>
+    /// <summary>Everyone present, the joiner included, ordered by name and then id; in a <see cref="SessionEventKinds.Snapshot"/>.</summary>
     [Key("participants")]
     public Participant[]? Participants { get; init; }
 
@@ -26,7 +26,10 @@ public sealed record SessionEvent
     [Key("participant")]
     public Participant? Participant { get; init; }
 
-    /// <summary>The most recent annotations, oldest first; in a <see cref="SessionEventKinds.Snapshot"/>.</summary>
+    /// <summary>
+    /// The most recent annotations, oldest first, without those about a sensor outside the joiner's sensor prefixes;
+    /// in a <see cref="SessionEventKinds.Snapshot"/>.
+    /// </summary>
     [Key("annotations")]
     public Annotation[]? Annotations { get; init; }
 
@@ -65,7 +68,15 @@ public static class SessionEventKinds
 [MessagePackObject]
 public sealed record Participant
 {
-    /// <summary>The user's name. Presence is by name: a user with two tabs is one participant.</summary>
+    /// <summary>
+    /// Who it is: presence is keyed by it. The user's id (the token's subject, <c>sub</c>): a user with two tabs is one
+    /// participant, and two users who share a name are two. A token without a subject is a participant per joined
+    /// stream, with an id the server made for that stream (<c>stream:</c> and 32 lowercase hexadecimal digits).
+    /// </summary>
+    [Key("id")]
+    public string Id { get; init; } = "";
+
+    /// <summary>The user's name, to show; two participants may share one.</summary>
     [Key("name")]
     public string Name { get; init; } = "";
 

@@ -14,9 +14,16 @@ public sealed record SessionInfo
     [Key("title")]
     public string Title { get; init; } = "";
 
-    /// <summary>The name of the user who created it.</summary>
+    /// <summary>The name of the user who created it, to show; two users may share a name.</summary>
     [Key("owner")]
     public string Owner { get; init; } = "";
+
+    /// <summary>
+    /// The id (the token's subject, <c>sub</c>) of the user who created it: what ownership is decided by. A client
+    /// compares it with its own token's subject to know whether it owns the session.
+    /// </summary>
+    [Key("ownerId")]
+    public string OwnerId { get; init; } = "";
 
     /// <summary>The sensors the session watches, in the order they were given, without duplicates.</summary>
     [Key("sensorIds")]
@@ -43,7 +50,10 @@ public sealed record CreateSessionRequest
     [Key("private")]
     public bool Private { get; init; }
 
-    /// <summary>The names of the users a private session admits besides its owner and admins; <see langword="null"/> for none.</summary>
+    /// <summary>
+    /// The ids (token subjects, <c>sub</c>) of the users a private session admits besides its owner and admins;
+    /// <see langword="null"/> for none. Not names: two users may share a name. A dev token's subject is its name.
+    /// </summary>
     [Key("invited")]
     public string[]? Invited { get; init; }
 }

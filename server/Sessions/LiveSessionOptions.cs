@@ -4,16 +4,19 @@ using Microsoft.Extensions.Options;
 namespace SensorHub.Server.Sessions;
 
 /// <summary>Limits of live sessions, bound from <c>SensorHub:Sessions</c>.</summary>
-public sealed class LiveSessionOptions
+public sealed class LiveSessionOptions : IValidatableObject
 {
     /// <summary>The configuration section.</summary>
     public const string Section = "SensorHub:Sessions";
 
-    /// <summary>Sessions one user may own at once; ended sessions do not count. Default 10.</summary>
+    /// <summary>Sessions one user (by the token's subject) may own at once; ended sessions do not count. Default 10.</summary>
     [Range(1, 10_000)]
     public int MaxOpenSessionsPerUser { get; set; } = 10;
 
-    /// <summary>Distinct users present in one session at once; a user's further streams do not count. Default 100.</summary>
+    /// <summary>
+    /// Distinct users (by the token's subject) present in one session at once; a user's further streams do not count,
+    /// but each stream of a token without a subject is a participant of its own. Default 100.
+    /// </summary>
     [Range(1, 100_000)]
     public int MaxParticipantsPerSession { get; set; } = 100;
 
@@ -34,7 +37,7 @@ public sealed class LiveSessionOptions
     public int MaxAnnotationLength { get; set; } = 500;
 
     /// <summary>
-    /// Annotations one user may make in one session per <see cref="AnnotationRatePeriod"/>. Default 5. A token bucket:
+    /// Annotations one user (by the token's subject) may make in one session per <see cref="AnnotationRatePeriod"/>. Default 5. A token bucket:
     /// this many may come at once, then they are allowed again evenly over the period.
     /// </summary>
     [Range(1, 100_000)]
@@ -55,6 +58,35 @@ public sealed class LiveSessionOptions
     /// </summary>
     [Range(1, 1_000_000)]
     public int EventBufferCapacity { get; set; } = 1_000;
+
+    /// <summary>
+    /// How long a session may have no participant before it ends, as <c>EndSession</c> ends it (its owner's count of
+    /// open sessions drops). A session is idle from its creation until someone joins, and again from the moment its
+    /// last participant leaves. Default one hour; <see cref="TimeSpan.Zero"/> keeps idle sessions open; otherwise at
+    /// least one second. Idle sessions are looked for every <see cref="IdleSweepInterval"/>, so one ends at most that
+    /// much after its time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00")]
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The shortest <see cref="IdleTimeout"/> other than zero.</summary>
+    public static readonly TimeSpan MinIdleTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often idle sessions are looked for: a quarter of <see cref="IdleTimeout"/>, at most a minute. Not a setting:
+    /// the timeout is what an operator means, and a sweep costs one pass over the open sessions.
+    /// </summary>
+    public TimeSpan IdleSweepInterval => TimeSpan.FromTicks(Math.Min(IdleTimeout.Ticks / 4, TimeSpan.FromMinutes(1).Ticks));
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (IdleTimeout != TimeSpan.Zero && IdleTimeout < MinIdleTimeout)
+        {
+            yield return new ValidationResult(
+                $"{nameof(IdleTimeout)} must be 00:00:00 (idle sessions stay open) or at least {MinIdleTimeout}; it was {IdleTimeout}.",
+                [nameof(IdleTimeout)]);
+        }
+    }
 }
 
 [OptionsValidator]

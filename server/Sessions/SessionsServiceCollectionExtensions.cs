@@ -10,7 +10,8 @@ public static class SessionsServiceCollectionExtensions
 {
     /// <summary>
     /// Sessions' settings (validated at start), the embedded <see cref="InMemorySessionStore"/> and
-    /// <see cref="SessionService"/>. A distributed <see cref="ISessionStore"/> registered before this wins.
+    /// <see cref="SessionService"/>, and the <see cref="IdleSessionSweeper"/> that ends idle sessions. A distributed
+    /// <see cref="ISessionStore"/> registered before this wins.
     /// </summary>
     public static IServiceCollection AddSensorHubSessions(this IServiceCollection services)
     {
@@ -20,6 +21,7 @@ public static class SessionsServiceCollectionExtensions
         services.TryAddSingleton<ShutdownSignal>();
         services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<SessionService>();
+        services.AddHostedService<IdleSessionSweeper>();
         return services;
     }
 }

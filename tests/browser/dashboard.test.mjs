@@ -163,8 +163,9 @@ test("two users share a session: presence, each other's annotations, and its end
   await b.page.goto(`/?session=${id}`);
   await connected(b.page);
   for (const page of [a.page, b.page]) {
-    await page.waitForSelector('#session-people li[data-user="alice"]');
-    await page.waitForSelector('#session-people li[data-user="bob"]');
+    // Presence is keyed by the participant's id; a dev token's id (its subject) is its name.
+    await page.waitForSelector('#session-people li[data-user="alice"][data-id="alice"]');
+    await page.waitForSelector('#session-people li[data-user="bob"][data-id="bob"]');
   }
   await b.page.waitForSelector(`article[data-sensor="${PRESSURE}"]`); // the session's charts open for the joiner
 

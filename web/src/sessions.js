@@ -49,12 +49,13 @@ export class Sessions {
     switch (event.kind) {
       case "snapshot":
         this.session = event.session;
-        this.participants = new Map((event.participants ?? []).map(p => [p.name, p]));
+        // Presence is keyed by the participant's id (the token's subject): two people may share a name.
+        this.participants = new Map((event.participants ?? []).map(p => [p.id, p]));
         this.annotations = event.annotations ?? [];
         for (const id of this.session.sensorIds) this.charts.open(id);
         break;
-      case "joined": this.participants.set(event.participant.name, event.participant); break;
-      case "left": this.participants.delete(event.participant.name); break;
+      case "joined": this.participants.set(event.participant.id, event.participant); break;
+      case "left": this.participants.delete(event.participant.id); break;
       case "annotated": this.annotations.push(event.annotation); break;
       case "sensorsChanged": this.session.sensorIds = event.sensorIds; break;
       case "ended": this.ended = true; break;
@@ -79,8 +80,13 @@ export class Sessions {
     const link = new URL(location.href);
     link.search = ""; link.searchParams.set("session", s.id);
     $("#session-link", this.root).replaceChildren(s && !this.ended ? el("a", { href: link.href }, link.href) : "");
-    $("#session-people", this.root).replaceChildren(...[...this.participants.values()].map(p =>
-      el("li", { dataset: { user: p.name } }, p.connections > 1 ? `${p.name} (${p.connections} tabs)` : p.name)));
+    const people = [...this.participants.values()];
+    const shared = name => people.filter(p => p.name === name).length > 1;
+    $("#session-people", this.root).replaceChildren(...people.map(p => {
+      // The name is what is shown; where two participants share it, their ids tell them apart.
+      const who = shared(p.name) ? `${p.name} (${p.id})` : p.name;
+      return el("li", { dataset: { user: p.name, id: p.id }, title: p.id }, p.connections > 1 ? `${who} (${p.connections} tabs)` : who);
+    }));
     $("#session-annotations", this.root).replaceChildren(...this.annotations.map(a =>
       el("li", {}, el("time", {}, toDate(a.time).toLocaleTimeString()), ` ${a.author}: `, el("span", { class: "text" }, a.text))));
     $("#session-live", this.root).hidden = !s || this.ended;

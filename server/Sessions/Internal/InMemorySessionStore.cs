@@ -41,7 +41,8 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
 
     public Task AddAsync(StoredSession session, CancellationToken cancellationToken)
     {
-        var owner = session.Info.Owner;
+        // Counted by the owner's id (the token's subject), never by the name shown: two users may share a name.
+        var owner = session.Info.OwnerId;
         var state = new SessionState(session, _options, _time, _logger);
         lock (_gate)
         {
@@ -63,37 +64,57 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
     public Task<IReadOnlyList<StoredSession>> ListAsync(CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<StoredSession>>(_sessions.Values.Select(state => state.Stored).ToArray());
 
-    public Task<ISessionMembership?> JoinAsync(string sessionId, string userName, CancellationToken cancellationToken) =>
-        Task.FromResult<ISessionMembership?>(_sessions.TryGetValue(sessionId, out var state) ? state.Join(userName) : null);
+    public Task<ISessionMembership?> JoinAsync(string sessionId, SessionUser joiner, CancellationToken cancellationToken) =>
+        Task.FromResult<ISessionMembership?>(_sessions.TryGetValue(sessionId, out var state) ? state.Join(joiner) : null);
 
-    public Task<bool> AnnotateAsync(string sessionId, Contracts.Annotation annotation, CancellationToken cancellationToken) =>
-        Task.FromResult(_sessions.TryGetValue(sessionId, out var state) && state.Annotate(annotation));
+    public Task<bool> AnnotateAsync(string sessionId, SessionUser author, Contracts.Annotation annotation, CancellationToken cancellationToken) =>
+        Task.FromResult(_sessions.TryGetValue(sessionId, out var state) && state.Annotate(author, annotation));
 
     public Task<StoredSession?> SetSensorsAsync(string sessionId, string[] sensorIds, CancellationToken cancellationToken) =>
         Task.FromResult(_sessions.TryGetValue(sessionId, out var state) ? state.SetSensors(sensorIds) : null);
 
     public Task<bool> EndAsync(string sessionId, CancellationToken cancellationToken)
     {
-        SessionState? state;
-        lock (_gate)
-        {
-            if (!_sessions.TryRemove(sessionId, out state))
-                return Task.FromResult(false);
-            var owner = state.Stored.Info.Owner;
-            if (_openByOwner[owner] is var open && open > 1)
-                _openByOwner[owner] = open - 1;
-            else
-                _openByOwner.Remove(owner);
-        }
+        if (!_sessions.TryGetValue(sessionId, out var state) || !Remove(state))
+            return Task.FromResult(false);
         // A join that found the state before it was removed either got in first (and gets ended) or finds it ended.
         state.End();
         return Task.FromResult(true);
+    }
+
+    public Task<IReadOnlyList<StoredSession>> EndIdleAsync(TimeSpan idleFor, CancellationToken cancellationToken)
+    {
+        var now = _time.GetTimestamp();
+        var ended = new List<StoredSession>();
+        foreach (var state in _sessions.Values)
+        {
+            // Ended under its own lock first, then removed: an EndSession meanwhile removes it (and counts it) once.
+            if (state.EndIfIdle(now, idleFor) && Remove(state))
+                ended.Add(state.Stored);
+        }
+        return Task.FromResult<IReadOnlyList<StoredSession>>(ended);
     }
 
     /// <summary>One open session's state, for tests that look inside.</summary>
     internal SessionState? Find(string sessionId) => _sessions.TryGetValue(sessionId, out var state) ? state : null;
 
     public void Dispose() => _onStopping.Dispose();
+
+    /// <summary>Removes an open session and takes it off its owner's count; <see langword="false"/> when someone else removed it first.</summary>
+    private bool Remove(SessionState state)
+    {
+        lock (_gate)
+        {
+            if (!_sessions.TryRemove(KeyValuePair.Create(state.Id, state)))
+                return false;
+            var owner = state.Stored.Info.OwnerId;
+            if (_openByOwner[owner] is var open && open > 1)
+                _openByOwner[owner] = open - 1;
+            else
+                _openByOwner.Remove(owner);
+            return true;
+        }
+    }
 
     private void StopAll()
     {

@@ -13,7 +13,7 @@ internal sealed class SessionMember : ISessionMembership
     private readonly Channel<SessionEvent> _buffer;
     private int _left;
 
-    public SessionMember(SessionState session, string user, int capacity)
+    public SessionMember(SessionState session, SessionUser user, int capacity)
     {
         _session = session;
         User = user;
@@ -27,7 +27,13 @@ internal sealed class SessionMember : ISessionMembership
         });
     }
 
-    public string User { get; }
+    public SessionUser User { get; }
+
+    /// <summary>
+    /// Whether the session has already taken this stream out of its user's presence (it was evicted by a change of
+    /// sensors), so that leaving later does not count it twice. Read and written under the session's lock.
+    /// </summary>
+    public bool PresenceReleased { get; set; }
 
     public ChannelReader<SessionEvent> Events => _buffer.Reader;
 

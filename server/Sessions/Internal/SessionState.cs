@@ -5,7 +5,8 @@ namespace SensorHub.Server.Sessions.Internal;
 /// <summary>
 /// One open session in memory. Everything that changes it, and every write to its members' buffers, happens under its
 /// lock: that is what gives a joiner's snapshot and the events after it no gap and no duplicate, and every member the
-/// same order of events.
+/// same order of events. It also keeps, under the lock, that every member may read every one of the session's sensors:
+/// a join is refused, and a member evicted by a change of sensors, where that would not hold.
 /// </summary>
 internal sealed class SessionState(StoredSession stored, LiveSessionOptions options, TimeProvider time, ILogger logger)
 {
@@ -14,10 +15,13 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
 
     private readonly Lock _gate = new();
     private readonly List<SessionMember> _members = [];
-    private readonly Dictionary<string, int> _presence = new(StringComparer.Ordinal);
+    // Keyed by the participant's id (SessionUser.Id), never by the name shown.
+    private readonly Dictionary<string, Presence> _presence = new(StringComparer.Ordinal);
     private readonly Queue<Annotation> _recent = new();
     private readonly Dictionary<string, RateBucket> _rates = new(StringComparer.Ordinal);
     private StoredSession _stored = stored;
+    // When the last participant left, or the session was created; meaningful only while nobody is present.
+    private long _emptySince = time.GetTimestamp();
     private bool _ended;
     private bool _stopped;
 
@@ -35,7 +39,7 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
         }
     }
 
-    /// <summary>The participants now, by name (for tests and counters).</summary>
+    /// <summary>The participants now, by name and then id (for tests and counters).</summary>
     public Participant[] Participants
     {
         get
@@ -45,19 +49,24 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
         }
     }
 
-    public SessionMember? Join(string user)
+    /// <summary>
+    /// Joins a stream of <paramref name="user"/>; <see langword="null"/> when the session has ended or the user may not
+    /// read every one of its sensors now (the service looked before, and the sensors may have changed since).
+    /// </summary>
+    public SessionMember? Join(SessionUser user)
     {
         lock (_gate)
         {
-            if (_ended)
+            if (_ended || !user.MayReadAll(_stored.Info.SensorIds))
                 return null;
-            _presence.TryGetValue(user, out var connections);
-            if (connections == 0 && _presence.Count >= options.MaxParticipantsPerSession)
+            _presence.TryGetValue(user.Id, out var presence);
+            if (presence.Connections == 0 && _presence.Count >= options.MaxParticipantsPerSession)
                 throw SessionException.Full(Id, options.MaxParticipantsPerSession);
-            _presence[user] = connections + 1;
+            presence = presence.Connections == 0 ? new Presence(user.Name, 1) : presence with { Connections = presence.Connections + 1 };
+            _presence[user.Id] = presence;
             // Announced before the joiner is a member: its own arrival is in its snapshot, not also in an event.
-            if (connections == 0)
-                Broadcast(new SessionEvent { Kind = SessionEventKinds.Joined, Participant = new Participant { Name = user, Connections = 1 } });
+            if (presence.Connections == 1)
+                Broadcast(new SessionEvent { Kind = SessionEventKinds.Joined, Participant = ParticipantOf(user.Id, presence) });
 
             var member = new SessionMember(this, user, options.EventBufferCapacity);
             member.TryWrite(new SessionEvent
@@ -65,7 +74,8 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
                 Kind = SessionEventKinds.Snapshot,
                 Session = _stored.Info,
                 Participants = ParticipantsNow(),
-                Annotations = [.. _recent],
+                // An annotation's sensor may have left the session since: only what the joiner may read.
+                Annotations = _recent.Where(user.MayRead).ToArray(),
             });
             // After the server began to stop, a join still gets its snapshot, and then its stream completes.
             if (_stopped)
@@ -82,28 +92,26 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
         lock (_gate)
         {
             _members.Remove(member);
-            if (_ended || !_presence.TryGetValue(member.User, out var connections))
+            if (_ended || member.PresenceReleased)
                 return;
-            if (connections > 1)
-            {
-                _presence[member.User] = connections - 1;
-                return;
-            }
-            _presence.Remove(member.User);
-            Broadcast(new SessionEvent { Kind = SessionEventKinds.Left, Participant = new Participant { Name = member.User, Connections = 0 } });
+            ReleasePresence(member);
         }
     }
 
-    public bool Annotate(Annotation annotation)
+    /// <summary>
+    /// Keeps and sends an annotation; <see langword="false"/> when the session has ended or <paramref name="author"/>
+    /// may not read every one of its sensors now (it is unknown to them).
+    /// </summary>
+    public bool Annotate(SessionUser author, Annotation annotation)
     {
         lock (_gate)
         {
-            if (_ended)
+            if (_ended || !author.MayReadAll(_stored.Info.SensorIds))
                 return false;
             // Checked here too, not only by the service: the sensors may have changed since it looked.
             if (annotation.SensorId is { } sensorId && Array.IndexOf(_stored.Info.SensorIds, sensorId) < 0)
                 throw SessionException.SensorNotInSession(sensorId, Id);
-            if (!RateOf(annotation.Author).TryTake())
+            if (!RateOf(author.Id).TryTake())
                 throw SessionException.TooManyAnnotations(options.AnnotationRateLimit, options.AnnotationRatePeriod);
 
             if (options.RecentAnnotations > 0)
@@ -112,11 +120,18 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
                 while (_recent.Count > options.RecentAnnotations)
                     _recent.Dequeue();
             }
-            Broadcast(new SessionEvent { Kind = SessionEventKinds.Annotated, Annotation = annotation });
+            // Every member may read every sensor of the session (joins and evictions keep it so), and the annotation's
+            // sensor is one of them now; the filter states the rule where the events go out all the same.
+            Broadcast(new SessionEvent { Kind = SessionEventKinds.Annotated, Annotation = annotation }, member => member.User.MayRead(annotation));
             return true;
         }
     }
 
+    /// <summary>
+    /// Replaces the sensors. Members who may not read them all are evicted first: their streams end as if the session
+    /// were unknown to them, so the new sensor ids never reach them; then the others get <c>sensorsChanged</c>, and
+    /// <c>left</c> for each evicted user who has no stream left.
+    /// </summary>
     public StoredSession? SetSensors(string[] sensorIds)
     {
         lock (_gate)
@@ -125,7 +140,23 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
                 return null;
             var stored = _stored with { Info = _stored.Info with { SensorIds = sensorIds } };
             Volatile.Write(ref _stored, stored);
+
+            List<SessionMember>? evicted = null;
+            for (var i = _members.Count - 1; i >= 0; i--)
+            {
+                var member = _members[i];
+                if (member.User.MayReadAll(sensorIds))
+                    continue;
+                _members.RemoveAt(i);
+                member.Complete(SessionException.Unknown(Id));
+                (evicted ??= []).Add(member);
+            }
             Broadcast(new SessionEvent { Kind = SessionEventKinds.SensorsChanged, SensorIds = sensorIds });
+            foreach (var member in evicted ?? [])
+            {
+                ReleasePresence(member);
+                SessionsLog.Evicted(logger, member.User.Name, member.User.Id, Id);
+            }
             return stored;
         }
     }
@@ -134,17 +165,21 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
     public void End()
     {
         lock (_gate)
+            EndNow();
+    }
+
+    /// <summary>
+    /// Ends the session if nobody has been present for at least <paramref name="idleFor"/> at <paramref name="now"/>
+    /// (a <see cref="TimeProvider"/> timestamp). Under the lock, so a join either came first or finds it ended.
+    /// </summary>
+    public bool EndIfIdle(long now, TimeSpan idleFor)
+    {
+        lock (_gate)
         {
-            if (_ended)
-                return;
-            Broadcast(new SessionEvent { Kind = SessionEventKinds.Ended });
-            _ended = true;
-            foreach (var member in _members)
-                member.Complete();
-            _members.Clear();
-            _presence.Clear();
-            _recent.Clear();
-            _rates.Clear();
+            if (_ended || _presence.Count > 0 || time.GetElapsedTime(_emptySince, now) < idleFor)
+                return false;
+            EndNow();
+            return true;
         }
     }
 
@@ -160,32 +195,77 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
         }
     }
 
-    private Participant[] ParticipantsNow() =>
-        _presence.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => new Participant { Name = p.Key, Connections = p.Value }).ToArray();
-
-    private RateBucket RateOf(string user)
+    private void EndNow()
     {
-        if (_rates.TryGetValue(user, out var bucket))
+        if (_ended)
+            return;
+        Broadcast(new SessionEvent { Kind = SessionEventKinds.Ended });
+        _ended = true;
+        foreach (var member in _members)
+            member.Complete();
+        _members.Clear();
+        _presence.Clear();
+        _recent.Clear();
+        _rates.Clear();
+    }
+
+    /// <summary>Takes one stream out of its user's presence; the user leaves with their last. Under the lock.</summary>
+    private void ReleasePresence(SessionMember member)
+    {
+        member.PresenceReleased = true;
+        var id = member.User.Id;
+        if (!_presence.TryGetValue(id, out var presence))
+            return;
+        if (presence.Connections > 1)
+        {
+            _presence[id] = presence with { Connections = presence.Connections - 1 };
+            return;
+        }
+        _presence.Remove(id);
+        if (_presence.Count == 0)
+            _emptySince = time.GetTimestamp();
+        Broadcast(new SessionEvent { Kind = SessionEventKinds.Left, Participant = ParticipantOf(id, presence with { Connections = 0 }) });
+    }
+
+    private Participant[] ParticipantsNow() =>
+        _presence
+            .Select(p => ParticipantOf(p.Key, p.Value))
+            .OrderBy(p => p.Name, StringComparer.Ordinal)
+            .ThenBy(p => p.Id, StringComparer.Ordinal)
+            .ToArray();
+
+    private static Participant ParticipantOf(string id, Presence presence) =>
+        new() { Id = id, Name = presence.Name, Connections = presence.Connections };
+
+    private RateBucket RateOf(string userId)
+    {
+        if (_rates.TryGetValue(userId, out var bucket))
             return bucket;
         if (_rates.Count >= RateBucketsBeforePruning)
         {
             foreach (var idle in _rates.Where(r => r.Value.IsFull).Select(r => r.Key).ToArray())
                 _rates.Remove(idle);
         }
-        return _rates[user] = new RateBucket(options.AnnotationRateLimit, options.AnnotationRatePeriod, time);
+        return _rates[userId] = new RateBucket(options.AnnotationRateLimit, options.AnnotationRatePeriod, time);
     }
 
-    /// <summary>Offers an event to every member, under the lock. The others never wait for a slow one: a full buffer ends that stream.</summary>
-    private void Broadcast(SessionEvent sessionEvent)
+    /// <summary>
+    /// Offers an event to every member (that <paramref name="to"/> admits), under the lock. The others never wait for a
+    /// slow one: a full buffer ends that stream.
+    /// </summary>
+    private void Broadcast(SessionEvent sessionEvent, Func<SessionMember, bool>? to = null)
     {
         for (var i = _members.Count - 1; i >= 0; i--)
         {
             var member = _members[i];
-            if (member.TryWrite(sessionEvent))
+            if ((to is not null && !to(member)) || member.TryWrite(sessionEvent))
                 continue;
             _members.RemoveAt(i);
             member.Complete(SessionException.FellBehind(Id, options.EventBufferCapacity));
-            SessionsLog.FellBehind(logger, member.User, Id, options.EventBufferCapacity);
+            SessionsLog.FellBehind(logger, member.User.Name, Id, options.EventBufferCapacity);
         }
     }
+
+    /// <summary>One participant's presence: the name shown (their first stream's) and their streams on the session.</summary>
+    private readonly record struct Presence(string Name, int Connections);
 }

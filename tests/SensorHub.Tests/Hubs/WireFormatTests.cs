@@ -180,8 +180,8 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             ElementsOf: ("firstRejections", ["line", "reason"])),
         ["RowRejection"] = new(new RowRejection { Line = 1, Reason = "x" }, ["line", "reason"], Times: []),
         ["SessionInfo"] = new(
-            new SessionInfo { Id = new string('a', 32), Title = "Line 1 check", Owner = "alice", SensorIds = ["plant-1/line-1/temperature"], Private = true },
-            ["id", "owner", "private", "sensorIds", "title"],
+            new SessionInfo { Id = new string('a', 32), Title = "Line 1 check", Owner = "alice", OwnerId = "sub-alice", SensorIds = ["plant-1/line-1/temperature"], Private = true },
+            ["id", "owner", "ownerId", "private", "sensorIds", "title"],
             Times: []),
         ["CreateSessionRequest"] = new(
             new CreateSessionRequest { Title = "Line 1 check", SensorIds = ["plant-1/line-1/temperature"], Private = true, Invited = ["bob"] },
@@ -192,10 +192,10 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             ["invited", "private", "sensorIds", "title"],
             Times: [],
             Nulls: ["invited"]),
-        ["Participant"] = new(new Participant { Name = "alice", Connections = 2 }, ["connections", "name"], Times: []),
+        ["Participant"] = new(new Participant { Id = "sub-alice", Name = "alice", Connections = 2 }, ["connections", "id", "name"], Times: []),
         ["Annotation"] = new(
-            new Annotation { Id = new string('b', 32), Author = "bob", Text = "spike", SensorId = "plant-1/line-1/temperature", Sequence = 42, Time = s_firstTime },
-            ["author", "id", "sensorId", "sequence", "text", "time"],
+            new Annotation { Id = new string('b', 32), Author = "bob", AuthorId = "sub-bob", Text = "spike", SensorId = "plant-1/line-1/temperature", Sequence = 42, Time = s_firstTime },
+            ["author", "authorId", "id", "sensorId", "sequence", "text", "time"],
             Times: ["time"]),
         ["AnnotationInput"] = new(
             new AnnotationInput { Text = "spike" },
@@ -206,14 +206,14 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             new SessionEvent
             {
                 Kind = SessionEventKinds.Snapshot,
-                Session = new SessionInfo { Id = new string('a', 32), Title = "t", Owner = "alice", SensorIds = [] },
-                Participants = [new Participant { Name = "alice", Connections = 1 }],
+                Session = new SessionInfo { Id = new string('a', 32), Title = "t", Owner = "alice", OwnerId = "sub-alice", SensorIds = [] },
+                Participants = [new Participant { Id = "sub-alice", Name = "alice", Connections = 1 }],
                 Annotations = [],
             },
             ["annotation", "annotations", "kind", "participant", "participants", "sensorIds", "session"],
             Times: [],
             Nulls: ["annotation", "participant", "sensorIds"],
-            ElementsOf: ("participants", ["connections", "name"])),
+            ElementsOf: ("participants", ["connections", "id", "name"])),
     };
 
     public static TheoryData<string> Dtos => [.. s_dtos.Keys];

@@ -146,7 +146,7 @@ public sealed class SessionBadInputTests(ApplicationFixture apps) : IClassFixtur
         var snapshot = await fresh.SnapshotAsync();
         AssertSame(session, snapshot.Session);
         Assert.Equal(["still fine"], snapshot.Annotations!.Select(a => a.Text));
-        Assert.Equal([new Participant { Name = owner.Name, Connections = 2 }], snapshot.Participants!);
+        Assert.Equal([new Participant { Id = owner.Name, Name = owner.Name, Connections = 2 }], snapshot.Participants!);
         await connection.Hub.EndSessionAsync(session.Id);
     }
 

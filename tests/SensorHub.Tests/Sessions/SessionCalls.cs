@@ -1,6 +1,8 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Contracts;
+using SensorHub.Server.Identity;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Sessions.Internal;
 using SensorHub.Tests.Infrastructure;
@@ -19,6 +21,18 @@ internal static class SessionCalls
     public static TestUser NewOperator(string name) => TestUser.Operator(UniqueName(name));
 
     public static TestUser NewViewer(string name) => TestUser.Viewer(UniqueName(name));
+
+    /// <summary>
+    /// A hub connection with a token whose subject is <paramref name="subject"/> (<see langword="null"/>: none), apart
+    /// from its name; dev tokens always carry their name as their subject.
+    /// </summary>
+    public static Task<TestConnection> ConnectAsSubjectAsync(this SensorHubApplication app, Protocol protocol, TestUser user, string? subject)
+    {
+        var claims = SensorHubApplication.ClaimsOf(user, withSubject: false);
+        if (subject is not null)
+            claims.Add(new Claim(SensorHubUser.SubjectClaim, subject));
+        return app.ConnectWithTokenAsync(protocol, app.MintToken(claims, TimeSpan.FromMinutes(10)));
+    }
 
     public static Task<SessionInfo> CreateSessionAsync(
         this HubConnection hub, string[]? sensorIds = null, bool isPrivate = false, string[]? invited = null, string title = "Line 1 check") =>

@@ -126,9 +126,9 @@ internal sealed class FailingJoinStore(InMemorySessionStore inner) : ISessionSto
 
     public void FailNextJoin() => Volatile.Write(ref _failNext, 1);
 
-    public async Task<ISessionMembership?> JoinAsync(string sessionId, string userName, CancellationToken cancellationToken)
+    public async Task<ISessionMembership?> JoinAsync(string sessionId, SessionUser joiner, CancellationToken cancellationToken)
     {
-        var membership = await inner.JoinAsync(sessionId, userName, cancellationToken);
+        var membership = await inner.JoinAsync(sessionId, joiner, cancellationToken);
         if (membership is null || Interlocked.Exchange(ref _failNext, 0) == 0)
             return membership;
         Interlocked.Increment(ref _failed);
@@ -141,13 +141,16 @@ internal sealed class FailingJoinStore(InMemorySessionStore inner) : ISessionSto
 
     public Task<IReadOnlyList<StoredSession>> ListAsync(CancellationToken cancellationToken) => inner.ListAsync(cancellationToken);
 
-    public Task<bool> AnnotateAsync(string sessionId, Annotation annotation, CancellationToken cancellationToken) =>
-        inner.AnnotateAsync(sessionId, annotation, cancellationToken);
+    public Task<bool> AnnotateAsync(string sessionId, SessionUser author, Annotation annotation, CancellationToken cancellationToken) =>
+        inner.AnnotateAsync(sessionId, author, annotation, cancellationToken);
 
     public Task<StoredSession?> SetSensorsAsync(string sessionId, string[] sensorIds, CancellationToken cancellationToken) =>
         inner.SetSensorsAsync(sessionId, sensorIds, cancellationToken);
 
     public Task<bool> EndAsync(string sessionId, CancellationToken cancellationToken) => inner.EndAsync(sessionId, cancellationToken);
+
+    public Task<IReadOnlyList<StoredSession>> EndIdleAsync(TimeSpan idleFor, CancellationToken cancellationToken) =>
+        inner.EndIdleAsync(idleFor, cancellationToken);
 
     /// <summary>The joined membership, whose events cannot be read: leaving is still the real one's.</summary>
     private sealed class FailingMembership(ISessionMembership joined) : ISessionMembership

@@ -34,6 +34,12 @@ internal sealed class SessionHarness : IDisposable
     /// <summary>An operator who may read only the sensors under <c>plant-1/</c>.</summary>
     public static SensorHubUser Plant1Operator { get; } = new("pat", "pat", [Roles.Operator], ["plant-1/"]);
 
+    /// <summary>Another operator called "alice", with a subject of her own.</summary>
+    public static SensorHubUser AliceTwin { get; } = new("alice-2", "alice", [Roles.Operator], null);
+
+    /// <summary>An operator whose token carries no subject.</summary>
+    public static SensorHubUser Nameless { get; } = new(null, "nameless", [Roles.Operator], null);
+
     public LiveSessionOptions Options { get; }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 8, 0, 0, TimeSpan.Zero));
@@ -54,6 +60,10 @@ internal sealed class SessionHarness : IDisposable
             .WaitAsync(Infrastructure.Timeouts.Default);
 
     public SessionStream Join(SensorHubUser user, string? sessionId) => SessionStream.Join(Service, user, sessionId);
+
+    /// <summary>The idle-session sweeper on this harness's store and clock; the caller starts and disposes it.</summary>
+    public IdleSessionSweeper Sweeper(ISessionStore? store = null) =>
+        new(store ?? Store, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<IdleSessionSweeper>.Instance);
 
     public SessionState State(string sessionId) => Store.Find(sessionId) ?? throw new InvalidOperationException($"No session {sessionId}.");
 

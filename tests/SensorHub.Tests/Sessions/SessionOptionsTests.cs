@@ -21,6 +21,9 @@ public sealed class SessionOptionsTests
         { "AnnotationRatePeriod", "00:00:00" },
         { "RecentAnnotations", "-1" },
         { "EventBufferCapacity", "0" },
+        { "IdleTimeout", "-00:00:01" },
+        { "IdleTimeout", "00:00:00.999" },
+        { "IdleTimeout", "366.00:00:00" },
     };
 
     [Theory]
@@ -42,10 +45,34 @@ public sealed class SessionOptionsTests
         var options = services.GetRequiredService<IOptions<LiveSessionOptions>>().Value;
 
         Assert.Equal(
-            (10, 100, 50, 100, 200, 500, 5, TimeSpan.FromSeconds(1), 200, 1_000),
+            (10, 100, 50, 100, 200, 500, 5, TimeSpan.FromSeconds(1), 200, 1_000, TimeSpan.FromHours(1)),
             (options.MaxOpenSessionsPerUser, options.MaxParticipantsPerSession, options.MaxSensorsPerSession, options.MaxInvited,
                 options.MaxTitleLength, options.MaxAnnotationLength, options.AnnotationRateLimit, options.AnnotationRatePeriod,
-                options.RecentAnnotations, options.EventBufferCapacity));
+                options.RecentAnnotations, options.EventBufferCapacity, options.IdleTimeout));
+        Assert.Equal(TimeSpan.FromMinutes(1), options.IdleSweepInterval);
+    }
+
+    [Theory]
+    [InlineData("00:00:00", 0)]
+    [InlineData("00:00:01", 250)]
+    [InlineData("00:02:00", 30_000)]
+    [InlineData("01:00:00", 60_000)]
+    public void IdleTimeoutOfZeroOrASecondAndMoreIsAcceptedAndSetsTheSweepInterval(string idleTimeout, int sweepMilliseconds)
+    {
+        using var services = Build(new() { [$"{LiveSessionOptions.Section}:IdleTimeout"] = idleTimeout });
+
+        var options = services.GetRequiredService<IOptions<LiveSessionOptions>>().Value;
+
+        Assert.Equal(TimeSpan.Parse(idleTimeout, System.Globalization.CultureInfo.InvariantCulture), options.IdleTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(sweepMilliseconds), options.IdleSweepInterval);
+    }
+
+    [Fact]
+    public void TheIdleSweeperIsRegisteredAsAHostedService()
+    {
+        var services = new ServiceCollection().AddSensorHubSessions();
+
+        Assert.Contains(services, d => d.ServiceType == typeof(Microsoft.Extensions.Hosting.IHostedService) && d.ImplementationType == typeof(IdleSessionSweeper));
     }
 
     [Fact]
@@ -77,12 +104,15 @@ public sealed class SessionOptionsTests
 
         public Task<IReadOnlyList<StoredSession>> ListAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<ISessionMembership?> JoinAsync(string sessionId, string userName, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ISessionMembership?> JoinAsync(string sessionId, SessionUser joiner, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<bool> AnnotateAsync(string sessionId, SensorHub.Contracts.Annotation annotation, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<bool> AnnotateAsync(string sessionId, SessionUser author, SensorHub.Contracts.Annotation annotation, CancellationToken cancellationToken) =>
+            throw new NotSupportedException();
 
         public Task<StoredSession?> SetSensorsAsync(string sessionId, string[] sensorIds, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<bool> EndAsync(string sessionId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<StoredSession>> EndIdleAsync(TimeSpan idleFor, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -31,12 +31,12 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
         var left = await aliceStream.ExpectAsync(SessionEventKinds.Left);
 
         AssertSame(session, aliceSnapshot.Session);
-        Assert.Equal([new Participant { Name = alice.Name, Connections = 1 }], aliceSnapshot.Participants!);
+        Assert.Equal([new Participant { Id = alice.Name, Name = alice.Name, Connections = 1 }], aliceSnapshot.Participants!);
         Assert.Equal(
             new[] { alice.Name, bob.Name }.Order(StringComparer.Ordinal),
             bobSnapshot.Participants!.Select(p => p.Name));
-        Assert.Equal(new Participant { Name = bob.Name, Connections = 1 }, joined.Participant);
-        Assert.Equal(new Participant { Name = bob.Name, Connections = 0 }, left.Participant);
+        Assert.Equal(new Participant { Id = bob.Name, Name = bob.Name, Connections = 1 }, joined.Participant);
+        Assert.Equal(new Participant { Id = bob.Name, Name = bob.Name, Connections = 0 }, left.Participant);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bobStream.Completion.WaitAsync(Timeouts.Default));
         Assert.Equal(HubConnectionState.Connected, bobConnection.Hub.State);
         await aliceConnection.Hub.EndSessionAsync(session.Id);
@@ -97,10 +97,10 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
             var left = await aliceStream.ExpectAsync(SessionEventKinds.Left);
 
             Assert.Equal(
-                new[] { new Participant { Name = alice.Name, Connections = 1 }, new Participant { Name = bob.Name, Connections = 2 } }
+                new[] { new Participant { Id = alice.Name, Name = alice.Name, Connections = 1 }, new Participant { Id = bob.Name, Name = bob.Name, Connections = 2 } }
                     .OrderBy(p => p.Name, StringComparer.Ordinal),
                 secondSnapshot.Participants!);
-            Assert.Equal(new Participant { Name = bob.Name, Connections = 0 }, left.Participant);
+            Assert.Equal(new Participant { Id = bob.Name, Name = bob.Name, Connections = 0 }, left.Participant);
             aliceStream.AssertNothingPending();
             await aliceConnection.Hub.EndSessionAsync(session.Id);
         }

@@ -21,6 +21,7 @@ public sealed class SessionServiceTests
 
         Assert.Equal("Line 1 check", session.Title);
         Assert.Equal("alice", session.Owner);
+        Assert.Equal(Alice.Id, session.OwnerId);
         Assert.Equal([Temperature, Humidity], session.SensorIds);
         Assert.False(session.Private);
         Assert.True(SessionService.IsWellFormedId(session.Id));
@@ -37,7 +38,7 @@ public sealed class SessionServiceTests
         var snapshot = await alice.SnapshotAsync();
 
         Assert.Equal(session, snapshot.Session);
-        Assert.Equal([new Participant { Name = "alice", Connections = 1 }], snapshot.Participants!);
+        Assert.Equal([new Participant { Id = "alice", Name = "alice", Connections = 1 }], snapshot.Participants!);
         Assert.Empty(snapshot.Annotations!);
         alice.AssertNothingPending();
     }
@@ -57,10 +58,10 @@ public sealed class SessionServiceTests
         var left = await alice.ExpectAsync(SessionEventKinds.Left);
 
         Assert.Equal(["alice", "bob"], bobSnapshot.Participants!.Select(p => p.Name));
-        Assert.Equal(new Participant { Name = "bob", Connections = 1 }, joined.Participant);
-        Assert.Equal(new Participant { Name = "bob", Connections = 0 }, left.Participant);
+        Assert.Equal(new Participant { Id = "bob", Name = "bob", Connections = 1 }, joined.Participant);
+        Assert.Equal(new Participant { Id = "bob", Name = "bob", Connections = 0 }, left.Participant);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bob.Completion.WaitAsync(Timeouts.Default));
-        Assert.Equal([new Participant { Name = "alice", Connections = 1 }], harness.State(session.Id).Participants);
+        Assert.Equal([new Participant { Id = "alice", Name = "alice", Connections = 1 }], harness.State(session.Id).Participants);
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class SessionServiceTests
         await bobTab2.CancelAsync();
         var left = await alice.ExpectAsync(SessionEventKinds.Left);
 
-        Assert.Contains(new Participant { Name = "bob", Connections = 2 }, secondSnapshot.Participants!);
+        Assert.Contains(new Participant { Id = "bob", Name = "bob", Connections = 2 }, secondSnapshot.Participants!);
         Assert.Equal(2, secondSnapshot.Participants!.Length);
         Assert.Equal("bob", left.Participant!.Name);
         alice.AssertNothingPending();
@@ -294,35 +295,10 @@ public sealed class SessionServiceTests
     }
 
     [Fact]
-    public async Task EachRoleMayDoOnlyWhatItGrants()
-    {
-        using var harness = new SessionHarness();
-        var session = await harness.CreateAsync(Alice);
-
-        var viewerCreates = await Assert.ThrowsAsync<SessionException>(() => harness.CreateAsync(Vera));
-        var viewerAnnotates = await Assert.ThrowsAsync<SessionException>(() => harness.AnnotateAsync(Vera, session.Id, "hi"));
-        var viewerSetsSensors = await Assert.ThrowsAsync<SessionException>(
-            () => harness.Service.SetSensorsAsync(Vera, session.Id, [Humidity], CancellationToken.None));
-        var deviceLists = await Assert.ThrowsAsync<SessionException>(() => harness.Service.ListAsync(Device, CancellationToken.None));
-        await using var deviceJoins = harness.Join(Device, session.Id);
-        var deviceJoin = await Assert.ThrowsAsync<SessionException>(() => deviceJoins.Completion);
-        await using var viewerJoins = harness.Join(Vera, session.Id);
-        await viewerJoins.SnapshotAsync();
-
-        Assert.Equal("Not allowed: creating a session needs the operator or admin role.", viewerCreates.Message);
-        Assert.Equal("Not allowed: annotating needs the operator or admin role.", viewerAnnotates.Message);
-        Assert.StartsWith("Not allowed: changing a session's sensors needs", viewerSetsSensors.Message, StringComparison.Ordinal);
-        Assert.StartsWith("Not allowed: listing sessions needs the viewer or operator or admin role", deviceLists.Message, StringComparison.Ordinal);
-        Assert.StartsWith("Not allowed: joining a session needs", deviceJoin.Message, StringComparison.Ordinal);
-        Assert.Equal(1, harness.Store.Count);
-        viewerJoins.AssertNothingPending();
-    }
-
-    [Fact]
     public async Task SensorsTheCallerMayNotReadAreRefused()
     {
         using var harness = new SessionHarness();
-        var session = await harness.CreateAsync(Alice, [Temperature, "plant-2/line-1/power"]);
+        var session = await harness.CreateAsync(Alice, [Temperature]);
 
         var create = await Assert.ThrowsAsync<SessionException>(() => harness.CreateAsync(Plant1Operator, [Temperature, "plant-2/line-1/power"]));
         var annotate = await Assert.ThrowsAsync<SessionException>(
@@ -402,8 +378,8 @@ public sealed class SessionServiceTests
 
         // Bob was in (the others saw him come), and is gone again: his presence, his buffer, his place under the limit.
         Assert.Equal("bob", (await alice.ExpectAsync(SessionEventKinds.Joined)).Participant!.Name);
-        Assert.Equal(new Participant { Name = "bob", Connections = 0 }, (await alice.ExpectAsync(SessionEventKinds.Left)).Participant);
-        Assert.Equal([new Participant { Name = "alice", Connections = 1 }], harness.State(session.Id).Participants);
+        Assert.Equal(new Participant { Id = "bob", Name = "bob", Connections = 0 }, (await alice.ExpectAsync(SessionEventKinds.Left)).Participant);
+        Assert.Equal([new Participant { Id = "alice", Name = "alice", Connections = 1 }], harness.State(session.Id).Participants);
         Assert.Equal(1, harness.State(session.Id).MemberCount);
         await using var vera = harness.Join(Vera, session.Id);
         await vera.SnapshotAsync();
