@@ -28,8 +28,14 @@ public sealed class SensorHubClientOptions
     public SensorHubProtocol Protocol { get; set; } = SensorHubProtocol.MessagePack;
 
     /// <summary>
-    /// Gives the bearer token for each connection and each reconnection (called again every time, so it may refresh
-    /// it). Default <see langword="null"/>: no token, which the server accepts only where anonymous access is on.
+    /// Gives the bearer token for each connection attempt: the start and every reconnection (SignalR asks again each
+    /// time, each attempt being a new HTTP connection), so it can hand out a fresh token. The server closes a
+    /// connection once its token expires, allowing a reconnect: the client then reconnects with the provider's next
+    /// token and its subscriptions, joins and transfers resume. A provider that hands out a token that is already
+    /// expired gets 401 for that attempt; the client tries again after the next reconnect delay, and goes on doing so
+    /// for as long as <see cref="ReconnectDelays"/> (for ever) or <see cref="ReconnectPolicy"/> allow. At
+    /// <see cref="SensorHubClient.StartAsync"/> such a token fails the start. Default <see langword="null"/>: no token,
+    /// which the server accepts only where anonymous access is on.
     /// </summary>
     public Func<Task<string?>>? AccessTokenProvider { get; set; }
 

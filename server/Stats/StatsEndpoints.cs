@@ -4,8 +4,18 @@ using SensorHub.Server.Hubs;
 
 namespace SensorHub.Server.Stats;
 
+/// <summary>
+/// <c>GET /api/stats</c> and <c>GET /healthz</c>. The counters stand behind the hub's door
+/// (<see cref="Identity.HubAccessMiddleware"/>: a signed-in caller, or a guest where anonymous access is on); health
+/// is open to anyone.
+/// </summary>
 internal static class StatsEndpoints
 {
+    /// <summary>
+    /// The counters now. Reads totals only and walks no sensor or subscriber here: the engine's counters (kept as
+    /// running totals), the hub's two counts, and one count per error code. A request therefore costs the same
+    /// whatever the number of sensors and subscribers, and a caller polling it cannot make the server work harder.
+    /// </summary>
     public static ServerStats Snapshot(HubActivity activity, IFeedEngine engine, Refusals refusals)
     {
         var counters = engine.GetCounters();

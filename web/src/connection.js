@@ -14,6 +14,7 @@ class StateLogger {
 }
 
 export class HubClient {
+  /** `tokenProvider` returns (or resolves to) the token to connect with, or null for none. */
   constructor({ protocol = "msgpack", tokenProvider = () => null } = {}) {
     this.protocol = protocol === "json" ? "json" : "msgpack";
     this.tokenProvider = tokenProvider;
@@ -27,8 +28,11 @@ export class HubClient {
   get binary() { return this.protocol === "msgpack"; }
 
   #build() {
+    // SignalR asks for the token at every connection attempt (the start and each reconnect). The server closes a
+    // connection once its token expires, allowing a reconnect: the provider then hands out a fresh token, so a
+    // signed-in tab comes back by itself. No token ("") connects as a guest where the server allows guests.
     const builder = new signalR.HubConnectionBuilder()
-      .withUrl("/hubs/sensors", { accessTokenFactory: () => this.tokenProvider() ?? "" })
+      .withUrl("/hubs/sensors", { accessTokenFactory: async () => (await this.tokenProvider()) ?? "" })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => [0, 500, 1000, 2000][ctx.previousRetryCount] ?? 3000 })
       .configureLogging(new StateLogger(line => { this.lastError = line; }));
     if (this.binary) builder.withHubProtocol(new MessagePackHubProtocol());

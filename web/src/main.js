@@ -12,7 +12,7 @@ import { identity } from "./identity.js";
 import { $ } from "./dom.js";
 
 const params = new URLSearchParams(location.search);
-const hub = new HubClient({ protocol: params.get("protocol") ?? "msgpack", tokenProvider: () => identity.token });
+const hub = new HubClient({ protocol: params.get("protocol") ?? "msgpack", tokenProvider: () => identity.freshToken() });
 const subscriptions = new SubscriptionManager();
 const charts = new ChartManager({ hub, subscriptions, container: $("#charts") });
 new Overview({ hub, charts, table: $("#sensors tbody"), filter: $("#filter"), rate: $("#max-rate") });
