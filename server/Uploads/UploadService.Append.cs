@@ -19,8 +19,7 @@ internal sealed partial class UploadService
         string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, SensorHubUser user, CancellationToken cancellationToken)
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
-        if (state.Record.Owner != user.Name && !user.IsAdmin)
-            throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
+        CheckMayAppend(state, user);
         if (offset < 0)
             throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
         await _hooks.BeforeWriteSlotAsync(state.Id, offset, cancellationToken).ConfigureAwait(false);
@@ -78,11 +77,9 @@ internal sealed partial class UploadService
                 if (chunk is null || chunk.Length == 0)
                     continue;
                 CheckChunk(state, chunk.Length);
-                // Neither the write nor the queueing is cancellable: a chunk is taken whole or not at all, and
-                // what is on disk is always hashed.
-                await file.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
-                await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await WriteChunkAsync(state, file, chunk, cancellationToken).ConfigureAwait(false);
                 state.Advance(chunk.Length, _time.GetUtcNow().UtcDateTime);
+                // Not cancellable, as the write: what is on disk is always hashed.
                 await worker.EnqueueAsync(chunk).ConfigureAwait(false);
             }
         }
@@ -111,6 +108,76 @@ internal sealed partial class UploadService
             await worker.EnqueueAsync(chunk).ConfigureAwait(false);
             remaining -= chunk.Length;
         }
+    }
+
+    /// <summary>
+    /// Writes one chunk that passed <see cref="CheckChunk"/>, once its owner's quota and the disk's floor allow it.
+    /// Both are reserved before the write and checked under that reservation, so that uploads writing at once never
+    /// pass a limit together; a chunk refused or not written gives its reservation back, and the upload keeps what it
+    /// had.
+    /// </summary>
+    private async Task WriteChunkAsync(UploadState state, FileStream file, byte[] chunk, CancellationToken cancellationToken)
+    {
+        // Only uploads with an owner take bytes (CheckMayAppend).
+        var ownerId = state.Record.OwnerId!;
+        if (!_quotas.TryAddBytes(ownerId, chunk.Length, out var stored))
+        {
+            throw new UploadException(
+                SensorHubErrors.QuotaExceeded,
+                $"Quota exceeded: a chunk of {chunk.Length} bytes would take the uploads of this upload's owner past {_options.MaxBytesPerOwner} bytes, the most one owner may store (MaxBytesPerOwner; {stored} stored now); it was refused and the upload keeps its {state.ReceivedBytes} bytes.");
+        }
+        var written = false;
+        var beingWritten = Interlocked.Add(ref _bytesBeingWritten, chunk.Length);
+        try
+        {
+            CheckFreeSpace(state, chunk.Length, beingWritten);
+            await _hooks.BeforeChunkWriteAsync(state.Id, state.ReceivedBytes, cancellationToken).ConfigureAwait(false);
+            // Neither the write nor the flush is cancellable: a chunk is taken whole or not at all.
+            await file.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
+            await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            written = true;
+        }
+        finally
+        {
+            // Written, the bytes are in the disk's free space now, and stay in the owner's share.
+            Interlocked.Add(ref _bytesBeingWritten, -chunk.Length);
+            if (!written)
+                _quotas.RemoveBytes(ownerId, chunk.Length);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a chunk that would leave less than <see cref="UploadOptions.MinFreeDiskBytes"/> free, counting the
+    /// chunks other uploads are writing now (<paramref name="beingWritten"/>, this one included) as already taken.
+    /// </summary>
+    private void CheckFreeSpace(UploadState state, int length, long beingWritten)
+    {
+        var floor = _options.MinFreeDiskBytes;
+        if (floor == 0)
+            return;
+        var free = _disk.FreeBytes(_store.Root);
+        if (free - beingWritten >= floor)
+            return;
+        throw new UploadException(
+            SensorHubErrors.InsufficientStorage,
+            $"Insufficient storage: a chunk of {length} bytes would leave less than {floor} bytes free on the server's disk (MinFreeDiskBytes; {free} free now); it was refused and the upload keeps its {state.ReceivedBytes} bytes. Resume later.");
+    }
+
+    /// <summary>
+    /// Only the owner (by id) and admins append; an upload without an owner (its record is from before uploads were
+    /// owned by subject) takes no more bytes from anyone, since nobody's quota would count them.
+    /// </summary>
+    private static void CheckMayAppend(UploadState state, SensorHubUser user)
+    {
+        var ownerId = state.Record.OwnerId;
+        if (ownerId is null)
+        {
+            throw new UploadException(
+                SensorHubErrors.NotAllowed,
+                $"Not allowed: upload '{state.Id}' has no owner (it was begun before uploads were owned by their token's subject); nobody may append to it. Begin a new upload.");
+        }
+        if (!user.Is(ownerId) && !user.IsAdmin)
+            throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
     }
 
     private void CheckChunk(UploadState state, int length)
@@ -260,8 +327,19 @@ internal sealed partial class UploadService
         if (state.Record.ExpectedSha256 is { } expected && expected != sha256)
         {
             var error = $"sha256 mismatch: the complete file's SHA-256 is {sha256}, the request declared {expected}; its bytes were deleted.";
-            _store.DeleteData(state.Id);
+            // A failed upload keeps no bytes, so it frees its share of its owner's quota at once.
+            _quotas.RemoveUpload(state.Record.OwnerId!, state.ReceivedBytes);
+            // The failure is saved before the bytes go: a crash in between leaves the bytes of a failed upload, which
+            // the next start deletes, rather than an unfinished upload whose bytes are missing.
             await _store.SaveAsync(state.Fail(error, now), CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                _store.DeleteData(state.Id);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                UploadsLog.FilesNotDeleted(_logger, state.Id, ex);
+            }
             UploadsLog.Failed(_logger, state.Id, error);
             throw new UploadException(SensorHubErrors.UploadFailed, $"Upload '{state.Id}' failed: {error}");
         }
