@@ -10,6 +10,10 @@ namespace SensorHub.Server.Uploads;
 /// </summary>
 internal sealed class UploadFileStore
 {
+    private const string RecordSuffix = ".json";
+    private const string DataSuffix = ".data";
+    private const string TemporarySuffix = ".json.tmp";
+
     private static readonly JsonSerializerOptions s_json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     private readonly ILogger<UploadFileStore> _logger;
@@ -22,48 +26,97 @@ internal sealed class UploadFileStore
 
     public string Root { get; }
 
+    /// <summary>
+    /// Reads every record in the folder, then deletes what a crash left behind. A record that cannot be used, for
+    /// whatever reason (it cannot be opened or read, its JSON is broken, its shape is wrong), is logged and skipped:
+    /// one damaged file must not keep the server from starting. Files not named like the store's are left alone.
+    /// </summary>
     public async Task<List<(UploadRecord Record, long Bytes)>> LoadAllAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Root);
+        // Every entry, directories and broken links included: a record's name that is taken by anything at all keeps
+        // the bytes beside it from being taken for a leftover.
+        var entries = new DirectoryInfo(Root).EnumerateFileSystemInfos().OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+        var names = entries.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
         var uploads = new List<(UploadRecord, long)>();
-        foreach (var path in Directory.EnumerateFiles(Root, "*.json"))
+        foreach (var entry in entries)
         {
-            var record = await ReadRecordAsync(path, cancellationToken).ConfigureAwait(false);
-            if (record is null || !UploadIds.IsWellFormed(record.Id) || Path.GetFileNameWithoutExtension(path) != record.Id)
+            if (IdOf(entry.Name, RecordSuffix) is not { } id)
                 continue;
-            var data = new FileInfo(DataPath(record.Id));
-            if (!data.Exists)
+            try
             {
-                uploads.Add((record, 0));
-                continue;
+                uploads.Add(await LoadAsync(entry.FullName, id, cancellationToken).ConfigureAwait(false));
             }
-            // Appends do not rewrite the record: the bytes' own time says when the upload was last touched.
-            var touched = data.LastWriteTimeUtc > record.UpdatedUtc ? data.LastWriteTimeUtc : record.UpdatedUtc;
-            uploads.Add((record with { UpdatedUtc = touched }, data.Length));
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                UploadsLog.RecordUnreadable(_logger, entry.FullName, ex);
+            }
         }
+        DeleteLeftovers(entries, names, uploads);
         return uploads;
     }
 
-    /// <summary>A record, or null when it cannot be read: one damaged file must not keep the server from starting.</summary>
-    private async Task<UploadRecord?> ReadRecordAsync(string path, CancellationToken cancellationToken)
+    private async Task<(UploadRecord, long)> LoadAsync(string path, string id, CancellationToken cancellationToken)
     {
-        try
+        UploadRecord record;
+        await using (var file = File.OpenRead(path))
         {
-            await using var file = File.OpenRead(path);
-            return await JsonSerializer.DeserializeAsync<UploadRecord>(file, s_json, cancellationToken).ConfigureAwait(false);
+            record = await JsonSerializer.DeserializeAsync<UploadRecord>(file, s_json, cancellationToken).ConfigureAwait(false)
+                     ?? throw new InvalidDataException("The record is null.");
         }
-        catch (JsonException ex)
+        if (record.ShapeError(id) is { } error)
+            throw new InvalidDataException($"The record is not an upload's: {error}.");
+        var data = new FileInfo(DataPath(id));
+        if (record.Failed || !data.Exists)
+            return (record, 0);
+        // Appends do not rewrite the record: the bytes' own time says when the upload was last touched.
+        var touched = data.LastWriteTimeUtc > record.UpdatedUtc ? data.LastWriteTimeUtc : record.UpdatedUtc;
+        return (record with { UpdatedUtc = touched }, data.Length);
+    }
+
+    /// <summary>
+    /// Deletes the files that only a crash leaves: a record half written (<c>{id}.json.tmp</c>, written aside and
+    /// never moved into place), bytes without a record (the record goes first when an upload is deleted), and the
+    /// bytes of a failed upload (its failure is saved before they go).
+    /// </summary>
+    private void DeleteLeftovers(List<FileSystemInfo> entries, HashSet<string> names, List<(UploadRecord Record, long Bytes)> uploads)
+    {
+        var failed = uploads.Where(u => u.Record.Failed).Select(u => u.Record.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var entry in entries.OfType<FileInfo>())
         {
-            UploadsLog.RecordUnreadable(_logger, path, ex);
-            return null;
+            string? what = null;
+            if (IdOf(entry.Name, TemporarySuffix) is not null)
+                what = "a record half written";
+            else if (IdOf(entry.Name, DataSuffix) is { } id)
+                what = !names.Contains(id + RecordSuffix) ? "bytes without a record" : failed.Contains(id) ? "the bytes of a failed upload" : null;
+            if (what is null)
+                continue;
+            try
+            {
+                entry.Delete();
+                UploadsLog.LeftoverDeleted(_logger, entry.FullName, what);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                UploadsLog.LeftoverNotDeleted(_logger, entry.FullName, what, ex);
+            }
         }
     }
 
+    /// <summary>The upload id a file of the store is named after, or null for a name the store does not make.</summary>
+    private static string? IdOf(string fileName, string suffix) =>
+        fileName.EndsWith(suffix, StringComparison.Ordinal) && fileName[..^suffix.Length] is var id && UploadIds.IsWellFormed(id) ? id : null;
+
     public async Task SaveAsync(UploadRecord record, CancellationToken cancellationToken)
     {
-        // Written aside and moved into place, so that a crash never leaves half a record.
+        // Written aside and moved into place, so that a crash never leaves half a record (only a temporary file,
+        // which the next start deletes).
         var path = RecordPath(record.Id);
-        var temporary = path + ".tmp";
+        var temporary = Path.Combine(Root, record.Id + TemporarySuffix);
         await using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 4096, useAsync: true))
             await JsonSerializer.SerializeAsync(file, record, s_json, cancellationToken).ConfigureAwait(false);
         File.Move(temporary, path, overwrite: true);
@@ -101,15 +154,20 @@ internal sealed class UploadFileStore
 
     public void DeleteData(string id) => File.Delete(DataPath(id));
 
+    /// <summary>
+    /// Deletes an upload's files, its record first: once the record is gone so is the upload, and bytes that could
+    /// not follow are a leftover the next start deletes. (Bytes first, a crash in between would leave a record
+    /// whose bytes are missing.)
+    /// </summary>
     public void Delete(string id)
     {
-        File.Delete(DataPath(id));
         File.Delete(RecordPath(id));
+        File.Delete(DataPath(id));
     }
 
-    private string DataPath(string id) => Path.Combine(Root, UploadIds.Require(id) + ".data");
+    private string DataPath(string id) => Path.Combine(Root, UploadIds.Require(id) + DataSuffix);
 
-    private string RecordPath(string id) => Path.Combine(Root, UploadIds.Require(id) + ".json");
+    private string RecordPath(string id) => Path.Combine(Root, UploadIds.Require(id) + RecordSuffix);
 }
 
 /// <summary>Upload ids: server-made, so a path built from one stays inside the data folder.</summary>

@@ -33,9 +33,38 @@ public sealed class UploadOptions
     [Range(typeof(TimeSpan), "00:00:00.001", "365.00:00:00")]
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromHours(24);
 
-    /// <summary>How often stale uploads are looked for. Default 10 minutes.</summary>
+    /// <summary>How often the janitor looks for stale uploads and for complete ones past their retention. Default 10 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How long a complete upload is kept after it completed; the janitor deletes it at its next look after that.
+    /// <c>00:00:00</c> keeps complete uploads forever. Default 30 days.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "36500.00:00:00")]
+    public TimeSpan RetainCompleteFor { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// The bytes one owner (a token's subject) may store over all their uploads that have not failed; a chunk that
+    /// would pass it is refused whole (<c>quota_exceeded</c>), and so is a <c>totalBytes</c> over it. Default 10 GiB.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxBytesPerOwner { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>
+    /// The uploads one owner may keep (unfinished and complete; failed ones do not count); <c>BeginUpload</c> over it
+    /// is refused (<c>quota_exceeded</c>). Default 1,000.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxUploadsPerOwner { get; set; } = 1_000;
+
+    /// <summary>
+    /// The free space the data folder's disk keeps: a chunk that would leave less is refused before it is written
+    /// (<c>insufficient_storage</c>); the upload keeps what it has and can be resumed later. <c>0</c> turns the
+    /// floor off. Default 1 GiB.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long MinFreeDiskBytes { get; set; } = 1024L * 1024 * 1024;
 
     /// <summary>The size of the chunks <c>Download</c> sends, in bytes. Default 64 KiB.</summary>
     [Range(1, 16 * 1024 * 1024)]

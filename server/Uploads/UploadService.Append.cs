@@ -19,8 +19,7 @@ internal sealed partial class UploadService
         string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, SensorHubUser user, CancellationToken cancellationToken)
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
-        if (state.Record.Owner != user.Name && !user.IsAdmin)
-            throw new UploadException(SensorHubErrors.NotAllowed, $"Not allowed: upload '{state.Id}' belongs to another user; only they or an admin may append to it.");
+        CheckMayAppend(state, user);
         if (offset < 0)
             throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
         await _hooks.BeforeWriteSlotAsync(state.Id, offset, cancellationToken).ConfigureAwait(false);
@@ -78,11 +77,9 @@ internal sealed partial class UploadService
                 if (chunk is null || chunk.Length == 0)
                     continue;
                 CheckChunk(state, chunk.Length);
-                // Neither the write nor the queueing is cancellable: a chunk is taken whole or not at all, and
-                // what is on disk is always hashed.
-                await file.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
-                await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                await WriteChunkAsync(state, file, chunk, cancellationToken).ConfigureAwait(false);
                 state.Advance(chunk.Length, _time.GetUtcNow().UtcDateTime);
+                // Not cancellable, as the write: what is on disk is always hashed.
                 await worker.EnqueueAsync(chunk).ConfigureAwait(false);
             }
         }
@@ -110,29 +107,6 @@ internal sealed partial class UploadService
             await file.ReadExactlyAsync(chunk, cancellationToken).ConfigureAwait(false);
             await worker.EnqueueAsync(chunk).ConfigureAwait(false);
             remaining -= chunk.Length;
-        }
-    }
-
-    private void CheckChunk(UploadState state, int length)
-    {
-        var received = state.ReceivedBytes;
-        if (length > _options.MaxChunkBytes)
-        {
-            throw new UploadException(
-                SensorHubErrors.TooLarge,
-                $"A chunk of {length} bytes is over the {_options.MaxChunkBytes}-byte limit; it was refused and the upload keeps its {received} bytes.");
-        }
-        if (state.Record.TotalBytes is { } total && received + length > total)
-        {
-            throw new UploadException(
-                SensorHubErrors.TooLarge,
-                $"A chunk of {length} bytes would take the upload past its totalBytes ({total}); it was refused and the upload keeps its {received} bytes.");
-        }
-        if (received + length > _options.MaxUploadBytes)
-        {
-            throw new UploadException(
-                SensorHubErrors.TooLarge,
-                $"A chunk of {length} bytes would take the upload past the largest upload allowed ({_options.MaxUploadBytes} bytes); it was refused.");
         }
     }
 
@@ -260,8 +234,19 @@ internal sealed partial class UploadService
         if (state.Record.ExpectedSha256 is { } expected && expected != sha256)
         {
             var error = $"sha256 mismatch: the complete file's SHA-256 is {sha256}, the request declared {expected}; its bytes were deleted.";
-            _store.DeleteData(state.Id);
+            // A failed upload keeps no bytes, so it frees its share of its owner's quota at once.
+            _quotas.RemoveUpload(state.Record.OwnerId!, state.ReceivedBytes);
+            // The failure is saved before the bytes go: a crash in between leaves the bytes of a failed upload, which
+            // the next start deletes, rather than an unfinished upload whose bytes are missing.
             await _store.SaveAsync(state.Fail(error, now), CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                _store.DeleteData(state.Id);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                UploadsLog.FilesNotDeleted(_logger, state.Id, ex);
+            }
             UploadsLog.Failed(_logger, state.Id, error);
             throw new UploadException(SensorHubErrors.UploadFailed, $"Upload '{state.Id}' failed: {error}");
         }

@@ -25,9 +25,13 @@ internal sealed partial class UploadService : IDisposable
     private readonly CancellationTokenRegistration _onStopping;
     private readonly ILogger<UploadService> _logger;
     private readonly UploadHooks _hooks;
+    private readonly UploadQuotas _quotas;
+    private readonly DiskSpace _disk;
     private int _activeWriters;
+    private long _bytesBeingWritten;
 
     /// <param name="hooks">Registered by tests only; the server runs without (see <see cref="UploadHooks"/>).</param>
+    /// <param name="disk">Registered by tests only, to simulate a full disk; the server asks the operating system.</param>
     public UploadService(
         UploadFileStore store,
         ReadingIngest ingest,
@@ -35,7 +39,8 @@ internal sealed partial class UploadService : IDisposable
         TimeProvider time,
         ShutdownSignal shutdown,
         ILogger<UploadService> logger,
-        UploadHooks? hooks = null)
+        UploadHooks? hooks = null,
+        DiskSpace? disk = null)
     {
         _store = store;
         _ingest = ingest;
@@ -44,6 +49,8 @@ internal sealed partial class UploadService : IDisposable
         _shutdown = shutdown;
         _logger = logger;
         _hooks = hooks ?? UploadHooks.None;
+        _disk = disk ?? DiskSpace.System;
+        _quotas = new UploadQuotas(_options.MaxBytesPerOwner, _options.MaxUploadsPerOwner);
         // Ending every watch when the server begins to stop lets each WatchUpload stream send the newest status and
         // complete before SignalR closes the connections. Uploads themselves keep what they received.
         _onStopping = shutdown.Stopping.Register(EndWatches);
@@ -52,10 +59,19 @@ internal sealed partial class UploadService : IDisposable
     /// <summary><c>Upload</c> streams appending now, over all connections.</summary>
     internal int ActiveWriters => Volatile.Read(ref _activeWriters);
 
-    /// <summary>Creates an upload owned by <paramref name="user"/>, so that its id is known before a byte travels.</summary>
+    /// <summary>
+    /// Creates an upload owned by <paramref name="user"/> (by their id, the token's subject), so that its id is known
+    /// before a byte travels. It counts in its owner's quota from here on.
+    /// </summary>
     public async Task<UploadStatus> BeginAsync(UploadRequest? request, SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (user.Id is not { } ownerId)
+        {
+            throw new UploadException(
+                SensorHubErrors.NotAllowed,
+                "Not allowed: your token has no subject ('sub' claim), and an upload belongs to the subject that begins it; a token without one may read but not upload.");
+        }
         if (request is null)
             throw new UploadException(SensorHubErrors.InvalidArgument, "request is required.");
         var now = _time.GetUtcNow().UtcDateTime;
@@ -66,12 +82,27 @@ internal sealed partial class UploadService : IDisposable
             ContentType = string.IsNullOrWhiteSpace(request.ContentType) ? "application/octet-stream" : CheckContentType(request.ContentType),
             TotalBytes = CheckTotalBytes(request.TotalBytes),
             ExpectedSha256 = CheckSha256(request.Sha256),
-            Owner = user.Name,
+            OwnerId = ownerId,
+            OwnerName = user.Name,
             CreatedUtc = now,
             UpdatedUtc = now,
             Processed = ProcessingCheckpoint.Start,
         };
-        await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        if (!_quotas.TryAddUpload(ownerId, out var kept))
+        {
+            throw new UploadException(
+                SensorHubErrors.QuotaExceeded,
+                $"Quota exceeded: you keep {kept} uploads, the most one owner may (MaxUploadsPerOwner); one frees its place when it is deleted (complete ones after their retention, unfinished ones when stale) or fails.");
+        }
+        try
+        {
+            await _store.SaveAsync(record, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _quotas.RemoveUpload(ownerId, 0);
+            throw;
+        }
         var state = new UploadState(record, 0);
         _uploads[record.Id] = state;
         UploadsLog.Begun(_logger, record.Id, record.Name, record.ContentType, record.TotalBytes);
@@ -87,7 +118,7 @@ internal sealed partial class UploadService : IDisposable
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return _uploads.Values
-            .Where(u => user.IsAdmin || u.Record.Owner == user.Name)
+            .Where(u => user.IsAdmin || user.Is(u.Record.OwnerId))
             .OrderBy(u => u.Record.CreatedUtc)
             .ThenBy(u => u.Id, StringComparer.Ordinal)
             .Select(u => u.Status)
@@ -120,7 +151,12 @@ internal sealed partial class UploadService : IDisposable
         {
             var uploads = await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
             foreach (var (record, bytes) in uploads)
-                _uploads.TryAdd(record.Id, new UploadState(record, record.Error is null ? bytes : 0));
+            {
+                if (!_uploads.TryAdd(record.Id, new UploadState(record, bytes)))
+                    continue;
+                if (record is { Failed: false, OwnerId: { } ownerId })
+                    _quotas.AddLoaded(ownerId, bytes);
+            }
             UploadsLog.Loaded(_logger, uploads.Count, _store.Root);
             _loaded.TrySetResult();
         }
@@ -131,67 +167,31 @@ internal sealed partial class UploadService : IDisposable
         }
     }
 
-    /// <summary>Deletes unfinished and failed uploads that nobody has touched for <see cref="UploadOptions.StaleAfter"/>.</summary>
-    internal async Task DeleteStaleAsync(CancellationToken cancellationToken)
-    {
-        await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var cutoff = _time.GetUtcNow().UtcDateTime - _options.StaleAfter;
-        foreach (var state in _uploads.Values)
-        {
-            if (!IsStale(state.Record, cutoff))
-                continue;
-            await _hooks.BeforeJanitorSlotAsync(state.Id, cancellationToken).ConfigureAwait(false);
-            if (!state.TryBeginWrite())
-                continue;
-            try
-            {
-                // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
-                // resumed, or even completed, since the look above.
-                var record = state.Record;
-                if (!IsStale(record, cutoff))
-                    continue;
-                _uploads.TryRemove(state.Id, out _);
-                // Failing it ends its watches, and a writer that found it before it went is refused by its error.
-                if (record.Error is null)
-                    state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", _time.GetUtcNow().UtcDateTime);
-                Forget(state);
-                _store.Delete(state.Id);
-                UploadsLog.StaleDeleted(_logger, state.Id);
-            }
-            catch (IOException ex)
-            {
-                // One file that cannot go must neither stop the server (an exception out of a BackgroundService does)
-                // nor keep the janitor from the others.
-                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
-            }
-            catch (UnauthorizedAccessException ex)
-            {
-                UploadsLog.StaleNotDeleted(_logger, state.Id, ex);
-            }
-            finally
-            {
-                state.EndWrite();
-            }
-        }
-    }
-
-    private static bool IsStale(UploadRecord record, DateTime cutoff) => !record.Complete && record.UpdatedUtc <= cutoff;
-
     /// <summary>An upload by its id, whoever may see it: for tests that look inside.</summary>
     internal UploadState? Peek(string uploadId) => _uploads.GetValueOrDefault(uploadId);
 
+    /// <summary>What <paramref name="ownerId"/> keeps now, counted for their quota: for tests that look inside.</summary>
+    internal (int Uploads, long Bytes) QuotaOf(string ownerId) => _quotas.Of(ownerId);
+
     /// <summary>
-    /// An upload <paramref name="user"/> may see: its own, or any for those who may read (viewers download) and for
-    /// admins. Any other answers as unknown, so that its existence does not leak.
+    /// An upload <paramref name="user"/> may see. Any other answers exactly as an unknown id, so that its existence
+    /// does not leak.
     /// </summary>
     private async Task<UploadState> FindAsync(string? uploadId, SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return uploadId is not null && _uploads.TryGetValue(uploadId, out var state)
-               && (user.Has(Permission.Read) || user.IsAdmin || state.Record.Owner == user.Name)
+        return uploadId is not null && _uploads.TryGetValue(uploadId, out var state) && MaySee(user, state.Record)
             ? state
             : throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{uploadId}' is known.");
     }
+
+    /// <summary>
+    /// Who sees an upload: its owner; admins; and those who may read without sensor prefixes (viewers and operators
+    /// download what devices upload). A caller bounded by prefixes reads only within them, and an upload's bytes are
+    /// not bound to any sensor, so it sees only its own; a device (which may not read) too.
+    /// </summary>
+    private static bool MaySee(SensorHubUser user, UploadRecord record) =>
+        user.Is(record.OwnerId) || user.IsAdmin || (user.Has(Permission.Read) && user.SensorPrefixes is null);
 
     private void EndWatches()
     {
@@ -248,6 +248,9 @@ internal sealed partial class UploadService : IDisposable
         < 0 => throw new UploadException(SensorHubErrors.InvalidArgument, $"request.totalBytes must be 0 or more; it was {totalBytes}."),
         { } total when total > _options.MaxUploadBytes =>
             throw new UploadException(SensorHubErrors.TooLarge, $"request.totalBytes ({total}) is over the largest upload allowed, {_options.MaxUploadBytes} bytes."),
+        // Refused now rather than after the bytes that fit: it could never complete, however much of the quota frees.
+        { } total when total > _options.MaxBytesPerOwner =>
+            throw new UploadException(SensorHubErrors.QuotaExceeded, $"Quota exceeded: request.totalBytes ({total}) is over the {_options.MaxBytesPerOwner} bytes one owner may store (MaxBytesPerOwner)."),
         _ => totalBytes,
     };
 

@@ -68,7 +68,10 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
 
     /// <summary>Records that every byte arrived (and was processed), tells the watchers and ends their streams.</summary>
     public UploadRecord Complete(string sha256, ProcessingCheckpoint? processed, DateTime nowUtc) =>
-        Change(record => record with { Complete = true, Sha256 = sha256, Processed = processed ?? record.Processed, UpdatedUtc = nowUtc }, 0, final: true);
+        Change(
+            record => record with { Complete = true, Sha256 = sha256, Processed = processed ?? record.Processed, UpdatedUtc = nowUtc, CompletedUtc = nowUtc },
+            0,
+            final: true);
 
     /// <summary>Records how far the processor got; the watchers see nothing of it.</summary>
     public UploadRecord SetProcessed(ProcessingCheckpoint processed)

@@ -29,6 +29,21 @@ internal static partial class UploadsLog
     [LoggerMessage(4009, LogLevel.Warning, "Upload {UploadId}: how far processing got could not be saved; a resume may publish some of its rows again.")]
     public static partial void CheckpointNotSaved(ILogger logger, string uploadId, Exception exception);
 
-    [LoggerMessage(4010, LogLevel.Error, "Upload {UploadId} was stale but its files could not be deleted; the next restart finds it again.")]
-    public static partial void StaleNotDeleted(ILogger logger, string uploadId, Exception exception);
+    [LoggerMessage(4010, LogLevel.Error, "Upload {UploadId} is gone, but its files could not all be deleted; the next start deletes what is left.")]
+    public static partial void FilesNotDeleted(ILogger logger, string uploadId, Exception exception);
+
+    [LoggerMessage(4011, LogLevel.Information, "Upload {UploadId} was complete for longer than {RetainCompleteFor} and has been deleted.")]
+    public static partial void RetentionDeleted(ILogger logger, string uploadId, TimeSpan retainCompleteFor);
+
+    [LoggerMessage(4012, LogLevel.Error, "The janitor could not handle upload {UploadId}; it was skipped and is looked at again at the next sweep.")]
+    public static partial void SweepOfUploadFailed(ILogger logger, string uploadId, Exception exception);
+
+    [LoggerMessage(4013, LogLevel.Error, "The janitor's sweep failed; it goes on at the next one.")]
+    public static partial void SweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(4014, LogLevel.Warning, "{Path} ({What}) was left by a crash and has been deleted.")]
+    public static partial void LeftoverDeleted(ILogger logger, string path, string what);
+
+    [LoggerMessage(4015, LogLevel.Warning, "{Path} ({What}) was left by a crash but could not be deleted.")]
+    public static partial void LeftoverNotDeleted(ILogger logger, string path, string what, Exception exception);
 }

@@ -22,7 +22,14 @@ public sealed class ErrorCodeFixture : IAsyncLifetime
         ["SensorHub:Sessions:AnnotationRateLimit"] = "1",
         ["SensorHub:Sessions:AnnotationRatePeriod"] = "01:00:00",
         ["SensorHub:Sessions:EventBufferCapacity"] = "1",
-    });
+        // Each case's user is a new owner: the other cases' 3-byte uploads stay far below these.
+        ["SensorHub:Uploads:MaxBytesPerOwner"] = "1024",
+        ["SensorHub:Uploads:MinFreeDiskBytes"] = "1000",
+    })
+    {
+        // A disk with 1,100 bytes free: a chunk over 100 bytes would leave less than the floor.
+        TestServices = services => services.AddSingleton(new SensorHub.Server.Uploads.DiskSpace(_ => 1100)),
+    };
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -59,6 +66,8 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
         [SensorHubErrors.UploadFailed] = (Admin, UploadFailedAsync),
         [SensorHubErrors.UploadNotComplete] = (Admin, async call => await call.Hub.DownloadAsync((await call.Begin([1, 2, 3])).UploadId, 0, call.Token)),
         [SensorHubErrors.TooLarge] = (Admin, TooLargeAsync),
+        [SensorHubErrors.QuotaExceeded] = (Admin, QuotaExceededAsync),
+        [SensorHubErrors.InsufficientStorage] = (Admin, InsufficientStorageAsync),
     };
 
     public static TheoryData<string, Protocol> Cases
@@ -176,6 +185,20 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
     {
         var begun = await call.Begin([1, 2, 3]);
         await call.Hub.UploadAsync(begun.UploadId, 0, UploadStreams.Chunks([[1, 2, 3, 4]]), call.Token);
+    }
+
+    private static async Task QuotaExceededAsync(Call call)
+    {
+        // MaxBytesPerOwner is 1,024.
+        var begun = await call.Hub.BeginUploadAsync(new UploadRequest { Name = "quota.bin", ContentType = "application/octet-stream" });
+        await call.Hub.UploadAsync(begun.UploadId, 0, UploadStreams.Chunks([new byte[1025]]), call.Token);
+    }
+
+    private static async Task InsufficientStorageAsync(Call call)
+    {
+        // 1,100 bytes free, a floor of 1,000: a chunk of 200 would leave 900.
+        var begun = await call.Hub.BeginUploadAsync(new UploadRequest { Name = "disk.bin", ContentType = "application/octet-stream" });
+        await call.Hub.UploadAsync(begun.UploadId, 0, UploadStreams.Chunks([new byte[200]]), call.Token);
     }
 
     private static async Task TooManySessionsAsync(Call call)

@@ -20,6 +20,14 @@ public static class UploadInspection
     /// <summary><c>Upload</c> streams appending now, over the whole server.</summary>
     public static int ActiveWriters(this IServiceProvider services) => services.GetRequiredService<UploadService>().ActiveWriters;
 
+    /// <summary>The uploads and bytes that count in <paramref name="ownerId"/>'s quota now.</summary>
+    public static (int Uploads, long Bytes) QuotaOf(this IServiceProvider services, string ownerId) =>
+        services.GetRequiredService<UploadService>().QuotaOf(ownerId);
+
+    /// <summary>One look of the janitor, now: deletes what is stale or past its retention by the server's clock.</summary>
+    public static Task SweepUploadsAsync(this IServiceProvider services) =>
+        services.GetRequiredService<UploadService>().SweepAsync(CancellationToken.None).WaitAsync(Timeouts.Default);
+
     private static UploadState State(IServiceProvider services, string uploadId) =>
         services.GetRequiredService<UploadService>().Peek(uploadId) ?? throw new InvalidOperationException($"No upload '{uploadId}'.");
 
