@@ -29,6 +29,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsOptionsValidator>();
         services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsFitUploads>();
         services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationFitsSensorCap>();
         services.AddSingleton<IValidateOptions<UploadOptions>, UploadOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -40,6 +41,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<Refusals>();
         services.AddSingleton<StreamTrackingFilter>();
         services.AddHostedService<SensorSimulator>();
+        services.AddHostedService<IdleSensorSweeper>();
         services.AddSingleton<UploadFileStore>();
         services.AddSingleton<UploadService>();
         services.AddHostedService<UploadJanitor>();

@@ -43,7 +43,7 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
 
         var result = await connection.Hub.InvokeAsync<PublishResult>(
             SensorHubMethods.Publish, Items([new ReadingInput { SensorId = sensorId, Value = 3.25 }])).WaitAsync(Timeouts.Default);
-        var sensors = await connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+        var sensors = await connection.Hub.ListAllSensorsAsync(sensorId);
 
         Assert.Equal(1, result.Accepted);
         var sensor = Assert.Single(sensors, s => s.Id == sensorId);
