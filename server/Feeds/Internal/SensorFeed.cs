@@ -20,9 +20,11 @@ internal sealed class SensorFeed
     private Reading? _newest;
     private bool _completed;
     private bool _removed;
-    // The idle sweep's view, changed only by TryRetireIdle: the newest sequence it saw, and since when it saw nothing new.
+    // The idle sweep's view: the newest sequence it saw and since when it saw nothing new (changed only by
+    // TryRetireIdle), and whether a subscriber attached since it last looked (one that came and went in between counts).
     private long _sweptSequence;
     private long _quietSinceTicks;
+    private bool _watchedSinceSweep;
 
     /// <param name="descriptor">Its fields.</param>
     /// <param name="registrar">The publisher that registered it; <see langword="null"/>: the server.</param>
@@ -105,6 +107,7 @@ internal sealed class SensorFeed
             else
             {
                 _subscribers = [.. _subscribers, subscription];
+                _watchedSinceSweep = true;
                 _registry.Attached();
             }
         }
@@ -141,18 +144,19 @@ internal sealed class SensorFeed
     }
 
     /// <summary>
-    /// One step of the idle sweep, called under the registry's membership lock: a new reading or a subscriber since
-    /// the last step starts the quiet time again from <paramref name="nowTicks"/>; quiet for <paramref name="idleTicks"/>
-    /// or more, the sensor is marked removed (no reading or subscriber gets in any more) and <see langword="true"/> says
-    /// the registry may drop it. The sweep learns of readings only when it looks, so a sensor goes at most two sweep
-    /// intervals late, never early.
+    /// One step of the idle sweep, called under the registry's membership lock: a new reading or a subscriber (now, or
+    /// one that came and went) since the last step starts the quiet time again from <paramref name="nowTicks"/>; quiet
+    /// for <paramref name="idleTicks"/> or more, the sensor is marked removed (no reading or subscriber gets in any more)
+    /// and <see langword="true"/> says the registry may drop it. The sweep learns of readings only when it looks, so a
+    /// sensor goes at most two sweep intervals late, never early.
     /// </summary>
     public bool TryRetireIdle(long nowTicks, long idleTicks)
     {
         lock (_gate)
         {
-            if (_subscribers.Length > 0 || _lastSequence != _sweptSequence)
+            if (_subscribers.Length > 0 || _watchedSinceSweep || _lastSequence != _sweptSequence)
             {
+                _watchedSinceSweep = false;
                 _sweptSequence = _lastSequence;
                 _quietSinceTicks = nowTicks;
                 return false;
