@@ -22,6 +22,7 @@ public sealed class ErrorCodeFixture : IAsyncLifetime
         ["SensorHub:Sessions:AnnotationRateLimit"] = "1",
         ["SensorHub:Sessions:AnnotationRatePeriod"] = "01:00:00",
         ["SensorHub:Sessions:EventBufferCapacity"] = "1",
+        ["SensorHub:Feeds:MaxSensorsPerPublisher"] = "1",
     });
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -59,6 +60,7 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
         [SensorHubErrors.UploadFailed] = (Admin, UploadFailedAsync),
         [SensorHubErrors.UploadNotComplete] = (Admin, async call => await call.Hub.DownloadAsync((await call.Begin([1, 2, 3])).UploadId, 0, call.Token)),
         [SensorHubErrors.TooLarge] = (Admin, TooLargeAsync),
+        [SensorHubErrors.TooManySensors] = (Admin, TooManySensorsAsync),
     };
 
     public static TheoryData<string, Protocol> Cases
@@ -251,6 +253,20 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
             await joined.DisposeAsync();
             await call.Hub.InvokeAsync(SensorHubMethods.EndSession, session.Id, call.Token);
         }
+    }
+
+    private static async Task TooManySensorsAsync(Call call)
+    {
+        // MaxSensorsPerPublisher is 1. A sensor cap is no error of the call: the item is rejected alone, with its code in
+        // the PublishResult, and the stream goes on. The case hands that code on the way a refused call carries one,
+        // so that the checks every code gets hold for it too.
+        var result = await call.Hub.InvokeAsync<PublishResult>(
+            SensorHubMethods.Publish,
+            new[] { new ReadingInput { SensorId = Sensors.NewId("cap"), Value = 1 }, new ReadingInput { SensorId = Sensors.NewId("cap"), Value = 2 } }.ToAsyncEnumerable(),
+            call.Token);
+        Assert.Equal(1, result.Accepted);
+        var rejection = Assert.Single(result.Rejections);
+        throw new HubException($"Publish rejected item {rejection.Index}. HubException: [{rejection.Code}] {rejection.Reason}");
     }
 
     // ---- Helpers ----
