@@ -42,7 +42,7 @@ public class EngineBenchmarks
             .ToArray();
         // Each generator takes its first step (opening its subscription, then waiting), and is given one reading.
         var first = _streams.Select(stream => stream.MoveNextAsync().AsTask()).ToArray();
-        _engine.PublishAsync("bench/streams", 0, DateTime.UtcNow, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        _engine.PublishAsync("bench/streams", 0, DateTime.UtcNow, SensorRegistration.None, CancellationToken.None).AsTask().GetAwaiter().GetResult();
         Task.WhenAll(first).GetAwaiter().GetResult();
     }
 
@@ -59,7 +59,7 @@ public class EngineBenchmarks
     [Benchmark]
     public async Task<int> PublishOneToAll()
     {
-        await _engine.PublishAsync("bench/engine", 1.0, DateTime.UtcNow, CancellationToken.None);
+        await _engine.PublishAsync("bench/engine", 1.0, DateTime.UtcNow, SensorRegistration.None, CancellationToken.None);
         var read = 0;
         foreach (var s in _subscriptions)
             while (s.Live.TryRead(out _))
@@ -75,7 +75,7 @@ public class EngineBenchmarks
     [Benchmark]
     public async Task<int> PublishOneThroughStreams()
     {
-        await _engine.PublishAsync("bench/streams", 1.0, DateTime.UtcNow, CancellationToken.None);
+        await _engine.PublishAsync("bench/streams", 1.0, DateTime.UtcNow, SensorRegistration.None, CancellationToken.None);
         var read = 0;
         foreach (var stream in _streams)
         {

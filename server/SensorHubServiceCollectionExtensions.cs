@@ -29,6 +29,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsOptionsValidator>();
         services.AddSingleton<IValidateOptions<HubLimitsOptions>, HubLimitsFitUploads>();
         services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationOptionsValidator>();
+        services.AddSingleton<IValidateOptions<SimulationOptions>, SimulationFitsSensorCap>();
         services.AddSingleton<IValidateOptions<UploadOptions>, UploadOptionsValidator>();
 
         services.TryAddSingleton(TimeProvider.System);
@@ -43,6 +44,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<ConnectionLimitsFilter>();
         services.AddSingleton<ConnectionRates>();
         services.AddHostedService<SensorSimulator>();
+        services.AddHostedService<IdleSensorSweeper>();
         services.AddSingleton<UploadFileStore>();
         services.AddSingleton<UploadService>();
         services.AddHostedService<UploadJanitor>();

@@ -13,9 +13,10 @@ internal sealed class SensorHubFeed(IFeedEngine engine, HubActivity activity) : 
 
     public ValueTask PublishAsync(string sensorId, double value, bool group)
     {
-        var publish = engine.PublishAsync(sensorId, value, DateTime.UtcNow, CancellationToken.None);
+        // The bench's sensors are registered as the server's own, so no cap or idle sweep touches them.
+        var publish = engine.PublishAsync(sensorId, value, DateTime.UtcNow, Server.Feeds.SensorRegistration.ByServer, CancellationToken.None);
         return publish.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitAsync(publish);
 
-        static async ValueTask AwaitAsync(ValueTask<SensorHub.Contracts.Reading> publish) => await publish;
+        static async ValueTask AwaitAsync(ValueTask<PublishOutcome> publish) => await publish;
     }
 }

@@ -32,7 +32,7 @@ internal static class PublishCommand
         var result = await client.PublishAsync(GenerateAsync(sensorId, rate, count, cancellationToken), CancellationToken.None);
         await output.WriteLineAsync($"{result.Accepted} accepted, {result.Rejected} rejected");
         foreach (var rejection in result.Rejections)
-            await output.WriteLineAsync($"  #{rejection.Index}: {rejection.Reason}");
+            await output.WriteLineAsync($"  #{rejection.Index}: [{rejection.Code}] {rejection.Reason}");
         return result.Rejected == 0 ? 0 : 1;
     }
 

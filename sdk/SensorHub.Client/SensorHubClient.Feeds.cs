@@ -90,6 +90,44 @@ public sealed partial class SensorHubClient
         return await InvokeAsync<PublishResult>(SensorHubMethods.Publish, [readings], idempotent: false, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Every known sensor the caller may read, with its newest reading, ordered by id: the pages of
+    /// <see cref="ListSensorsPageAsync"/>, <see cref="SensorQuery.MaxLimit"/> sensors at a time, one after the other.
+    /// A sensor registered or removed while the pages are read may be left out or still shown.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused (see its <see cref="SensorHubServerException.ErrorCode"/>) or failed.</exception>
+    public Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken = default) =>
+        ListSensorsAsync(prefix: "", cancellationToken);
+
+    /// <summary>Every known sensor the caller may read whose id starts with <paramref name="prefix"/>, as <see cref="ListSensorsAsync(CancellationToken)"/>.</summary>
+    /// <param name="prefix">A plain string prefix such as <c>plant-1/</c>; empty for every sensor.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused (<c>invalid_argument</c> for a malformed prefix) or failed.</exception>
+    public async Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        var sensors = new List<SensorInfo>();
+        string? after = null;
+        do
+        {
+            var page = await ListSensorsPageAsync(
+                new SensorQuery { Prefix = prefix, After = after, Limit = SensorQuery.MaxLimit }, cancellationToken).ConfigureAwait(false);
+            sensors.AddRange(page.Sensors);
+            // A server that names no next page, or no sensor to go on from, has said all it will.
+            after = page.Sensors.Length > 0 ? page.Next : null;
+        }
+        while (after is not null);
+        return sensors;
+    }
+
+    /// <summary>One page of the sensors the caller may read: those <paramref name="query"/> selects, ordered by id.</summary>
+    /// <param name="query">Prefix, position (<see cref="SensorPage.Next"/> of the page before) and size; <see langword="null"/> for the first <see cref="SensorQuery.DefaultLimit"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused (<c>invalid_argument</c> for a field out of range) or failed.</exception>
+    public async Task<SensorPage> ListSensorsPageAsync(SensorQuery? query, CancellationToken cancellationToken = default) =>
+        await InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, [query], idempotent: true, cancellationToken).ConfigureAwait(false);
+
     private async IAsyncEnumerable<Reading> SubscribeCoreAsync(
         string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -131,8 +169,9 @@ public sealed partial class SensorHubClient
             return;
         try
         {
-            var sensors = await ListSensorsAsync(cancellationToken).ConfigureAwait(false);
-            var sensor = sensors.FirstOrDefault(s => string.Equals(s.Id, gap.SensorId, StringComparison.Ordinal));
+            // The sensor's own id is the first id that starts with it: a page of one holds it, or it is unknown.
+            var page = await ListSensorsPageAsync(new SensorQuery { Prefix = gap.SensorId, Limit = 1 }, cancellationToken).ConfigureAwait(false);
+            var sensor = page.Sensors.FirstOrDefault(s => string.Equals(s.Id, gap.SensorId, StringComparison.Ordinal));
             if (sensor is not null && sensor.FirstSequence > gap.FromSequence)
                 gap = gap with { Cause = SequenceGapCause.ServerRestart };
         }

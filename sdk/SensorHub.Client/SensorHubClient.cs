@@ -120,12 +120,6 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Connected, null, _hub.ConnectionId));
     }
 
-    /// <summary>Every known sensor the caller may read, with its newest reading, ordered by id.</summary>
-    /// <param name="cancellationToken">Cancels the call.</param>
-    /// <exception cref="SensorHubServerException">The server refused (see its <see cref="SensorHubServerException.ErrorCode"/>) or failed.</exception>
-    public async Task<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken = default) =>
-        await InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors, [], idempotent: true, cancellationToken).ConfigureAwait(false);
-
     /// <summary>Closes the connection: every subscription, join and transfer in progress ends with an exception.</summary>
     public async ValueTask DisposeAsync()
     {

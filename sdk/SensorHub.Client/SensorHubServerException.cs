@@ -9,7 +9,7 @@ namespace SensorHub.Client;
 /// </summary>
 /// <remarks>
 /// It is a <see cref="HubException"/>, so code that catches <see cref="HubException"/> keeps working. Every server error
-/// that reaches an SDK caller is one of these: from a call (<see cref="SensorHubClient.ListSensorsAsync"/>, ...), from a
+/// that reaches an SDK caller is one of these: from a call (<see cref="SensorHubClient.ListSensorsAsync(CancellationToken)"/>, ...), from a
 /// stream (<see cref="SensorHubClient.SubscribeAsync(string, SubscribeOptions?, CancellationToken)"/>, ...), or from a
 /// resume that the server refused. <see cref="Exception.Message"/> is the message as SignalR delivered it, with its own
 /// words in front (<c>An error occurred on the server while streaming results. HubException: [unknown_sensor] ...</c>);

@@ -27,11 +27,23 @@ public sealed record PublishRejection
     [Key("index")]
     public long Index { get; init; }
 
-    /// <summary>The item's sensor id as sent, if it had one.</summary>
+    /// <summary>
+    /// The item's sensor id as sent, if it had one; one longer than <see cref="Contracts.SensorId.MaxLength"/> (so
+    /// invalid anyway) is cut to that length and ends with <c>…</c>, whatever the client sent.
+    /// </summary>
     [Key("sensorId")]
     public string? SensorId { get; init; }
 
-    /// <summary>What was wrong with it.</summary>
+    /// <summary>
+    /// Why, for machines: one of <see cref="SensorHubErrors"/>' codes: <c>invalid_argument</c> (a malformed item),
+    /// <c>not_allowed</c> (a sensor outside the token's prefixes, or a new sensor from a token without a subject),
+    /// <c>too_many_sensors</c> (a new sensor over a cap), <c>rate_limited</c> (over the connection's rate; the reason
+    /// ends with <see cref="SensorHubErrors.RetryAfterText"/>'s words).
+    /// </summary>
+    [Key("code")]
+    public string Code { get; init; } = "";
+
+    /// <summary>What was wrong with it, for people.</summary>
     [Key("reason")]
     public string Reason { get; init; } = "";
 }

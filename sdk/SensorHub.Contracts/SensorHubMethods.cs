@@ -9,7 +9,7 @@ public static class SensorHubMethods
     /// <summary><c>IAsyncEnumerable&lt;Reading[]&gt; SubscribeBatches(string sensorId, SubscribeOptions? options)</c>.</summary>
     public const string SubscribeBatches = nameof(SubscribeBatches);
 
-    /// <summary><c>Task&lt;IReadOnlyList&lt;SensorInfo&gt;&gt; ListSensors()</c>.</summary>
+    /// <summary><c>Task&lt;SensorPage&gt; ListSensors(SensorQuery? query)</c>: one page of the sensors the caller may read, by id.</summary>
     public const string ListSensors = nameof(ListSensors);
 
     /// <summary><c>Task&lt;PublishResult&gt; Publish(IAsyncEnumerable&lt;ReadingInput&gt; readings)</c>.</summary>

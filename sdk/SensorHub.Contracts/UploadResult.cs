@@ -102,7 +102,14 @@ public sealed record RowRejection
     [Key("line")]
     public long Line { get; init; }
 
-    /// <summary>What was wrong with it.</summary>
+    /// <summary>
+    /// Why, for machines: a <see cref="SensorHubErrors"/> code, as <see cref="PublishRejection.Code"/> (a row that does
+    /// not parse is <c>invalid_argument</c>). Empty in a summary saved before rejections carried codes.
+    /// </summary>
+    [Key("code")]
+    public string Code { get; init; } = "";
+
+    /// <summary>What was wrong with it, for people.</summary>
     [Key("reason")]
     public string Reason { get; init; } = "";
 }

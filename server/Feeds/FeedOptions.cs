@@ -35,6 +35,32 @@ public sealed class FeedOptions
     /// <summary>Rejections listed in a <c>PublishResult</c>; all are counted. Default 20.</summary>
     [Range(0, 10_000)]
     public int MaxRejectionsReported { get; set; } = 20;
+
+    /// <summary>
+    /// Sensors the server holds in all, its own included. Default 10,000. An item for a new sensor past it is
+    /// rejected alone with <c>too_many_sensors</c>; known sensors go on. The server's configured sensors (the
+    /// simulated ones) are never refused, but count: more of them than this stops the start.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxSensors { get; set; } = 10_000;
+
+    /// <summary>
+    /// Sensors one publisher (a token's subject) may have registered and not yet lost to <see cref="SensorIdleTimeout"/>.
+    /// Default 1,000. An item for a new sensor past it is rejected alone with <c>too_many_sensors</c>.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxSensorsPerPublisher { get; set; } = 1_000;
+
+    /// <summary>
+    /// How long a sensor that a publisher registered may go without a reading and without a subscriber before it is
+    /// removed with its history. Default 7 days; <c>00:00:00</c> keeps every sensor. The server's own sensors are kept.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "3650.00:00:00")]
+    public TimeSpan SensorIdleTimeout { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often idle sensors are looked for. Default one hour.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan IdleSweepInterval { get; set; } = TimeSpan.FromHours(1);
 }
 
 [OptionsValidator]

@@ -13,4 +13,16 @@ internal static partial class FeedsLog
 
     [LoggerMessage(1004, LogLevel.Debug, "Publish stream ended: {Accepted} accepted, {Rejected} rejected.")]
     public static partial void PublishEnded(ILogger logger, long accepted, long rejected);
+
+    [LoggerMessage(1005, LogLevel.Information, "Sensor {SensorId} removed with its history: no reading and no subscriber for {IdleFor}.")]
+    public static partial void SensorRemoved(ILogger logger, string sensorId, TimeSpan idleFor);
+
+    [LoggerMessage(1006, LogLevel.Information, "Idle sweep removed {Count} sensors.")]
+    public static partial void IdleSwept(ILogger logger, int count);
+
+    [LoggerMessage(1007, LogLevel.Error, "The idle sweep failed; the next one runs in {Interval}.")]
+    public static partial void IdleSweepFailed(ILogger logger, Exception exception, TimeSpan interval);
+
+    [LoggerMessage(1008, LogLevel.Information, "Idle sensors are kept: SensorIdleTimeout is 0.")]
+    public static partial void IdleSweepOff(ILogger logger);
 }

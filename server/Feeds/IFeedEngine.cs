@@ -7,22 +7,54 @@ namespace SensorHub.Server.Feeds;
 /// live subscribers. <see cref="Internal.InMemoryFeedEngine"/> is the embedded default; a distributed engine
 /// replaces this one registration (together with <see cref="IReadingHistory"/>).
 /// </summary>
+/// <remarks>
+/// The engine owns the sensor caps (<see cref="FeedOptions.MaxSensors"/>, <see cref="FeedOptions.MaxSensorsPerPublisher"/>)
+/// because only it can make them exact: whether an item registers a sensor and whether that passes a cap is decided
+/// in one step under whatever makes that step atomic (a lock here, a script in a shared store). Refusals come back as
+/// a <see cref="PublishStatus"/>, never as exceptions, so that a flood of refused items costs no more than accepted ones.
+/// </remarks>
 public interface IFeedEngine
 {
-    /// <summary>Registers a sensor, or updates the descriptive fields of a known one. Its readings are kept.</summary>
+    /// <summary>
+    /// Registers one of the server's own sensors (configured, simulated), or updates the descriptive fields of a known
+    /// one, which from then on is the server's: never refused, counted in <see cref="FeedOptions.MaxSensors"/>, never
+    /// removed as idle. Its readings are kept.
+    /// </summary>
     ValueTask RegisterAsync(SensorDescriptor sensor, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Gives the reading the sensor's next sequence, keeps it in history and offers it to every live subscriber,
-    /// in sequence order per sensor. An unknown sensor is registered as a <c>device</c>. Never waits for a subscriber.
+    /// Gives the reading the sensor's next sequence, keeps it in history and offers it to every live subscriber, in
+    /// sequence order per sensor. Never waits for a subscriber.
     /// </summary>
-    ValueTask<Reading> PublishAsync(string sensorId, double value, DateTime timestampUtc, CancellationToken cancellationToken);
+    /// <param name="sensorId">A valid sensor id.</param>
+    /// <param name="value">A finite value.</param>
+    /// <param name="timestampUtc">Its UTC timestamp.</param>
+    /// <param name="registration">
+    /// Whether an unknown sensor is registered (as a <c>device</c>), and for whom: a publisher's registration counts
+    /// against both caps, the server's against <see cref="FeedOptions.MaxSensors"/> only;
+    /// <see cref="SensorRegistration.None"/> answers <see cref="PublishStatus.UnknownSensor"/> instead.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The reading, or why nothing was published (an unknown sensor, a cap).</returns>
+    ValueTask<PublishOutcome> PublishAsync(
+        string sensorId, double value, DateTime timestampUtc, SensorRegistration registration, CancellationToken cancellationToken);
 
     /// <summary>One sensor, or <see langword="null"/> when it is unknown.</summary>
     ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken);
 
-    /// <summary>Every known sensor, ordered by id.</summary>
-    ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// One page of the known sensors whose id starts with <paramref name="prefix"/>, ordered by id (ordinal), after
+    /// <paramref name="after"/>, leaving out those <paramref name="visible"/> rejects: the page is filled with visible
+    /// sensors, so a caller bounded by prefixes never gets an empty page while more of its sensors follow.
+    /// </summary>
+    /// <param name="prefix">Ids start with this; empty for all.</param>
+    /// <param name="after">Ids come after this one; <see langword="null"/> from the first.</param>
+    /// <param name="limit">At most this many sensors (1 or more).</param>
+    /// <param name="visible">Which ids the caller may see; <see langword="null"/>: all.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The page; its <see cref="SensorPage.Next"/> is set when more visible sensors follow.</returns>
+    ValueTask<SensorPage> ListSensorsAsync(
+        string prefix, string? after, int limit, Predicate<string>? visible, CancellationToken cancellationToken);
 
     /// <summary>
     /// Attaches a live buffer to a sensor: every reading published after this returns is offered to it.
@@ -30,7 +62,20 @@ public interface IFeedEngine
     /// </summary>
     IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode);
 
-    /// <summary>Counters since start, for <c>/api/stats</c> and metrics.</summary>
+    /// <summary>
+    /// Removes, with their history, the sensors publishers registered that have had neither a reading nor a live
+    /// subscriber for at least <paramref name="idleFor"/>; the server's own sensors stay. A removed sensor no longer
+    /// counts against its publisher's cap; publishing to its id again registers a new one whose sequences start above
+    /// every earlier one. Called periodically: an engine that learns of activity only when called may remove a
+    /// sensor up to two calls' interval late, never early.
+    /// </summary>
+    /// <returns>How many sensors were removed.</returns>
+    ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counters since start, for <c>/api/stats</c> and metrics. Costs the same whatever the number of sensors and
+    /// subscribers: running totals, never a walk.
+    /// </summary>
     FeedCounters GetCounters();
 }
 
@@ -47,5 +92,59 @@ public enum LiveBufferMode
 /// <summary>A sensor's descriptive fields.</summary>
 public sealed record SensorDescriptor(string Id, string Name, string Kind, string? Unit);
 
-/// <summary>The engine's counters since start.</summary>
+/// <summary>The engine's counters since start (<see cref="Sensors"/> and <see cref="Subscriptions"/>: now).</summary>
 public readonly record struct FeedCounters(long Sensors, long Published, long Delivered, long Dropped, long Subscriptions);
+
+/// <summary>Whether <see cref="IFeedEngine.PublishAsync"/> may register an unknown sensor, and whom it counts against.</summary>
+public readonly record struct SensorRegistration
+{
+    private SensorRegistration(bool allowed, string? publisherId) => (Allowed, PublisherId) = (allowed, publisherId);
+
+    /// <summary>Publish to known sensors only.</summary>
+    public static SensorRegistration None => default;
+
+    /// <summary>Register as the server's own: counted in <see cref="FeedOptions.MaxSensors"/> only, never removed as idle.</summary>
+    public static SensorRegistration ByServer => new(true, null);
+
+    /// <summary>Whether an unknown sensor is registered.</summary>
+    public bool Allowed { get; }
+
+    /// <summary>The publisher whose cap it counts against; <see langword="null"/> for the server.</summary>
+    public string? PublisherId { get; }
+
+    /// <summary>Register for <paramref name="publisherId"/>: counted in both caps, removed once idle.</summary>
+    public static SensorRegistration ByPublisher(string publisherId)
+    {
+        ArgumentNullException.ThrowIfNull(publisherId);
+        return new(true, publisherId);
+    }
+}
+
+/// <summary>What <see cref="IFeedEngine.PublishAsync"/> did.</summary>
+public enum PublishStatus
+{
+    /// <summary>Published to a known sensor.</summary>
+    Published,
+
+    /// <summary>Registered the sensor, then published its first reading.</summary>
+    Registered,
+
+    /// <summary>Nothing published: the sensor is unknown and the call was not to register it.</summary>
+    UnknownSensor,
+
+    /// <summary>Nothing published: the sensor is unknown and the server holds <see cref="FeedOptions.MaxSensors"/>.</summary>
+    TooManySensors,
+
+    /// <summary>Nothing published: the sensor is unknown and its publisher has <see cref="FeedOptions.MaxSensorsPerPublisher"/>.</summary>
+    TooManySensorsForPublisher,
+}
+
+/// <summary>The result of <see cref="IFeedEngine.PublishAsync"/>: the reading, or why there is none.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Reading">The published reading; <see langword="null"/> unless <see cref="IsPublished"/>.</param>
+public readonly record struct PublishOutcome(PublishStatus Status, Reading? Reading)
+{
+    /// <summary>Whether the reading was published.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, nameof(Reading))]
+    public bool IsPublished => Status is PublishStatus.Published or PublishStatus.Registered;
+}

@@ -1,14 +1,18 @@
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
+using SensorHub.Server.Stats;
 
 namespace SensorHub.Server.Feeds;
 
 /// <summary>
 /// The one way readings come in, for devices (the hub's <c>Publish</c>), CSV uploads and simulated sensors alike: each
-/// item is checked alone, published when valid and allowed, and reported when not, so a bad item never costs the items
-/// around it.
+/// item is checked alone, published when valid, allowed and within the publisher's rates and the sensor caps, and
+/// reported with a code when not, so a bad item never costs the items around it. Every rejection is counted in
+/// <see cref="Refusals"/> by its code.
 /// </summary>
-public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> options, TimeProvider time, ILogger<ReadingIngest> logger)
+public sealed class ReadingIngest(
+    IFeedEngine engine, IOptions<FeedOptions> options, Refusals refusals, TimeProvider time, ILogger<ReadingIngest> logger)
 {
     private readonly FeedOptions _options = options.Value;
 
@@ -22,11 +26,16 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
         var rejections = new List<PublishRejection>();
         await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            if (await PublishOneAsync(item, publisher, cancellationToken).ConfigureAwait(false) is { } reason)
+            if (await PublishOneAsync(item, publisher, cancellationToken).ConfigureAwait(false) is { } rejection)
             {
                 rejected++;
                 if (rejections.Count < _options.MaxRejectionsReported)
-                    rejections.Add(new PublishRejection { Index = index, SensorId = item?.SensorId, Reason = reason });
+                {
+                    rejections.Add(new PublishRejection
+                    {
+                        Index = index, SensorId = Echo(item?.SensorId), Code = rejection.Code, Reason = rejection.Reason,
+                    });
+                }
             }
             else
             {
@@ -39,27 +48,76 @@ public sealed class ReadingIngest(IFeedEngine engine, IOptions<FeedOptions> opti
     }
 
     /// <summary>Checks one reading and publishes it when it is valid.</summary>
-    /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public ValueTask<string?> PublishOneAsync(ReadingInput? item, Publisher publisher, CancellationToken cancellationToken) =>
+    /// <returns>Why it was rejected (counted), or <see langword="null"/> when it was published.</returns>
+    public ValueTask<ItemRejection?> PublishOneAsync(ReadingInput? item, Publisher publisher, CancellationToken cancellationToken) =>
         item is null
-            ? ValueTask.FromResult<string?>("the item is null")
+            ? ValueTask.FromResult<ItemRejection?>(Reject(SensorHubErrors.InvalidArgument, "the item is null"))
             : PublishOneAsync(item.SensorId, item.Value, item.Timestamp, publisher, cancellationToken);
 
-    /// <summary>Checks one reading and publishes it when it is valid and <paramref name="publisher"/> may publish to its sensor.</summary>
-    /// <returns>Why it was rejected, or <see langword="null"/> when it was published.</returns>
-    public async ValueTask<string?> PublishOneAsync(
+    /// <summary>
+    /// Checks one reading and publishes it when it is valid, <paramref name="publisher"/> may publish to its sensor,
+    /// its rates allow it and, for a new sensor, the caps do.
+    /// </summary>
+    /// <returns>Why it was rejected (counted), or <see langword="null"/> when it was published.</returns>
+    public async ValueTask<ItemRejection?> PublishOneAsync(
         string? sensorId, double value, DateTime? timestamp, Publisher publisher, CancellationToken cancellationToken)
     {
-        if (Check(sensorId, value, timestamp, out var timestampUtc) is { } reason)
-            return reason;
+        if (Check(sensorId, value, timestamp, out var timestampUtc) is { } problem)
+            return Reject(SensorHubErrors.InvalidArgument, problem);
         if (!publisher.MayPublish(sensorId!))
-            return $"not allowed to publish to sensor '{sensorId}'";
-        await engine.PublishAsync(sensorId!, value, timestampUtc, cancellationToken).ConfigureAwait(false);
-        return null;
+            return Reject(SensorHubErrors.NotAllowed, $"not allowed to publish to sensor '{sensorId}'");
+        if (publisher.Readings is { } readings && Refusal(readings) is { } readingsWait)
+            return Reject(SensorHubErrors.RateLimited, $"this connection publishes more readings a second than it may; {readingsWait}");
+
+        // With a limit on new sensors, a permit is spent only by an item whose sensor turned out unknown: the first
+        // call registers nothing, and only after the permit is taken does the second one register.
+        var registration = publisher.NewSensors is null ? publisher.Registration : SensorRegistration.None;
+        var outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, registration, cancellationToken).ConfigureAwait(false);
+        if (outcome.Status == PublishStatus.UnknownSensor && publisher.NewSensors is { } newSensors && publisher.Registration.Allowed)
+        {
+            if (Refusal(newSensors) is { } newSensorWait)
+                return Reject(SensorHubErrors.RateLimited, $"sensor '{sensorId}' is new, and this connection registers sensors faster than it may; {newSensorWait}");
+            outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, publisher.Registration, cancellationToken).ConfigureAwait(false);
+        }
+
+        return outcome.Status switch
+        {
+            PublishStatus.Published or PublishStatus.Registered => null,
+            PublishStatus.TooManySensors => Reject(
+                SensorHubErrors.TooManySensors, $"sensor '{sensorId}' is new, and the server already holds its most sensors ({_options.MaxSensors})"),
+            PublishStatus.TooManySensorsForPublisher => Reject(
+                SensorHubErrors.TooManySensors,
+                $"sensor '{sensorId}' is new, and you have registered {_options.MaxSensorsPerPublisher} sensors, the most one publisher may"),
+            // Only a publisher that may not register asks without registering and is left with an unknown sensor.
+            _ => Reject(SensorHubErrors.NotAllowed, $"sensor '{sensorId}' is new, and a token without a subject may not register sensors"),
+        };
+    }
+
+    /// <summary>Counts a rejection decided before ingest saw the item (a CSV row that does not parse) and returns it.</summary>
+    public ItemRejection Reject(string code, string reason)
+    {
+        refusals.Count(code);
+        return new ItemRejection(code, reason);
     }
 
     /// <summary>What is wrong with one reading, or <see langword="null"/> when it could be published.</summary>
     public string? Check(string? sensorId, double value, DateTime? timestamp) => Check(sensorId, value, timestamp, out _);
+
+    /// <summary>
+    /// A sensor id as a rejection may echo it: cut to <see cref="SensorId.MaxLength"/> characters and <c>…</c> when it
+    /// is longer (and so invalid anyway), so that a client's huge id never comes back whole.
+    /// </summary>
+    public static string? Echo(string? sensorId) =>
+        sensorId is { Length: > SensorId.MaxLength } ? string.Concat(sensorId.AsSpan(0, SensorId.MaxLength), "…") : sensorId;
+
+    /// <summary>Takes one permit: <see langword="null"/> when taken, else the words that say how long to wait.</summary>
+    private static string? Refusal(RateLimiter limiter)
+    {
+        using var lease = limiter.AttemptAcquire(1);
+        if (lease.IsAcquired)
+            return null;
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? SensorHubErrors.RetryAfterText(retryAfter) : "retry later.";
+    }
 
     /// <summary>What is wrong with one reading, or <see langword="null"/> with its UTC timestamp when it is fine.</summary>
     private string? Check(string? sensorId, double value, DateTime? timestamp, out DateTime timestampUtc)

@@ -22,21 +22,29 @@ internal sealed partial class SensorsHub
         return feeds.BatchesAsync(sensorId, options, cancellationToken);
     }
 
-    /// <summary>Every known sensor the caller may read, with its newest reading.</summary>
+    /// <summary>One page of the known sensors the caller may read, by id, each with its newest reading.</summary>
     [Requires(Permission.Read)]
-    public async Task<IReadOnlyList<SensorInfo>> ListSensors()
+    public async Task<SensorPage> ListSensors(SensorQuery? query)
     {
+        var (prefix, after, limit) = SensorQueries.Check(query);
         var user = Caller;
-        var sensors = await engine.ListSensorsAsync(Context.ConnectionAborted);
-        return user.SensorPrefixes is null ? sensors : sensors.Where(s => user.Covers(s.Id)).ToArray();
+        return await engine.ListSensorsAsync(prefix, after, limit, user.SensorPrefixes is null ? null : user.Covers, Context.ConnectionAborted);
     }
 
-    /// <summary>A device's or gateway's stream of readings; each bad item, or one for a sensor the caller may not publish to, is rejected alone.</summary>
+    /// <summary>
+    /// A device's or gateway's stream of readings; each bad item, or one for a sensor the caller may not publish to, is
+    /// rejected alone. A caller without a subject publishes to known sensors only: a sensor it registered would be no one's.
+    /// </summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
         ingest.PublishAsync(
             readings,
-            new Publisher(Caller.Id, Caller.Covers, rates.ReadingsOf(Context.ConnectionId), rates.NewSensorsOf(Context.ConnectionId)),
+            new Publisher(
+                Caller.Id,
+                Caller.Covers,
+                rates.ReadingsOf(Context.ConnectionId),
+                rates.NewSensorsOf(Context.ConnectionId),
+                mayRegister: Caller.Id is not null),
             Context.ConnectionAborted);
 
     private void CheckSubscription(string sensorId, SubscribeOptions? options)

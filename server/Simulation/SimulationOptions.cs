@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
 
 namespace SensorHub.Server.Simulation;
 
@@ -66,3 +67,19 @@ public sealed class SimulatedSensorOptions : IValidatableObject
 
 [OptionsValidator]
 internal sealed partial class SimulationOptionsValidator : IValidateOptions<SimulationOptions>;
+
+/// <summary>
+/// The simulated sensors are the server's own: registered whatever the caps, but counted in
+/// <see cref="FeedOptions.MaxSensors"/>. More of them than that would leave devices no room at all, so it stops the start.
+/// </summary>
+internal sealed class SimulationFitsSensorCap(IOptions<FeedOptions> feeds) : IValidateOptions<SimulationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SimulationOptions options)
+    {
+        var sensors = options.Sensors.Select(s => s.Id).Distinct(StringComparer.Ordinal).Count();
+        return options.Enabled && sensors > feeds.Value.MaxSensors
+            ? ValidateOptionsResult.Fail(
+                $"{sensors} simulated sensors are more than SensorHub:Feeds:MaxSensors ({feeds.Value.MaxSensors}) allows in all.")
+            : ValidateOptionsResult.Success;
+    }
+}

@@ -1,24 +1,41 @@
-// The sensor overview: ListSensors once a second, live value, unit, a sparkline, filter by id prefix.
+// The sensor overview: the first page of ListSensors for the filter's id prefix once a second, live value, unit,
+// a sparkline. With more sensors than a page holds, a last row says so: the filter narrows the page on the server.
 import { el, fmt } from "./dom.js";
+
+// Sensors shown at once; the server takes up to 1,000 a page.
+const PAGE = 200;
 
 export class Overview {
   constructor({ hub, charts, table, filter, rate }) {
     Object.assign(this, { hub, charts, table, filter, rate });
     this.history = new Map();
     this.sensors = [];
-    filter.addEventListener("input", () => this.render());
+    this.more = false;
+    filter.addEventListener("input", () => { this.render(); this.refresh(); });
     setInterval(() => this.refresh(), 1000);
     hub.onState(state => { if (state === "connected" || state === "resumed") this.refresh(); });
   }
 
   async refresh() {
     if (!this.hub.isConnected) return;
-    try { this.sensors = await this.hub.invoke("ListSensors"); } catch { return; }
+    const prefix = this.filter.value.trim();
+    let page;
+    // A prefix the server refuses (a character no sensor id holds) matches nothing; render() shows nothing for it.
+    try { page = await this.hub.invoke("ListSensors", { prefix, after: null, limit: PAGE }); } catch { return; }
+    // An answer for a filter that has changed since it was asked is stale: the next refresh asks again.
+    if (prefix !== this.filter.value.trim()) return;
+    this.sensors = page.sensors;
+    this.more = page.next !== null && page.next !== undefined;
     for (const s of this.sensors) {
       const h = this.history.get(s.id) ?? [];
       if (s.lastValue !== null && s.lastValue !== undefined) h.push(s.lastValue);
       if (h.length > 60) h.shift();
       this.history.set(s.id, h);
+    }
+    // Sparklines are kept for the sensors of recent pages only, so that filtering through many sensors stays bounded.
+    if (this.history.size > 4 * PAGE) {
+      const shown = new Set(this.sensors.map(s => s.id));
+      for (const id of this.history.keys()) if (!shown.has(id)) this.history.delete(id);
     }
     this.render();
   }
@@ -33,6 +50,7 @@ export class Overview {
         el("td", { class: "spark" }, sparkline(this.history.get(s.id) ?? [])),
         el("td", {}, open));
     });
+    if (this.more) rows.push(el("tr", { class: "more" }, el("td", { colspan: 4 }, el("small", {}, `The first ${PAGE} sensors are shown: filter by id prefix to see others.`))));
     this.table.replaceChildren(...rows);
   }
 }

@@ -7,7 +7,7 @@ namespace SensorHub.Server.Feeds.Internal;
 /// <summary>
 /// The embedded feed engine: sensors, sequences, history and fan-out in this process's memory. Every buffer in it
 /// is bounded: a sensor's history by <see cref="FeedOptions.HistoryCapacity"/>, a subscriber's by
-/// <see cref="FeedOptions.SubscriberBufferCapacity"/>.
+/// <see cref="FeedOptions.SubscriberBufferCapacity"/>, and the sensors themselves by <see cref="FeedOptions.MaxSensors"/>.
 /// </summary>
 internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 {
@@ -16,7 +16,6 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     private readonly int _bufferCapacity;
     private readonly ShutdownSignal _shutdown;
     private readonly CancellationTokenRegistration _onStopping;
-    private long _published;
 
     public InMemoryFeedEngine(
         SensorFeedRegistry registry,
@@ -35,56 +34,73 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 
     public ValueTask RegisterAsync(SensorDescriptor sensor, CancellationToken cancellationToken)
     {
-        var feed = _registry.GetOrAdd(sensor, out var added);
+        _registry.RegisterOwn(sensor, out var added);
         if (added)
             FeedsLog.SensorRegistered(_logger, sensor.Id, sensor.Kind);
-        else
-            feed.SetDescriptor(sensor);
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask<Reading> PublishAsync(string sensorId, double value, DateTime timestampUtc, CancellationToken cancellationToken)
+    public ValueTask<PublishOutcome> PublishAsync(
+        string sensorId, double value, DateTime timestampUtc, SensorRegistration registration, CancellationToken cancellationToken)
     {
-        if (!_registry.TryGet(sensorId, out var feed))
+        while (true)
         {
-            feed = _registry.GetOrAdd(new SensorDescriptor(sensorId, sensorId, "device", null), out var added);
-            if (added)
-                FeedsLog.SensorRegistered(_logger, sensorId, "device");
+            var status = PublishStatus.Published;
+            if (!_registry.TryGet(sensorId, out var feed))
+            {
+                if (!registration.Allowed)
+                    return ValueTask.FromResult(new PublishOutcome(PublishStatus.UnknownSensor, null));
+                status = _registry.GetOrRegister(sensorId, registration.PublisherId, out feed);
+                if (feed is null)
+                    return ValueTask.FromResult(new PublishOutcome(status, null));
+                if (status == PublishStatus.Registered)
+                    FeedsLog.SensorRegistered(_logger, sensorId, "device");
+            }
+            // Null only when the idle sweep removed the sensor between the lookup and the publish: look it up again,
+            // which registers it anew (within the caps) or finds the one another publisher registered meanwhile.
+            if (feed.Publish(value, timestampUtc) is { } reading)
+            {
+                _registry.Published.Add(1);
+                return ValueTask.FromResult(new PublishOutcome(status, reading));
+            }
         }
-        var reading = feed.Publish(value, timestampUtc);
-        Interlocked.Increment(ref _published);
-        return ValueTask.FromResult(reading);
     }
 
     public ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken) =>
         ValueTask.FromResult(_registry.TryGet(sensorId, out var feed) ? feed.ToSensorInfo() : null);
 
-    public ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken)
+    public ValueTask<SensorPage> ListSensorsAsync(
+        string prefix, string? after, int limit, Predicate<string>? visible, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        // One more than asked says whether another page follows.
+        var ids = _registry.Page(prefix, after, limit + 1, visible);
+        var shown = Math.Min(ids.Count, limit);
+        var sensors = new List<SensorInfo>(shown);
+        for (var i = 0; i < shown; i++)
+        {
+            // A sensor removed as idle since its id was read is left out; the page stays in order.
+            if (_registry.TryGet(ids[i], out var feed))
+                sensors.Add(feed.ToSensorInfo());
+        }
         // A real array: MessagePack serializes the runtime type, and cannot serialize the type that a collection
         // expression makes for an IReadOnlyList.
-        var sensors = _registry.Feeds.Select(feed => feed.ToSensorInfo()).OrderBy(s => s.Id, StringComparer.Ordinal).ToArray();
-        return ValueTask.FromResult<IReadOnlyList<SensorInfo>>(sensors);
+        return ValueTask.FromResult(new SensorPage { Sensors = sensors.ToArray(), Next = ids.Count > limit ? ids[limit - 1] : null });
     }
 
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
         _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _shutdown.IsStopping) : null;
 
-    public FeedCounters GetCounters()
+    public ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
-        long sensors = 0, delivered = _registry.RetiredDelivered, dropped = _registry.RetiredDropped, subscriptions = 0;
-        foreach (var feed in _registry.Feeds)
-        {
-            sensors++;
-            foreach (var subscriber in feed.Subscribers)
-            {
-                subscriptions++;
-                delivered += subscriber.Delivered;
-                dropped += subscriber.Dropped;
-            }
-        }
-        return new FeedCounters(sensors, Volatile.Read(ref _published), delivered, dropped, subscriptions);
+        var removed = _registry.RemoveIdle(idleFor);
+        foreach (var id in removed)
+            FeedsLog.SensorRemoved(_logger, id, idleFor);
+        return ValueTask.FromResult(removed.Count);
     }
+
+    public FeedCounters GetCounters() =>
+        new(_registry.Count, _registry.Published.Sum(), _registry.Delivered.Sum(), _registry.Dropped, _registry.Subscriptions);
 
     public void Dispose() => _onStopping.Dispose();
 

@@ -11,6 +11,7 @@ namespace SensorHub.Server.Feeds.Internal;
 internal sealed class LiveSubscription : IFeedSubscription
 {
     private readonly SensorFeed _feed;
+    private readonly SensorFeedRegistry _totals;
     private readonly Channel<Reading> _buffer;
     private long _delivered;
     private long _dropped;
@@ -21,6 +22,7 @@ internal sealed class LiveSubscription : IFeedSubscription
     public LiveSubscription(SensorFeed feed, LiveBufferMode mode, int capacity)
     {
         _feed = feed;
+        _totals = feed.Registry;
         var options = new BoundedChannelOptions(mode == LiveBufferMode.Latest ? 1 : capacity)
         {
             FullMode = BoundedChannelFullMode.DropOldest,
@@ -40,9 +42,23 @@ internal sealed class LiveSubscription : IFeedSubscription
     /// <summary>Set by <see cref="SensorFeed.Attach"/> under the sensor's lock, before any reading is offered.</summary>
     public long AttachedAfter { get; internal set; }
 
-    public void CountDelivered(long readings) => Volatile.Write(ref _delivered, _delivered + readings);
+    /// <summary>
+    /// Called by the one reader for every reading it delivers: its own count is a plain write, and the engine's total
+    /// a striped one, so that <c>/api/stats</c> reads totals without walking subscriptions, and readers on different
+    /// cores share no counter.
+    /// </summary>
+    public void CountDelivered(long readings)
+    {
+        Volatile.Write(ref _delivered, _delivered + readings);
+        _totals.Delivered.Add(readings);
+    }
 
-    public void CountDropped(long readings) => Volatile.Write(ref _dropped, _dropped + readings);
+    /// <summary>Rare (only what history no longer held), so the engine's total is one interlocked counter, exact at any moment.</summary>
+    public void CountDropped(long readings)
+    {
+        Volatile.Write(ref _dropped, _dropped + readings);
+        _totals.CountDropped(readings);
+    }
 
     /// <summary>Called by the publisher, under the sensor's lock.</summary>
     public void Offer(Reading reading) => _buffer.Writer.TryWrite(reading);

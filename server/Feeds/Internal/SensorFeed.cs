@@ -5,7 +5,8 @@ namespace SensorHub.Server.Feeds.Internal;
 /// <summary>
 /// One sensor in the in-memory engine: its sequence, history and live subscribers. Publishing, attaching and
 /// reading history share one lock, which is what makes a replay's seam exact: a reading is either in history
-/// when a subscriber attaches, or offered to its buffer afterwards.
+/// when a subscriber attaches, or offered to its buffer afterwards. The same lock decides that an idle sensor goes:
+/// once removed, it takes no reading and no subscriber, so nothing is published into a sensor no one can see.
 /// </summary>
 internal sealed class SensorFeed
 {
@@ -18,17 +19,40 @@ internal sealed class SensorFeed
     private long _lastSequence;
     private Reading? _newest;
     private bool _completed;
+    private bool _removed;
+    // The idle sweep's view: the newest sequence it saw and since when it saw nothing new (changed only by
+    // TryRetireIdle), and whether a subscriber attached since it last looked (one that came and went in between counts).
+    private long _sweptSequence;
+    private long _quietSinceTicks;
+    private bool _watchedSinceSweep;
 
-    public SensorFeed(SensorDescriptor descriptor, long firstSequence, int historyCapacity, SensorFeedRegistry registry)
+    /// <param name="descriptor">Its fields.</param>
+    /// <param name="registrar">The publisher that registered it; <see langword="null"/>: the server.</param>
+    /// <param name="firstSequence">The sequence its first reading gets.</param>
+    /// <param name="createdTicks">When it was registered (UTC ticks).</param>
+    /// <param name="historyCapacity">Readings kept.</param>
+    /// <param name="registry">The registry that holds it and its counters.</param>
+    public SensorFeed(
+        SensorDescriptor descriptor, string? registrar, long firstSequence, long createdTicks, int historyCapacity, SensorFeedRegistry registry)
     {
         _descriptor = descriptor;
+        Registrar = registrar;
         _firstSequence = firstSequence;
         _lastSequence = firstSequence - 1;
         _history = new HistoryRing(historyCapacity);
         _registry = registry;
+        // A registering publish follows at once: a sensor whose only reading is that one has been quiet since now.
+        _sweptSequence = firstSequence;
+        _quietSinceTicks = createdTicks;
     }
 
     public string Id => _descriptor.Id;
+
+    /// <summary>The publisher that registered it, whose cap counts it; <see langword="null"/> for the server's own. Changed under the registry's membership lock.</summary>
+    public string? Registrar { get; set; }
+
+    /// <summary>Where delivered and dropped readings are counted.</summary>
+    public SensorFeedRegistry Registry => _registry;
 
     /// <summary>The subscribers now attached; the array is replaced, never changed, so it can be read without the lock.</summary>
     public LiveSubscription[] Subscribers => Volatile.Read(ref _subscribers);
@@ -39,10 +63,13 @@ internal sealed class SensorFeed
             _descriptor = descriptor;
     }
 
-    public Reading Publish(double value, DateTime timestampUtc)
+    /// <summary>Publishes the next reading; <see langword="null"/> when the sensor was removed meanwhile (look it up again).</summary>
+    public Reading? Publish(double value, DateTime timestampUtc)
     {
         lock (_gate)
         {
+            if (_removed)
+                return null;
             var reading = new Reading
             {
                 SensorId = _descriptor.Id,
@@ -63,17 +90,26 @@ internal sealed class SensorFeed
     /// <summary>
     /// A new subscriber, completed at once when the server is stopping (<paramref name="completed"/>, or
     /// <see cref="CompleteAll"/> already ran): decided under the lock, so none slips in while the feed completes.
+    /// <see langword="null"/> when the sensor was removed meanwhile: it is unknown now.
     /// </summary>
-    public LiveSubscription Attach(LiveBufferMode mode, int capacity, bool completed)
+    public LiveSubscription? Attach(LiveBufferMode mode, int capacity, bool completed)
     {
         var subscription = new LiveSubscription(this, mode, capacity);
         lock (_gate)
         {
+            if (_removed)
+                return null;
             subscription.AttachedAfter = _lastSequence;
             if (completed || _completed)
+            {
                 subscription.Complete();
+            }
             else
+            {
                 _subscribers = [.. _subscribers, subscription];
+                _watchedSinceSweep = true;
+                _registry.Attached();
+            }
         }
         return subscription;
     }
@@ -94,17 +130,42 @@ internal sealed class SensorFeed
         lock (_gate)
         {
             var index = Array.IndexOf(_subscribers, subscription);
-            if (index >= 0)
-                _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+            if (index < 0)
+                return;
+            _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+            _registry.Detached();
         }
-        // Also one that was completed at once and never attached: its replayed readings count as delivered.
-        _registry.Retire(subscription);
     }
 
     public Reading[] ReadHistory(long fromSequence, int maxCount)
     {
         lock (_gate)
             return _history.Read(fromSequence, maxCount);
+    }
+
+    /// <summary>
+    /// One step of the idle sweep, called under the registry's membership lock: a new reading or a subscriber (now, or
+    /// one that came and went) since the last step starts the quiet time again from <paramref name="nowTicks"/>; quiet
+    /// for <paramref name="idleTicks"/> or more, the sensor is marked removed (no reading or subscriber gets in any more)
+    /// and <see langword="true"/> says the registry may drop it. The sweep learns of readings only when it looks, so a
+    /// sensor goes at most two sweep intervals late, never early.
+    /// </summary>
+    public bool TryRetireIdle(long nowTicks, long idleTicks)
+    {
+        lock (_gate)
+        {
+            if (_subscribers.Length > 0 || _watchedSinceSweep || _lastSequence != _sweptSequence)
+            {
+                _watchedSinceSweep = false;
+                _sweptSequence = _lastSequence;
+                _quietSinceTicks = nowTicks;
+                return false;
+            }
+            if (nowTicks - _quietSinceTicks < idleTicks)
+                return false;
+            _removed = true;
+            return true;
+        }
     }
 
     public SensorInfo ToSensorInfo()

@@ -64,19 +64,33 @@ internal sealed class CsvProcessor : IUploadProcessor
         // Rows that did not parse wait here with their reason too, so that rejections are reported in line order.
         foreach (var row in _parsed)
         {
-            var reason = row.Rejection
-                ?? (publisher is null
-                    ? _ingest.Check(row.SensorId, row.Value, row.Timestamp)
-                    : await _ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, publisher, cancellationToken).ConfigureAwait(false));
+            var rejection = await RejectionOfAsync(row, publisher, cancellationToken).ConfigureAwait(false);
             _rows++;
-            if (reason is null)
-                _accepted++;
+            if (rejection is { } rejected)
+                Reject(row.Line, rejected);
             else
-                Reject(row.Line, reason);
+                _accepted++;
             (_handledBytes, _handledLines) = (row.End, row.Line);
         }
         _parsed.Clear();
         (_handledBytes, _handledLines) = (_lines.LineEnd, _lines.Lines);
+    }
+
+    /// <summary>
+    /// Why a row is rejected, or <see langword="null"/> once it is published. Without a publisher nothing is published
+    /// and nothing counted as a refusal: the row is only looked at.
+    /// </summary>
+    private ValueTask<ItemRejection?> RejectionOfAsync(Row row, Publisher? publisher, CancellationToken cancellationToken)
+    {
+        if (row.Rejection is { } unparsable)
+        {
+            return ValueTask.FromResult<ItemRejection?>(
+                publisher is null ? new ItemRejection(SensorHubErrors.InvalidArgument, unparsable) : _ingest.Reject(SensorHubErrors.InvalidArgument, unparsable));
+        }
+        if (publisher is not null)
+            return _ingest.PublishOneAsync(row.SensorId, row.Value, row.Timestamp, publisher, cancellationToken);
+        return ValueTask.FromResult<ItemRejection?>(
+            _ingest.Check(row.SensorId, row.Value, row.Timestamp) is { } problem ? new ItemRejection(SensorHubErrors.InvalidArgument, problem) : null);
     }
 
     private void Parse(ReadOnlySpan<char> line, long number)
@@ -141,11 +155,11 @@ internal sealed class CsvProcessor : IUploadProcessor
 
     private void Unparsable(long line, string reason) => _parsed.Add(new Row(line, _lines.LineEnd, "", default, 0, reason));
 
-    private void Reject(long line, string reason)
+    private void Reject(long line, ItemRejection rejection)
     {
         _rejected++;
         if (_firstRejections.Count < _maxSamples)
-            _firstRejections.Add(new RowRejection { Line = line, Reason = reason });
+            _firstRejections.Add(new RowRejection { Line = line, Code = rejection.Code, Reason = rejection.Reason });
     }
 
     /// <summary>A row parsed from line <paramref name="Line"/>, which ends after <paramref name="End"/> bytes of the upload.</summary>

@@ -40,6 +40,7 @@ public sealed class SampleCommandLineTests
         { Against(["publish", "x", "--count", "0"]), ["--count", "'0'"] },
         { Against(["publish", "x", "--count", "99999999999999999999"]), ["--count", "'99999999999999999999'"] },
         { Against(["publish", "/x"]), ["sensorId", "'/'"] },
+        { Against(["sensors", "--prefix", "plant 1"]), ["--prefix", "U+0020"] },
         { Against(["session", "annotate", "s1", "note", "--sensor", "x", "--sequence", "-1"]), ["--sequence", "'-1'"] },
         { Against(["session", "annotate", "s1", "note", "--sensor", "x", "--sequence", "99999999999999999999"]), ["--sequence", "'99999999999999999999'"] },
         { Against(["session", "annotate", "s1", "note", "--sequence", "3"]), ["--sequence", "--sensor"] },
@@ -66,7 +67,7 @@ public sealed class SampleCommandLineTests
     public static TheoryData<string[], string[]> Helps => new()
     {
         { [], ["sensors", "subscribe", "publish", "upload", "download", "session"] },
-        { ["sensors"], [] },
+        { ["sensors"], ["--prefix"] },
         { ["subscribe"], ["<sensorId>", "--from", "--max-rate", "--count"] },
         { ["publish"], ["<sensorId>", "--rate", "--count"] },
         { ["upload"], ["<file>", "--content-type"] },

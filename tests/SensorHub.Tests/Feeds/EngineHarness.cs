@@ -1,15 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Shutdown;
+using SensorHub.Server.Stats;
 
 namespace SensorHub.Tests.Feeds;
 
-/// <summary>The in-memory engine and its history, without a host, for tests of the feed logic itself.</summary>
+/// <summary>The in-memory engine, its history and the ingest in front of it, without a host, for tests of the feed logic itself.</summary>
 internal sealed class EngineHarness : IDisposable
 {
     private readonly ShutdownSignal _shutdown = new();
+    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     public EngineHarness(FeedOptions? options = null, TimeProvider? time = null)
     {
@@ -18,6 +21,8 @@ internal sealed class EngineHarness : IDisposable
         Registry = new SensorFeedRegistry(Options, Time);
         Engine = new InMemoryFeedEngine(Registry, Options, _shutdown, NullLogger<InMemoryFeedEngine>.Instance);
         History = new InMemoryReadingHistory(Registry);
+        Refusals = new Refusals(_metrics.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        Ingest = new ReadingIngest(Engine, Options, Refusals, Time, NullLogger<ReadingIngest>.Instance);
     }
 
     public TimeProvider Time { get; }
@@ -29,6 +34,11 @@ internal sealed class EngineHarness : IDisposable
     public InMemoryFeedEngine Engine { get; }
 
     public InMemoryReadingHistory History { get; }
+
+    /// <summary>The refusals the ingest counted.</summary>
+    public Refusals Refusals { get; }
+
+    public ReadingIngest Ingest { get; }
 
     public FeedCursor Open(string sensorId, long? fromSequence = null, double? maxRate = null, IReadingHistory? history = null)
     {
@@ -44,5 +54,6 @@ internal sealed class EngineHarness : IDisposable
     {
         Engine.Dispose();
         _shutdown.Dispose();
+        _metrics.Dispose();
     }
 }

@@ -44,6 +44,19 @@ public sealed class FeedPropertyTests
     public Task EverySubscriberSeesIncreasingSequencesAndLosesOnlyWhatHistoryNoLongerHolds() =>
         GenScenario.SampleAsync(RunAsync, iter: Iterations, print: s => s.ToString());
 
+    /// <summary>
+    /// Random publishes by four publishers and the server, subscriptions coming and going, the server taking sensors
+    /// over, and idle sweeps, under random caps: every outcome, count and page is the one a plain model predicts.
+    /// </summary>
+    [Fact]
+    public Task SensorCapsAndIdleRemovalFollowTheirModel() =>
+        GenMembership.SampleAsync(RunMembershipAsync, iter: Iterations, print: s => s.ToString());
+
+    /// <summary>Random sensors, prefixes, positions, page sizes and visibility: the pages together are the model's sorted, filtered ids.</summary>
+    [Fact]
+    public Task PagesTogetherAreEverySensorThatMatchesInOrderOnce() =>
+        GenListing.SampleAsync(RunListingAsync, iter: Iterations, print: s => s.ToString());
+
     private static async Task RunAsync(Scenario scenario)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero));
@@ -256,5 +269,186 @@ public sealed class FeedPropertyTests
             var lastLive = _delivered.LastOrDefault(d => d.Reading.Sequence > _subscription.AttachedAfter);
             return lastLive.Reading is null || time.GetUtcNow() - lastLive.At >= PacedInterval;
         }
+    }
+
+    // ---- Sensor membership: caps, adoption, idle sweeps ----
+
+    private static readonly Gen<MemberOp> GenMemberOp = Gen.Frequency(
+        (8, Gen.Select(Gen.Int[0, 4], Gen.Int[0, 11], (who, sensor) => new MemberOp(MemberOpKind.Publish, who, sensor))),
+        (2, Gen.Int[0, 11].Select(sensor => new MemberOp(MemberOpKind.Subscribe, 0, sensor))),
+        (2, Gen.Int[0, 7].Select(which => new MemberOp(MemberOpKind.Unsubscribe, which, 0))),
+        (1, Gen.Int[0, 11].Select(sensor => new MemberOp(MemberOpKind.Register, 0, sensor))),
+        (2, Gen.Const(new MemberOp(MemberOpKind.Sweep, 0, 0))));
+
+    private static readonly Gen<MembershipScenario> GenMembership = Gen.Select(
+        Gen.Int[1, 8], Gen.Int[1, 4], GenMemberOp.Array[1, 80], (max, perPublisher, ops) => new MembershipScenario(max, perPublisher, ops));
+
+    private static async Task RunMembershipAsync(MembershipScenario scenario)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 0, 0, 0, TimeSpan.Zero));
+        using var harness = new EngineHarness(new FeedOptions { MaxSensors = scenario.MaxSensors, MaxSensorsPerPublisher = scenario.MaxPerPublisher }, time);
+        var model = new Dictionary<string, ModelSensor>(StringComparer.Ordinal);
+        var open = new List<(string Id, IFeedSubscription Subscription)>();
+        try
+        {
+            foreach (var (op, step) in scenario.Ops.Select((op, step) => (op, step)))
+            {
+                var id = $"s/{op.Sensor}";
+                switch (op.Kind)
+                {
+                    case MemberOpKind.Publish:
+                        var publisher = op.Who == 4 ? null : $"p{op.Who}";
+                        var registration = publisher is null ? SensorRegistration.ByServer : SensorRegistration.ByPublisher(publisher);
+                        var outcome = await harness.Engine.PublishAsync(id, step, time.GetUtcNow().UtcDateTime, registration, CancellationToken.None);
+                        Assert.Equal(ModelPublish(model, scenario, id, publisher), outcome.Status);
+                        break;
+                    case MemberOpKind.Subscribe:
+                        var subscription = harness.Engine.Subscribe(id, LiveBufferMode.Queue);
+                        Assert.Equal(model.TryGetValue(id, out var watched), subscription is not null);
+                        if (subscription is not null)
+                        {
+                            open.Add((id, subscription));
+                            watched!.Subscribers++;
+                            watched.Watched = true;
+                        }
+                        break;
+                    case MemberOpKind.Unsubscribe when open.Count > 0:
+                        var (left, leaving) = open[op.Who % open.Count];
+                        open.Remove((left, leaving));
+                        leaving.Dispose();
+                        model[left].Subscribers--;
+                        break;
+                    case MemberOpKind.Register:
+                        await harness.Engine.RegisterAsync(new SensorDescriptor(id, id, "own", null), CancellationToken.None);
+                        if (model.TryGetValue(id, out var adopted))
+                            adopted.Registrar = null;
+                        else
+                            model[id] = new ModelSensor(null);
+                        break;
+                    case MemberOpKind.Sweep:
+                        // A zero idle time: every device sensor that showed no reading and no subscriber since the sweep before goes.
+                        var removed = await harness.Engine.RemoveIdleSensorsAsync(TimeSpan.Zero, CancellationToken.None);
+                        Assert.Equal(ModelSweep(model), removed);
+                        break;
+                }
+            }
+
+            Assert.Equal(model.Count, harness.Engine.GetCounters().Sensors);
+            Assert.Equal(open.Count, harness.Engine.GetCounters().Subscriptions);
+            for (var p = 0; p < 4; p++)
+                Assert.Equal(model.Values.Count(s => s.Registrar == $"p{p}"), harness.Registry.CountOf($"p{p}"));
+            var listed = await harness.Engine.ListSensorsAsync("", null, 1_000, null, CancellationToken.None);
+            Assert.Equal(model.Keys.Order(StringComparer.Ordinal), listed.Sensors.Select(s => s.Id));
+        }
+        finally
+        {
+            foreach (var (_, subscription) in open)
+                subscription.Dispose();
+        }
+    }
+
+    private static PublishStatus ModelPublish(Dictionary<string, ModelSensor> model, MembershipScenario scenario, string id, string? publisher)
+    {
+        if (model.TryGetValue(id, out var known))
+        {
+            known.Active = true;
+            return PublishStatus.Published;
+        }
+        if (model.Count >= scenario.MaxSensors)
+            return PublishStatus.TooManySensors;
+        if (publisher is not null && model.Values.Count(s => s.Registrar == publisher) >= scenario.MaxPerPublisher)
+            return PublishStatus.TooManySensorsForPublisher;
+        // Its first reading is the registering one: quiet from the start as far as a sweep can tell.
+        model[id] = new ModelSensor(publisher);
+        return PublishStatus.Registered;
+    }
+
+    private static int ModelSweep(Dictionary<string, ModelSensor> model)
+    {
+        var removed = 0;
+        foreach (var (id, sensor) in model.ToList())
+        {
+            if (sensor.Registrar is null)
+                continue;
+            if (sensor.Subscribers > 0 || sensor.Watched || sensor.Active)
+            {
+                (sensor.Watched, sensor.Active) = (false, false);
+                continue;
+            }
+            model.Remove(id);
+            removed++;
+        }
+        return removed;
+    }
+
+    private enum MemberOpKind
+    {
+        Publish,
+        Subscribe,
+        Unsubscribe,
+        Register,
+        Sweep,
+    }
+
+    /// <summary>Publish (Who 0-3: publisher pWho, 4: the server) to s/Sensor; Subscribe to it; Unsubscribe open one #Who; Register it as the server's; Sweep.</summary>
+    private readonly record struct MemberOp(MemberOpKind Kind, int Who, int Sensor)
+    {
+        public override string ToString() => Kind switch
+        {
+            MemberOpKind.Publish => $"{(Who == 4 ? "server" : $"p{Who}")} publishes s/{Sensor}",
+            MemberOpKind.Subscribe => $"subscribe s/{Sensor}",
+            MemberOpKind.Unsubscribe => $"unsubscribe #{Who}",
+            MemberOpKind.Register => $"server registers s/{Sensor}",
+            _ => "sweep",
+        };
+    }
+
+    private sealed record MembershipScenario(int MaxSensors, int MaxPerPublisher, MemberOp[] Ops)
+    {
+        public override string ToString() => $"max {MaxSensors}, per publisher {MaxPerPublisher}: {string.Join("; ", Ops)}";
+    }
+
+    private sealed class ModelSensor(string? registrar)
+    {
+        public string? Registrar { get; set; } = registrar;
+
+        public int Subscribers { get; set; }
+
+        /// <summary>A subscriber attached since the last sweep.</summary>
+        public bool Watched { get; set; }
+
+        /// <summary>A reading after the registering one since the last sweep.</summary>
+        public bool Active { get; set; }
+    }
+
+    // ---- Pages of sensors ----
+
+    private static readonly Gen<string> GenId = Gen.Select(Gen.Char["ab1"], Gen.Char["ab1/"].Array[0, 3], (first, rest) => first + new string(rest));
+
+    private static readonly Gen<ListingScenario> GenListing = Gen.Select(
+        GenId.HashSet[0, 30], Gen.Char["ab1/"].Array[0, 2], Gen.Int[1, 5], Gen.Bool,
+        (ids, prefix, limit, everything) => new ListingScenario([.. ids], new string(prefix), limit, everything));
+
+    private static async Task RunListingAsync(ListingScenario scenario)
+    {
+        using var harness = new EngineHarness();
+        foreach (var id in scenario.Ids)
+            await harness.Engine.PublishAsync(id, 1);
+        // Visibility that leaves holes all over the order: ids with an even sum of characters.
+        Predicate<string>? visible = scenario.Everything ? null : id => id.Sum(c => c) % 2 == 0;
+
+        var pages = await SensorListingTests.PagesAsync(harness, scenario.Prefix, scenario.Limit, visible);
+
+        var expected = scenario.Ids
+            .Where(id => id.StartsWith(scenario.Prefix, StringComparison.Ordinal) && (visible is null || visible(id)))
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(expected, pages.SelectMany(p => p.Sensors).Select(s => s.Id));
+        // Every page but the last is full: a caller is never handed an empty page while more follow.
+        Assert.All(pages.SkipLast(1), p => Assert.Equal(scenario.Limit, p.Sensors.Length));
+    }
+
+    private sealed record ListingScenario(string[] Ids, string Prefix, int Limit, bool Everything)
+    {
+        public override string ToString() => $"ids [{string.Join(", ", Ids)}], prefix '{Prefix}', limit {Limit}, {(Everything ? "all visible" : "even sums visible")}";
     }
 }

@@ -13,12 +13,12 @@ public sealed class SensorFeedTests
     public async Task CompleteAllEndsEveryStreamAfterWhatItBufferedAndEveryLaterOneAtOnce()
     {
         var feed = NewFeed();
-        using var early = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: false);
+        using var early = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: false)!;
         var buffered = feed.Publish(1, DateTime.UtcNow);
 
         feed.CompleteAll();
         // The engine's own stopping flag was read as false before CompleteAll ran: the feed still completes it.
-        using var late = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: false);
+        using var late = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: false)!;
 
         Assert.True(early.Live.TryRead(out var read));
         Assert.Same(buffered, read);
@@ -29,16 +29,19 @@ public sealed class SensorFeedTests
     }
 
     [Fact]
-    public void ASubscriberCompletedAtOnceStillCountsWhatItDelivered()
+    public void ASubscriberCompletedAtOnceStillCountsWhatItDeliveredOnce()
     {
         var feed = NewFeed();
-        var subscription = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: true);
+        var subscription = feed.Attach(LiveBufferMode.Queue, capacity: 10, completed: true)!;
         subscription.CountDelivered(3);
+        var whileOpen = _registry.Delivered.Sum();
 
         subscription.Dispose();
 
-        Assert.Equal(3, _registry.RetiredDelivered);
+        // Counted as it was delivered, and not again when the subscription went: the totals are running ones.
+        Assert.Equal((3, 3), (whileOpen, _registry.Delivered.Sum()));
+        Assert.Equal(0, _registry.Subscriptions);
     }
 
-    private SensorFeed NewFeed() => _registry.GetOrAdd(new SensorDescriptor($"test/{Guid.NewGuid():N}", "t", "test", null), out _);
+    private SensorFeed NewFeed() => _registry.RegisterOwn(new SensorDescriptor($"test/{Guid.NewGuid():N}", "t", "test", null), out _);
 }

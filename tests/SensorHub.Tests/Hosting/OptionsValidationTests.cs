@@ -38,6 +38,10 @@ public sealed class OptionsValidationTests : IDisposable
         { "SensorHub:Uploads:DataPath", "", "DataPath" },
         { "SensorHub:Simulation:Sensors:0:Id", "/not a sensor id", "Id" },
         { "SensorHub:Simulation:Sensors:0:RateHz", "0", "RateHz" },
+        { "SensorHub:Feeds:MaxSensors", "0", "MaxSensors" },
+        { "SensorHub:Feeds:MaxSensorsPerPublisher", "0", "MaxSensorsPerPublisher" },
+        { "SensorHub:Feeds:SensorIdleTimeout", "-00:00:01", "SensorIdleTimeout" },
+        { "SensorHub:Feeds:IdleSweepInterval", "00:00:00", "IdleSweepInterval" },
     };
 
     [Theory]

@@ -14,7 +14,7 @@ public sealed class SimulationTests(SimulationTests.SimulatingApplication simula
     {
         await using var connection = await _app.ConnectAsync(Protocol.MessagePack);
 
-        var sensors = await connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+        var sensors = await connection.Hub.ListAllSensorsAsync();
 
         Assert.Equal(
             ["plant-1/line-1/humidity", "plant-1/line-1/pressure", "plant-1/line-1/temperature", "plant-1/line-2/power", "plant-1/line-2/vibration"],

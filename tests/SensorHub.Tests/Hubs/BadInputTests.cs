@@ -176,12 +176,12 @@ public sealed class BadInputTests(ApplicationFixture apps) : IClassFixture<Appli
         };
 
         // 2 MB of sensor id is over the MaximumReceiveMessageSize, which fits a 1 MiB upload chunk as base64.
-        var call = connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, new string('x', 2_000_000));
+        var call = connection.Hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, new string('x', 2_000_000));
 
         await Assert.ThrowsAnyAsync<Exception>(() => call.WaitAsync(Timeouts.Default));
         Assert.NotNull(await closed.Task.WaitAsync(Timeouts.Default));
         await using var fresh = await app.ConnectAsync(protocol);
-        await fresh.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+        await fresh.Hub.ListSensorsAsync(null);
     }
 
     [Theory]

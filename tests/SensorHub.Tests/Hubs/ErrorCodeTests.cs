@@ -25,6 +25,7 @@ public sealed class ErrorCodeFixture : IAsyncLifetime
         // Each case's user is a new owner: the other cases' 3-byte uploads stay far below these.
         ["SensorHub:Uploads:MaxBytesPerOwner"] = "1024",
         ["SensorHub:Uploads:MinFreeDiskBytes"] = "1000",
+        ["SensorHub:Feeds:MaxSensorsPerPublisher"] = "1",
     })
     {
         // A disk with 1,100 bytes free: a chunk over 100 bytes would leave less than the floor.
@@ -66,6 +67,7 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
         [SensorHubErrors.UploadFailed] = (Admin, UploadFailedAsync),
         [SensorHubErrors.UploadNotComplete] = (Admin, async call => await call.Hub.DownloadAsync((await call.Begin([1, 2, 3])).UploadId, 0, call.Token)),
         [SensorHubErrors.TooLarge] = (Admin, TooLargeAsync),
+        [SensorHubErrors.TooManySensors] = (Admin, TooManySensorsAsync),
         [SensorHubErrors.QuotaExceeded] = (Admin, QuotaExceededAsync),
         [SensorHubErrors.InsufficientStorage] = (Admin, InsufficientStorageAsync),
     };
@@ -274,6 +276,20 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
             await joined.DisposeAsync();
             await call.Hub.InvokeAsync(SensorHubMethods.EndSession, session.Id, call.Token);
         }
+    }
+
+    private static async Task TooManySensorsAsync(Call call)
+    {
+        // MaxSensorsPerPublisher is 1. A sensor cap is no error of the call: the item is rejected alone, with its code in
+        // the PublishResult, and the stream goes on. The case hands that code on the way a refused call carries one,
+        // so that the checks every code gets hold for it too.
+        var result = await call.Hub.InvokeAsync<PublishResult>(
+            SensorHubMethods.Publish,
+            new[] { new ReadingInput { SensorId = Sensors.NewId("cap"), Value = 1 }, new ReadingInput { SensorId = Sensors.NewId("cap"), Value = 2 } }.ToAsyncEnumerable(),
+            call.Token);
+        Assert.Equal(1, result.Accepted);
+        var rejection = Assert.Single(result.Rejections);
+        throw new HubException($"Publish rejected item {rejection.Index}. HubException: [{rejection.Code}] {rejection.Reason}");
     }
 
     // ---- Helpers ----

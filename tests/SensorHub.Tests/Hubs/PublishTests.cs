@@ -43,7 +43,7 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
 
         var result = await connection.Hub.InvokeAsync<PublishResult>(
             SensorHubMethods.Publish, Items([new ReadingInput { SensorId = sensorId, Value = 3.25 }])).WaitAsync(Timeouts.Default);
-        var sensors = await connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+        var sensors = await connection.Hub.ListAllSensorsAsync(sensorId);
 
         Assert.Equal(1, result.Accepted);
         var sensor = Assert.Single(sensors, s => s.Id == sensorId);
@@ -100,6 +100,7 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
         {
             Assert.Equal(index, rejection.Index);
             Assert.Equal(id, rejection.SensorId);
+            Assert.Equal(SensorHubErrors.InvalidArgument, rejection.Code);
             Assert.Contains(reason, rejection.Reason, StringComparison.Ordinal);
         }
         Assert.Equal([0.0, 2, 7, 10], kept.Select(r => r.Value));
@@ -119,6 +120,40 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
 
         Assert.Equal((0, 50), (result.Accepted, result.Rejected));
         Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), result.Rejections.Select(r => r.Index));
+    }
+
+    [Theory]
+    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
+    public async Task AHugeSensorIdComesBackCutToItsBound(Transport transport, Protocol protocol)
+    {
+        var app = apps[transport];
+        await using var connection = await app.ConnectAsync(protocol);
+        var huge = new string('h', 500_000);
+
+        var result = await connection.Hub.InvokeAsync<PublishResult>(
+            SensorHubMethods.Publish, Items([new ReadingInput { SensorId = huge, Value = 1 }])).WaitAsync(Timeouts.Default);
+
+        var rejection = Assert.Single(result.Rejections);
+        Assert.Equal(new string('h', SensorId.MaxLength) + "…", rejection.SensorId);
+        Assert.Equal((SensorHubErrors.InvalidArgument, "sensorId is 500000 characters long; at most 128 are allowed"), (rejection.Code, rejection.Reason));
+    }
+
+    [Fact]
+    public async Task EachRejectedItemIsCountedInTheStatsByItsCode()
+    {
+        var app = apps[Transport.TestServer];
+        var before = await app.GetStatsAsync();
+        await using var device = await app.ConnectAsync(Protocol.Json, TestUser.Device($"counted-{Guid.NewGuid():N}", "mine/"));
+
+        var result = await device.Hub.InvokeAsync<PublishResult>(
+            SensorHubMethods.Publish,
+            Items<ReadingInput?>([null, new ReadingInput { SensorId = "bad id" }, new ReadingInput { SensorId = "theirs/1" }, new ReadingInput { SensorId = Sensors.NewId("mine") }]))
+            .WaitAsync(Timeouts.Default);
+        var after = await app.GetStatsAsync();
+
+        Assert.Equal((1, 3), (result.Accepted, result.Rejected));
+        Assert.Equal(before.Refusals[SensorHubErrors.InvalidArgument] + 2, after.Refusals[SensorHubErrors.InvalidArgument]);
+        Assert.Equal(before.Refusals[SensorHubErrors.NotAllowed] + 1, after.Refusals[SensorHubErrors.NotAllowed]);
     }
 
     private static async IAsyncEnumerable<T> Items<T>(IEnumerable<T> items, [EnumeratorCancellation] CancellationToken cancellationToken = default)

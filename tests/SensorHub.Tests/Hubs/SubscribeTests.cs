@@ -169,7 +169,7 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
         var published = await app.Engine.PublishAsync(sensorId, 3, firstValue: 7.5);
         await using var connection = await app.ConnectAsync(protocol);
 
-        var sensors = await connection.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors).WaitAsync(Timeouts.Default);
+        var sensors = await connection.Hub.ListAllSensorsAsync(sensorId);
 
         var sensor = Assert.Single(sensors, s => s.Id == sensorId);
         Assert.Equal(published[^1].Sequence, sensor.LastSequence);

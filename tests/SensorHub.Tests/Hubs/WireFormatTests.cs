@@ -136,16 +136,35 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             {
                 Accepted = 10,
                 Rejected = 1,
-                Rejections = [new PublishRejection { Index = 3, SensorId = "bad id", Reason = "sensorId contains ' '." }],
+                Rejections = [new PublishRejection { Index = 3, SensorId = "bad id", Code = SensorHubErrors.InvalidArgument, Reason = "sensorId contains ' '." }],
             },
             ["accepted", "rejected", "rejections"],
             Times: [],
-            ElementsOf: ("rejections", ["index", "reason", "sensorId"])),
+            ElementsOf: ("rejections", ["code", "index", "reason", "sensorId"])),
         ["PublishRejection"] = new(
-            new PublishRejection { Index = 0, SensorId = null, Reason = "sensorId is required." },
-            ["index", "reason", "sensorId"],
+            new PublishRejection { Index = 0, SensorId = null, Code = SensorHubErrors.InvalidArgument, Reason = "sensorId is required." },
+            ["code", "index", "reason", "sensorId"],
             Times: [],
             Nulls: ["sensorId"]),
+        ["SensorQuery"] = new(
+            new SensorQuery { Prefix = "plant-1/", After = "plant-1/line-1/humidity", Limit = 50 },
+            ["after", "limit", "prefix"],
+            Times: []),
+        ["SensorQuery empty"] = new(
+            new SensorQuery(),
+            ["after", "limit", "prefix"],
+            Times: [],
+            Nulls: ["after", "limit", "prefix"]),
+        ["SensorPage"] = new(
+            new SensorPage { Sensors = [new SensorInfo { Id = "device-7", Name = "device-7", Kind = "device" }], Next = "device-7" },
+            ["next", "sensors"],
+            Times: [],
+            ElementsOf: ("sensors", ["firstSequence", "id", "kind", "lastSequence", "lastTimestamp", "lastValue", "name", "unit"])),
+        ["SensorPage, the last"] = new(
+            new SensorPage { Sensors = [new SensorInfo { Id = "device-7", Name = "device-7", Kind = "device" }] },
+            ["next", "sensors"],
+            Times: [],
+            Nulls: ["next"]),
         ["UploadRequest"] = new(
             new UploadRequest { Name = "readings.csv", ContentType = "text/csv", TotalBytes = 1234, Sha256 = new string('a', 64) },
             ["contentType", "name", "sha256", "totalBytes"],
@@ -174,11 +193,15 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             ElementsOf: ("firstErrors", ["line", "text"])),
         ["LineSample"] = new(new LineSample { Line = 1, Text = "x" }, ["line", "text"], Times: []),
         ["CsvSummary"] = new(
-            new CsvSummary { Rows = 2, Accepted = 1, Rejected = 1, FirstRejections = [new RowRejection { Line = 3, Reason = "value 'x' is not a number" }] },
+            new CsvSummary
+            {
+                Rows = 2, Accepted = 1, Rejected = 1,
+                FirstRejections = [new RowRejection { Line = 3, Code = SensorHubErrors.InvalidArgument, Reason = "value 'x' is not a number" }],
+            },
             ["accepted", "firstRejections", "rejected", "rows"],
             Times: [],
-            ElementsOf: ("firstRejections", ["line", "reason"])),
-        ["RowRejection"] = new(new RowRejection { Line = 1, Reason = "x" }, ["line", "reason"], Times: []),
+            ElementsOf: ("firstRejections", ["code", "line", "reason"])),
+        ["RowRejection"] = new(new RowRejection { Line = 1, Code = SensorHubErrors.TooManySensors, Reason = "x" }, ["code", "line", "reason"], Times: []),
         ["SessionInfo"] = new(
             new SessionInfo { Id = new string('a', 32), Title = "Line 1 check", Owner = "alice", OwnerId = "sub-alice", SensorIds = ["plant-1/line-1/temperature"], Private = true },
             ["id", "owner", "ownerId", "private", "sensorIds", "title"],

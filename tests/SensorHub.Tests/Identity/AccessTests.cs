@@ -104,7 +104,7 @@ public sealed class AccessTests(AccessTests.KeyedApplication keyed) : IClassFixt
         await using var viewer = await _app.ConnectAsync(protocol, TestUser.Viewer());
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
-        var sensors = await viewer.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, cts.Token);
+        var sensors = await viewer.Hub.ListAllSensorsAsync(cancellationToken: cts.Token);
         var begin = await Assert.ThrowsAsync<HubException>(() => viewer.Hub.BeginUploadAsync(new UploadRequest { Name = "a.csv", ContentType = "text/csv" }));
         var publish = await Assert.ThrowsAsync<HubException>(() => viewer.Hub.InvokeAsync<PublishResult>(
             SensorHubMethods.Publish, Array.Empty<ReadingInput>().ToAsyncEnumerable(), cts.Token));
@@ -154,7 +154,7 @@ public sealed class AccessTests(AccessTests.KeyedApplication keyed) : IClassFixt
         await using var viewer = await _app.ConnectAsync(protocol, new TestUser("sam", [Roles.Viewer], ["site-a/"]));
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
-        var sensors = await viewer.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, cts.Token);
+        var sensors = await viewer.Hub.ListAllSensorsAsync(cancellationToken: cts.Token);
         var refused = await Assert.ThrowsAsync<HubException>(() => viewer.Hub.ReadBatchesAsync(theirs, null, 1, cts.Token));
         var readings = await viewer.Hub.ReadReadingsAsync(mine, new SubscribeOptions { FromSequence = 0 }, 1, cts.Token);
 

@@ -20,6 +20,18 @@ public static class Sensors
         return readings;
     }
 
+    /// <summary>
+    /// Publishes one reading straight into the engine as the server does (an unknown sensor is registered as the
+    /// server's, counted in <c>MaxSensors</c> only and never removed as idle), and returns it; fails the test when the
+    /// engine refuses.
+    /// </summary>
+    public static async ValueTask<Reading> PublishAsync(
+        this IFeedEngine engine, string sensorId, double value, DateTime timestampUtc, CancellationToken cancellationToken)
+    {
+        var outcome = await engine.PublishAsync(sensorId, value, timestampUtc, SensorRegistration.ByServer, cancellationToken);
+        return outcome.IsPublished ? outcome.Reading : throw new InvalidOperationException($"The engine did not publish to {sensorId}: {outcome.Status}.");
+    }
+
     /// <summary>Checks that sequences rise by exactly one from reading to reading.</summary>
     public static void AssertConsecutive(IReadOnlyList<Reading> readings)
     {

@@ -537,7 +537,7 @@ public sealed class ProcessingTests
         {
             var time = new FakeTimeProvider(s_now);
             Harness = new EngineHarness(time: time);
-            _ingest = new ReadingIngest(Harness.Engine, Harness.Options, time, NullLogger<ReadingIngest>.Instance);
+            _ingest = new ReadingIngest(Harness.Engine, Harness.Options, Harness.Refusals, time, NullLogger<ReadingIngest>.Instance);
         }
 
         public EngineHarness Harness { get; }

@@ -352,7 +352,7 @@ public sealed class UploadLimitsTests
         Assert.Equal((4L, "timestamp 'later' is neither ISO 8601 nor Unix milliseconds"), (rejection.Line, rejection.Reason));
         // Rows 1-6 were published before the restart; only the rows from the cut one on are published again.
         Assert.Equal([7.0, 8, 9, 10], await ValuesPublishedAsync(second, again, sensorId, cts.Token));
-        var sensor = (await again.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors, cts.Token)).Single(s => s.Id == sensorId);
+        var sensor = (await again.Hub.ListAllSensorsAsync(sensorId, cts.Token)).Single(s => s.Id == sensorId);
         Assert.Equal(1e9, sensor.LastValue);
     }
 

@@ -244,16 +244,22 @@ public sealed class UploadProcessingResumeTests
 
         private sealed class Engine(FlakyEngine flaky, IFeedEngine inner) : IFeedEngine
         {
-            public ValueTask<Reading> PublishAsync(string sensorId, double value, DateTime timestampUtc, CancellationToken cancellationToken) =>
+            public ValueTask<PublishOutcome> PublishAsync(
+                string sensorId, double value, DateTime timestampUtc, SensorRegistration registration, CancellationToken cancellationToken) =>
                 flaky.FailsNow(sensorId, value)
                     ? throw new IOException("The feed's back end is away.")
-                    : inner.PublishAsync(sensorId, value, timestampUtc, cancellationToken);
+                    : inner.PublishAsync(sensorId, value, timestampUtc, registration, cancellationToken);
 
             public ValueTask RegisterAsync(SensorDescriptor sensor, CancellationToken cancellationToken) => inner.RegisterAsync(sensor, cancellationToken);
 
             public ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken) => inner.FindSensorAsync(sensorId, cancellationToken);
 
-            public ValueTask<IReadOnlyList<SensorInfo>> ListSensorsAsync(CancellationToken cancellationToken) => inner.ListSensorsAsync(cancellationToken);
+            public ValueTask<SensorPage> ListSensorsAsync(
+                string prefix, string? after, int limit, Predicate<string>? visible, CancellationToken cancellationToken) =>
+                inner.ListSensorsAsync(prefix, after, limit, visible, cancellationToken);
+
+            public ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken) =>
+                inner.RemoveIdleSensorsAsync(idleFor, cancellationToken);
 
             public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) => inner.Subscribe(sensorId, mode);
 
