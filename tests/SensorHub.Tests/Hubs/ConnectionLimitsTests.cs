@@ -91,7 +91,7 @@ public sealed class ConnectionLimitsTests
         Assert.InRange(wait.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1));
 
         // Calls that create nothing go on, and so does another connection of the same user.
-        Assert.Contains(sensorId, (await connection.Hub.InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors)).Select(s => s.Id));
+        Assert.Contains(sensorId, (await connection.Hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null)).Sensors.Select(s => s.Id));
         await using var other = await app.ConnectAsync(protocol, TestUser.Operator());
         await other.Hub.BeginUploadAsync(new UploadRequest { Name = "c.bin", ContentType = "application/octet-stream" });
 
@@ -131,6 +131,40 @@ public sealed class ConnectionLimitsTests
         Assert.Equal(0, stats.Refusals[SensorHubErrors.TooManyStreams]);
     }
 
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task ReadingsAndNewSensorsOverTheConnectionsBudgetsAreRejectedAloneWithTheTimeToWait(Protocol protocol)
+    {
+        await using var app = new SensorHubApplication(settings: new Dictionary<string, string?>
+        {
+            ["SensorHub:Hub:PublishRateLimit"] = "6",
+            ["SensorHub:Hub:PublishRatePeriod"] = "01:00:00",
+            ["SensorHub:Hub:NewSensorRateLimit"] = "2",
+            ["SensorHub:Hub:NewSensorRatePeriod"] = "01:00:00",
+        });
+        var known = Sensors.NewId("known");
+        await app.Engine.PublishAsync(known, 1);
+        var fresh = Enumerable.Range(0, 3).Select(i => Sensors.NewId($"new{i}")).ToArray();
+        await using var device = await app.ConnectAsync(protocol, TestUser.Device());
+
+        // 8 items: 3 for new sensors (the third over the budget of 2), 5 for a known one (the last 2 over the budget of 6).
+        var items = fresh.Select(id => new ReadingInput { SensorId = id, Value = 1 })
+            .Concat(Enumerable.Range(0, 5).Select(i => new ReadingInput { SensorId = known, Value = i }))
+            .ToArray();
+        var result = await device.Hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Stream(items)).WaitAsync(Timeouts.Default);
+
+        Assert.Equal(5, result.Accepted);
+        Assert.Equal([2, 6, 7], result.Rejections.Select(r => r.Index));
+        Assert.All(result.Rejections, r => Assert.Equal(SensorHubErrors.RateLimited, r.Code));
+        Assert.All(result.Rejections, r => Assert.InRange(SensorHubErrors.RetryAfterOf(r.Reason) ?? TimeSpan.Zero, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)));
+        Assert.Null(await app.Engine.FindSensorAsync(fresh[2], CancellationToken.None));
+        Assert.Equal(3, (await app.GetStatsAsync()).Refusals[SensorHubErrors.RateLimited]);
+
+        // The budgets are the connection's: another one of the same device publishes at once.
+        await using var other = await app.ConnectAsync(protocol, TestUser.Device());
+        Assert.Equal(1, (await other.Hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Readings(fresh[2], 1)).WaitAsync(Timeouts.Default)).Accepted);
+    }
+
     [Fact]
     public async Task EveryRefusalIsCountedOnTheMeterWithItsCode()
     {
@@ -148,6 +182,15 @@ public sealed class ConnectionLimitsTests
         Assert.Equal(SensorHubErrors.All.Order(StringComparer.Ordinal), stats.Refusals.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(1, stats.Refusals[SensorHubErrors.UnknownSensor]);
         Assert.Equal(1, stats.Refusals[SensorHubErrors.InvalidArgument]);
+    }
+
+    private static async IAsyncEnumerable<ReadingInput> Stream(ReadingInput[] items)
+    {
+        foreach (var item in items)
+        {
+            yield return item;
+            await Task.Yield();
+        }
     }
 
     private static async IAsyncEnumerable<ReadingInput> Readings(string sensorId, double value)

@@ -20,7 +20,7 @@ public sealed class RoleTests(ApplicationFixture apps) : IClassFixture<Applicati
     {
         [SensorHubMethods.Subscribe] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.Subscribe, [Sensors.NewId("role"), null], ct)),
         [SensorHubMethods.SubscribeBatches] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.SubscribeBatches, [Sensors.NewId("role"), null], ct)),
-        [SensorHubMethods.ListSensors] = (Readers, (hub, ct) => hub.InvokeAsync<SensorInfo[]>(SensorHubMethods.ListSensors, ct)),
+        [SensorHubMethods.ListSensors] = (Readers, (hub, ct) => hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null, ct)),
         [SensorHubMethods.Publish] = (Publishers, (hub, ct) => hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Empty<ReadingInput>(), ct)),
         [SensorHubMethods.BeginUpload] = (Publishers, (hub, ct) => hub.InvokeAsync<UploadStatus>(
             SensorHubMethods.BeginUpload, new UploadRequest { Name = "role.bin", ContentType = "application/octet-stream" }, ct)),

@@ -49,7 +49,7 @@ public sealed class TokenExpiryTests(ApplicationFixture apps) : IClassFixture<Ap
 
         // While the token is valid the connection publishes and lists.
         var published = await PublishOneAsync(shortLived.Hub, sensorId);
-        var listed = await shortLived.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors);
+        var listed = (await shortLived.Hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null)).Sensors;
         var error = await closed.Task.WaitAsync(Timeouts.Default);
         await Timeouts.WaitUntilAsync(() => Sensors.SubscribersOf(app, watchedByShort) == 0, Timeouts.Default, "the server ended the expired connection's stream");
         // Time for a wrong close of the others to come too: SignalR looks once a second.
@@ -61,7 +61,7 @@ public sealed class TokenExpiryTests(ApplicationFixture apps) : IClassFixture<Ap
         Assert.Null(error);
         Assert.Equal(HubConnectionState.Disconnected, shortLived.Hub.State);
         await Assert.ThrowsAnyAsync<Exception>(() => shortStream);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => shortLived.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => shortLived.Hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null));
         await Assert.ThrowsAsync<InvalidOperationException>(() => PublishOneAsync(shortLived.Hub, sensorId));
         // The same token does not get back in.
         Assert.Equal(HttpStatusCode.Unauthorized, await NegotiateAsync(app, shortToken));
@@ -70,7 +70,7 @@ public sealed class TokenExpiryTests(ApplicationFixture apps) : IClassFixture<Ap
         Assert.Equal(1, Sensors.SubscribersOf(app, watchedByLong));
         Assert.False(longStream.IsCompleted);
         Assert.Equal(1, (await PublishOneAsync(longLived.Hub, sensorId)).Accepted);
-        Assert.Contains(await guest.Hub.InvokeAsync<IReadOnlyList<SensorInfo>>(SensorHubMethods.ListSensors), s => s.Id == sensorId);
+        Assert.Contains((await guest.Hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null)).Sensors, s => s.Id == sensorId);
         Assert.Equal((HubConnectionState.Connected, HubConnectionState.Connected), (longLived.Hub.State, guest.Hub.State));
         await cts.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => longStream);

@@ -140,7 +140,7 @@ public sealed class UploadJanitorTests
         {
             TestServices = s =>
             {
-                s.AddSingleton<TimeProvider>(time);
+                FakeClock.Use(s, time);
                 services(s);
             },
         };
