@@ -40,20 +40,28 @@ internal sealed class ConnectionRates : IDisposable
     }
 
     /// <summary>
-    /// <paramref name="limit"/> permits at once, refilled evenly over <paramref name="period"/>. No queue: a call over
-    /// the budget is refused at once with the time to wait (the lease's <see cref="MetadataName.RetryAfter"/>).
+    /// <paramref name="limit"/> permits at once, refilled evenly over <paramref name="period"/>: one permit each
+    /// <c>period / limit</c>, so that the lease of a refused call says the real wait for the next permit
+    /// (<see cref="MetadataName.RetryAfter"/> counts whole replenishment periods; with all the tokens in one period it
+    /// would ask for the whole period). No queue: a call over the budget is refused at once.
     /// </summary>
-    private static PartitionedRateLimiter<string> Buckets(int limit, TimeSpan period) =>
-        PartitionedRateLimiter.Create<string, string>(connectionId => RateLimitPartition.GetTokenBucketLimiter(
+    private static PartitionedRateLimiter<string> Buckets(int limit, TimeSpan period)
+    {
+        var perToken = period.Ticks / limit;
+        var (tokens, every) = perToken >= 1
+            ? (1, TimeSpan.FromTicks(perToken))
+            : ((int)Math.Ceiling((double)limit / period.Ticks), TimeSpan.FromTicks(1));
+        return PartitionedRateLimiter.Create<string, string>(connectionId => RateLimitPartition.GetTokenBucketLimiter(
             connectionId,
             _ => new TokenBucketRateLimiterOptions
             {
                 TokenLimit = limit,
-                TokensPerPeriod = limit,
-                ReplenishmentPeriod = period,
+                TokensPerPeriod = tokens,
+                ReplenishmentPeriod = every,
                 QueueLimit = 0,
                 AutoReplenishment = true,
             }));
+    }
 
     /// <summary>One connection's bucket of a partitioned limiter, seen as a limiter of its own.</summary>
     private sealed class Partition(PartitionedRateLimiter<string> limiter, string connectionId) : RateLimiter

@@ -23,8 +23,9 @@ public sealed class SessionException(string code, string message) : SensorHubExc
     public static SessionException SensorNotInSession(string sensorId, string sessionId) =>
         new(SensorHubErrors.InvalidArgument, $"input.sensorId: sensor '{sensorId}' is not one of the sensors of session '{sessionId}'.");
 
-    public static SessionException TooManyAnnotations(int limit, TimeSpan period) =>
-        new(SensorHubErrors.RateLimited, $"Too many annotations: at most {limit} per {period.TotalSeconds:0.###} s are allowed in one session. Try again shortly.");
+    public static SessionException TooManyAnnotations(int limit, TimeSpan period, TimeSpan wait) =>
+        new(SensorHubErrors.RateLimited,
+            $"Too many annotations: at most {limit} per {period.TotalSeconds:0.###} s are allowed in one session; {SensorHubErrors.RetryAfterText(wait)}");
 
     public static SessionException FellBehind(string sessionId, int capacity) =>
         new(SensorHubErrors.FellBehind, $"This stream fell behind session '{sessionId}': more than {capacity} events were waiting to be sent. " +

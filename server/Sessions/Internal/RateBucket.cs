@@ -18,6 +18,16 @@ internal sealed class RateBucket(int capacity, TimeSpan period, TimeProvider tim
         return true;
     }
 
+    /// <summary>How long until the next take succeeds (zero when one would now).</summary>
+    public TimeSpan UntilNext
+    {
+        get
+        {
+            Refill();
+            return _tokens >= 1 ? TimeSpan.Zero : (1 - _tokens) / capacity * period;
+        }
+    }
+
     /// <summary>Whether it is back to its capacity, so that forgetting it changes nothing.</summary>
     public bool IsFull
     {

@@ -111,8 +111,9 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
             // Checked here too, not only by the service: the sensors may have changed since it looked.
             if (annotation.SensorId is { } sensorId && Array.IndexOf(_stored.Info.SensorIds, sensorId) < 0)
                 throw SessionException.SensorNotInSession(sensorId, Id);
-            if (!RateOf(author.Id).TryTake())
-                throw SessionException.TooManyAnnotations(options.AnnotationRateLimit, options.AnnotationRatePeriod);
+            var rate = RateOf(author.Id);
+            if (!rate.TryTake())
+                throw SessionException.TooManyAnnotations(options.AnnotationRateLimit, options.AnnotationRatePeriod, rate.UntilNext);
 
             if (options.RecentAnnotations > 0)
             {

@@ -99,6 +99,29 @@ public sealed class ConnectionLimitsTests
         Assert.Equal(1, stats.Refusals[SensorHubErrors.RateLimited]);
     }
 
+    [Fact]
+    public async Task TheTimeToWaitIsTheTimeToTheNextPermitNotAWholePeriod()
+    {
+        // 3 per 3 s: a permit comes back every second.
+        await using var app = new SensorHubApplication(settings: new Dictionary<string, string?>
+        {
+            ["SensorHub:Hub:CreationRateLimit"] = "3",
+            ["SensorHub:Hub:CreationRatePeriod"] = "00:00:03",
+        });
+        await using var connection = await app.ConnectAsync(Protocol.Json, TestUser.Operator());
+        var request = new UploadRequest { Name = "w.bin", ContentType = "application/octet-stream" };
+        HubException? refused = null;
+        for (var i = 0; i < 4 && refused is null; i++)
+            refused = await Record.ExceptionAsync(() => connection.Hub.BeginUploadAsync(request)) as HubException;
+
+        Assert.NotNull(refused);
+        var wait = SensorHubErrors.RetryAfterOf(refused.Message);
+        Assert.InRange(wait ?? TimeSpan.Zero, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1));
+        // After that wait (and the limiter's 100 ms refill tick) the call goes through.
+        await Task.Delay(wait!.Value + TimeSpan.FromMilliseconds(300));
+        await connection.Hub.BeginUploadAsync(request);
+    }
+
     [Theory]
     [MemberData(nameof(Protocols))]
     public async Task ACallRefusedForItsRoleTakesNeitherAStreamSlotNorACreation(Protocol protocol)
