@@ -179,10 +179,25 @@ internal sealed partial class UploadService : IDisposable
     /// </summary>
     private async Task<UploadState> FindAsync(string? uploadId, SensorHubUser user, CancellationToken cancellationToken)
     {
+        CheckUploadId(uploadId);
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return uploadId is not null && _uploads.TryGetValue(uploadId, out var state) && MaySee(user, state.Record)
+        return _uploads.TryGetValue(uploadId, out var state) && MaySee(user, state.Record)
             ? state
             : throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{uploadId}' is known.");
+    }
+
+    /// <summary>
+    /// An upload id must have the form of the ids the server makes before it is looked up, so that an error never
+    /// echoes what a client sent of any length (only a well-formed id, 32 characters, is ever named in a text).
+    /// </summary>
+    private static void CheckUploadId([System.Diagnostics.CodeAnalysis.NotNull] string? uploadId)
+    {
+        if (uploadId is null)
+            throw new UploadException(SensorHubErrors.InvalidArgument, "uploadId is required.");
+        if (uploadId.Length == 0)
+            throw new UploadException(SensorHubErrors.InvalidArgument, "uploadId is empty.");
+        if (!UploadIds.IsWellFormed(uploadId))
+            throw new UploadException(SensorHubErrors.InvalidArgument, "uploadId is malformed: an upload id is 32 lowercase hexadecimal digits.");
     }
 
     /// <summary>

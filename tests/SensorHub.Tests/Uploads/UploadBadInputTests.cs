@@ -88,7 +88,7 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
             var data = new TheoryData<Protocol, string>();
             foreach (var protocol in Enum.GetValues<Protocol>())
             {
-                foreach (var id in new[] { "0123456789abcdef0123456789abcdef", "../../etc/passwd", "..\\..\\boot.ini", "/tmp/x", "", "(null)", "(a known id in upper case)" })
+                foreach (var id in new[] { "0123456789abcdef0123456789abcdef", "../../etc/passwd", "..\\..\\boot.ini", "/tmp/x", "", "(null)", "(a known id in upper case)", "(a long string)" })
                     data.Add(protocol, id);
             }
             return data;
@@ -97,7 +97,7 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
 
     [Theory]
     [MemberData(nameof(UnknownIds))]
-    public async Task UnknownUploadIdIsRefusedByUploadStatusDownloadAndWatch(Protocol protocol, string given)
+    public async Task MalformedOrUnknownUploadIdIsRefusedByEveryUploadMethodWithoutEchoingIt(Protocol protocol, string given)
     {
         await using var connection = await App.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
@@ -106,12 +106,20 @@ public sealed partial class UploadBadInputTests(UploadBadInputTests.SmallChunkSe
         {
             "(null)" => null,
             "(a known id in upper case)" => known.UploadId.ToUpperInvariant(),
+            "(a long string)" => new string('a', 3_000),
             _ => given,
         };
-        var message = $"uploadId: no upload '{id}' is known";
+        // Only a well-formed id is looked up (and named); any other is refused for its form, never echoed.
+        var message = id switch
+        {
+            null => "[invalid_argument] uploadId is required.",
+            "" => "[invalid_argument] uploadId is empty.",
+            _ when id.Length == 32 && id.All(char.IsAsciiHexDigitLower) => $"[unknown_upload] uploadId: no upload '{id}' is known",
+            _ => "[invalid_argument] uploadId is malformed: an upload id is 32 lowercase hexadecimal digits.",
+        };
 
         await AssertRefusedAsync(connection.Hub.UploadAsync(id!, 0, UploadStreams.Chunks([new byte[100]]), cts.Token), message);
-        await AssertRefusedAsync(connection.Hub.GetUploadStatusAsync(id!), message);
+        Assert.True((await AssertRefusedAsync(connection.Hub.GetUploadStatusAsync(id!), message)).Message.Length < 300);
         await AssertRefusedAsync(connection.Hub.DownloadAsync(id!, 0, cts.Token), message);
         await AssertRefusedAsync(WatchAsync(connection, id, cts.Token), message);
 

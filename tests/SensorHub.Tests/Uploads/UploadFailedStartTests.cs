@@ -31,7 +31,7 @@ public sealed class UploadFailedStartTests(UploadFailedStartTests.Server server)
 
     [Theory]
     [InlineData("unknown", SensorHubErrors.UnknownUpload)]
-    [InlineData("null", SensorHubErrors.UnknownUpload)]
+    [InlineData("null", SensorHubErrors.InvalidArgument)]
     [InlineData("fails-after-registration", null)]
     public async Task WatchUploadThatFailsHoldsNothingAfterwards(string failure, string? code)
     {
