@@ -51,6 +51,10 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSensorHubSessions();
         services.AddHubShutdown();
 
+        // SignalR's dispatcher logs every failed invocation at Error with its stack trace, refusals included: any
+        // client could flood the log with them. HubErrorFilter logs instead, a refusal at Debug with its code and an
+        // unexpected failure at Error.
+        builder.Logging.AddFilter(DispatcherLogCategory, LogLevel.Critical);
         services.AddSignalR(hub =>
             {
                 // In this order: errors outermost, so that a refusal by the others is mapped too; roles before
@@ -68,6 +72,9 @@ public static class SensorHubServiceCollectionExtensions
 
         return builder;
     }
+
+    /// <summary>The log category of SignalR's hub dispatcher, which <c>AddSensorHub</c> keeps to critical entries.</summary>
+    public const string DispatcherLogCategory = "Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher";
 
     /// <summary>
     /// The embedded engine and history, kept in this process's memory. A distributed engine registers its own

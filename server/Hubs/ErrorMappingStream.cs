@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.SignalR;
-using SensorHub.Server.Stats;
 
 namespace SensorHub.Server.Hubs;
 
@@ -8,12 +7,12 @@ namespace SensorHub.Server.Hubs;
 /// during the stream (an unknown sensor found on its first step, a session stream that fell behind) turned into a
 /// <see cref="HubException"/> (<see cref="HubErrorFilter"/>).
 /// </summary>
-internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, Refusals refusals) : IAsyncEnumerable<T>
+internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, ErrorContext errors) : IAsyncEnumerable<T>
 {
     public IAsyncEnumerator<T> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        new Enumerator(inner.GetAsyncEnumerator(cancellationToken), refusals);
+        new Enumerator(inner.GetAsyncEnumerator(cancellationToken), errors);
 
-    private sealed class Enumerator(IAsyncEnumerator<T> inner, Refusals refusals) : IAsyncEnumerator<T>
+    private sealed class Enumerator(IAsyncEnumerator<T> inner, ErrorContext errors) : IAsyncEnumerator<T>
     {
         public T Current => inner.Current;
 
@@ -27,7 +26,7 @@ internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, Refusals 
             }
             catch (SensorHubException ex)
             {
-                throw HubErrors.From(ex, refusals);
+                throw errors.From(ex);
             }
             return next.IsCompletedSuccessfully ? next : AwaitAsync(next);
         }
@@ -42,7 +41,11 @@ internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, Refusals 
             }
             catch (SensorHubException ex)
             {
-                throw HubErrors.From(ex, refusals);
+                throw errors.From(ex);
+            }
+            catch (Exception ex) when (errors.LogUnexpected(ex))
+            {
+                throw;
             }
         }
     }

@@ -12,9 +12,9 @@ namespace SensorHub.Server.Hubs;
 /// <see cref="HubException"/>'s message on as it is; any other exception reaches the client as a generic error
 /// without detail, so no internal type name or stack trace ever does.
 /// </summary>
-internal sealed class HubErrorFilter(Refusals refusals) : IHubFilter
+internal sealed class HubErrorFilter(Refusals refusals, ILogger<HubErrorFilter> logger) : IHubFilter
 {
-    private static readonly ConcurrentDictionary<MethodInfo, Func<object, Refusals, object>?> s_wrappers = new();
+    private static readonly ConcurrentDictionary<MethodInfo, Func<object, ErrorContext, object>?> s_wrappers = new();
     private static readonly MethodInfo s_wrap = typeof(HubErrorFilter).GetMethod(nameof(Wrap), BindingFlags.NonPublic | BindingFlags.Static)!;
 
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
@@ -26,16 +26,30 @@ internal sealed class HubErrorFilter(Refusals refusals) : IHubFilter
         }
         catch (SensorHubException ex)
         {
-            throw HubErrors.From(ex, refusals);
+            throw HubErrors.From(ex, refusals, logger, invocationContext.Context, invocationContext.HubMethodName);
         }
-        return result is not null && s_wrappers.GetOrAdd(invocationContext.HubMethod, WrapperFor) is { } wrap ? wrap(result, refusals) : result;
+        catch (Exception ex) when (HubErrors.LogUnexpected(ex, logger, invocationContext.Context, invocationContext.HubMethodName))
+        {
+            throw;
+        }
+        return result is not null && s_wrappers.GetOrAdd(invocationContext.HubMethod, WrapperFor) is { } wrap
+            ? wrap(result, new ErrorContext(refusals, logger, invocationContext.Context, invocationContext.HubMethodName))
+            : result;
     }
 
-    private static Func<object, Refusals, object>? WrapperFor(MethodInfo method) =>
+    private static Func<object, ErrorContext, object>? WrapperFor(MethodInfo method) =>
         HubStreams.ServerStreamItemType(method) is { } itemType
-            ? s_wrap.MakeGenericMethod(itemType).CreateDelegate<Func<object, Refusals, object>>()
+            ? s_wrap.MakeGenericMethod(itemType).CreateDelegate<Func<object, ErrorContext, object>>()
             : null;
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Bound to a Func<object, Refusals, object>.")]
-    private static object Wrap<T>(object stream, Refusals refusals) => new ErrorMappingStream<T>((IAsyncEnumerable<T>)stream, refusals);
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "Bound to a Func<object, ErrorContext, object>.")]
+    private static object Wrap<T>(object stream, ErrorContext context) => new ErrorMappingStream<T>((IAsyncEnumerable<T>)stream, context);
+}
+
+/// <summary>What a stream's errors are mapped, counted and logged with.</summary>
+internal sealed record ErrorContext(Refusals Refusals, ILogger Logger, HubCallerContext Caller, string Method)
+{
+    public HubException From(SensorHubException error) => HubErrors.From(error, Refusals, Logger, Caller, Method);
+
+    public bool LogUnexpected(Exception error) => HubErrors.LogUnexpected(error, Logger, Caller, Method);
 }

@@ -11,9 +11,21 @@ namespace SensorHub.Server.Hubs;
 /// </summary>
 internal static class HubErrors
 {
-    public static HubException From(SensorHubException error, Refusals refusals)
+    public static HubException From(SensorHubException error, Refusals refusals, ILogger logger, HubCallerContext caller, string method)
     {
         refusals.Count(error.Code);
+        HubLog.Refused(logger, method, caller.ConnectionId, error.Code, error.Message);
         return new HubException(SensorHubErrors.Format(error.Code, error.Message), error);
+    }
+
+    /// <summary>
+    /// Logs an unexpected failure (SignalR's own log of it is kept to critical entries: it would log every refusal too).
+    /// A cancellation is the stream's or the connection's end, not a failure.
+    /// </summary>
+    public static bool LogUnexpected(Exception error, ILogger logger, HubCallerContext caller, string method)
+    {
+        if (error is not (SensorHubException or HubException or OperationCanceledException))
+            HubLog.Failed(logger, method, caller.ConnectionId, error);
+        return false;
     }
 }
