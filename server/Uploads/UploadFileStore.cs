@@ -45,7 +45,11 @@ internal sealed class UploadFileStore
                 continue;
             try
             {
-                uploads.Add(await LoadAsync(entry.FullName, id, cancellationToken).ConfigureAwait(false));
+                // On a thread of its own and bounded: opening a file whose read never comes (a FIFO, a hung network
+                // mount) would otherwise hold the start for ever; such a record is skipped like any unreadable one.
+                var path = entry.FullName;
+                uploads.Add(await Task.Run(() => LoadAsync(path, id, cancellationToken), cancellationToken)
+                    .WaitAsync(RecordReadTimeout, cancellationToken).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -60,6 +64,9 @@ internal sealed class UploadFileStore
         return uploads;
     }
 
+    /// <summary>How long reading one record at start may take before it is skipped as unreadable.</summary>
+    private static readonly TimeSpan RecordReadTimeout = TimeSpan.FromSeconds(10);
+
     private async Task<(UploadRecord, long)> LoadAsync(string path, string id, CancellationToken cancellationToken)
     {
         UploadRecord record;
@@ -71,6 +78,12 @@ internal sealed class UploadFileStore
         if (record.ShapeError(id) is { } error)
             throw new InvalidDataException($"The record is not an upload's: {error}.");
         var data = new FileInfo(DataPath(id));
+        var length = record.Failed || !data.Exists ? 0 : data.Length;
+        // A record that disagrees with its bytes could never be appended to, completed or cleaned: it is skipped.
+        if (!record.Failed && record.TotalBytes is { } total && length > total)
+            throw new InvalidDataException($"The upload has {length} bytes on disk, more than its totalBytes ({total}).");
+        if (!record.Failed && record.Processed is { } processed && processed.Bytes > length)
+            throw new InvalidDataException($"The upload has {length} bytes on disk, fewer than the {processed.Bytes} its processing got to.");
         if (record.Failed || !data.Exists)
             return (record, 0);
         // Appends do not rewrite the record: the bytes' own time says when the upload was last touched.
