@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
+using SensorHub.Server.HubProtocols;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Sessions;
@@ -65,7 +66,8 @@ public static class SensorHubServiceCollectionExtensions
                 hub.AddFilter<ShutdownHubFilter>();
             })
             .AddJsonProtocol()
-            .AddMessagePackProtocol();
+            .AddMessagePackProtocol()
+            .SkipUnknownHubMessages();
         services.AddOptions<HubOptions>()
             .Configure<IOptions<HubLimitsOptions>, IOptions<UploadOptions>>((hub, limits, uploads) =>
                 hub.MaximumReceiveMessageSize = limits.Value.MaximumReceiveMessageSize ?? uploads.Value.LargestChunkMessage);

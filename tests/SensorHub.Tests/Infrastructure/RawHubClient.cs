@@ -35,13 +35,32 @@ public sealed class RawHubClient : IAsyncDisposable
     public Protocol Protocol { get; private set; }
 
     /// <summary>A WebSocket to the hub over the app's own transport: the test server's client, or a hand-made TCP one.</summary>
-    public static async Task<RawHubClient> ConnectAsync(SensorHubApplication app, CancellationToken cancellationToken)
+    public static Task<RawHubClient> ConnectAsync(SensorHubApplication app, CancellationToken cancellationToken) =>
+        ConnectAsync(app, accessToken: null, cancellationToken);
+
+    /// <summary>
+    /// A WebSocket to the hub with <paramref name="accessToken"/> in the query string, as browsers send it (none: no
+    /// <c>access_token</c> at all; an empty one is sent as it is).
+    /// </summary>
+    /// <exception cref="HubConnectionRefusedException">The server answered the upgrade with another status than 101.</exception>
+    public static async Task<RawHubClient> ConnectAsync(SensorHubApplication app, string? accessToken, CancellationToken cancellationToken)
     {
+        var hubUri = accessToken is null
+            ? app.HubUri
+            : new UriBuilder(app.HubUri) { Query = $"access_token={Uri.EscapeDataString(accessToken)}" }.Uri;
         if (app.Transport == Transport.Kestrel)
-            return await ConnectOverTcpAsync(app.HubUri, receiveBufferSize: null, cancellationToken);
-        var uri = new UriBuilder(app.HubUri) { Scheme = "ws" }.Uri;
-        var socket = await app.Server.CreateWebSocketClient().ConnectAsync(uri, cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
-        return new RawHubClient(socket, tcp: null);
+            return await ConnectOverTcpAsync(hubUri, receiveBufferSize: null, cancellationToken);
+        var uri = new UriBuilder(hubUri) { Scheme = "ws" }.Uri;
+        try
+        {
+            var socket = await app.Server.CreateWebSocketClient().ConnectAsync(uri, cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
+            return new RawHubClient(socket, tcp: null);
+        }
+        catch (InvalidOperationException ex) when (HubConnectionRefusedException.StatusIn(ex.Message, "status code: ") is { } status)
+        {
+            // The test server's client says "Incomplete handshake, status code: 401".
+            throw new HubConnectionRefusedException(status, ex.Message);
+        }
     }
 
     /// <summary>
@@ -72,7 +91,11 @@ public sealed class RawHubClient : IAsyncDisposable
             var head = await ReadResponseHeadAsync(stream, cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
             var lines = head.Split("\r\n");
             if (!lines[0].StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
-                throw new InvalidOperationException($"The WebSocket upgrade was refused:\n{head}");
+            {
+                throw HubConnectionRefusedException.StatusIn(lines[0], "HTTP/1.1 ") is { } status
+                    ? new HubConnectionRefusedException(status, $"The WebSocket upgrade was refused:\n{head}")
+                    : new InvalidOperationException($"The WebSocket upgrade was refused:\n{head}");
+            }
 #pragma warning disable CA5350 // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept; it guards nothing here.
             var expectedAccept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
 #pragma warning restore CA5350
@@ -159,6 +182,46 @@ public sealed class RawHubClient : IAsyncDisposable
             cancellationToken);
     }
 
+    /// <summary>
+    /// Sends <paramref name="bytes"/> as they are, as one WebSocket frame of <paramref name="type"/>: for what no
+    /// well-behaved client sends (a message cut in two frames, broken framing, bytes that are no message at all).
+    /// </summary>
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes, WebSocketMessageType type, bool endOfMessage, CancellationToken cancellationToken) =>
+        await _socket.SendAsync(bytes, type, endOfMessage, cancellationToken).AsTask().WaitAsync(Timeouts.Default, cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="bytes"/> straight onto the TCP connection under the WebSocket (Kestrel only), for frames
+    /// that a WebSocket client would never make: unmasked, with reserved bits or opcodes, with lengths that lie.
+    /// </summary>
+    public async Task SendTcpBytesAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        if (_tcp is null)
+            throw new InvalidOperationException("Raw TCP bytes need a client connected over TCP (Kestrel).");
+        await _tcp.SendAsync(bytes, SocketFlags.None, cancellationToken).AsTask().WaitAsync(Timeouts.Default, cancellationToken);
+    }
+
+    /// <summary>Whether this client has a TCP connection of its own under the WebSocket (Kestrel).</summary>
+    public bool IsOverTcp => _tcp is not null;
+
+    /// <summary>
+    /// The next message the server sends: a JSON record (the handshake's answer, or any message under JSON) without its
+    /// separator when <paramref name="record"/>, else a MessagePack message without its length prefix; or
+    /// <see langword="null"/> once the server has closed the WebSocket. Waits as long as <paramref name="cancellationToken"/> lets it.
+    /// </summary>
+    public async Task<byte[]?> ReadMessageOrEndAsync(bool record, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var message = record ? TakeRecord() : TakeMessagePack();
+            if (message is not null)
+                return message;
+            var result = await _socket.ReceiveAsync(FreeSpace(), cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+                return null;
+            _pendingEnd += result.Count;
+        }
+    }
+
     /// <summary>Sends one JSON hub message; the record separator is added here.</summary>
     public Task SendJsonAsync(string message, CancellationToken cancellationToken) =>
         SendAsync(Encoding.UTF8.GetBytes(message + "\u001e"), WebSocketMessageType.Text, cancellationToken);
@@ -192,33 +255,15 @@ public sealed class RawHubClient : IAsyncDisposable
     {
         while (true)
         {
-            // The prefix is a VarInt of at most five bytes, seven bits each, least significant first.
-            var available = _pendingEnd - _pendingStart;
-            long length = 0;
-            var prefix = 0;
-            var complete = false;
-            while (prefix < Math.Min(available, 5))
-            {
-                var b = _pending[_pendingStart + prefix];
-                length |= (long)(b & 0x7f) << (7 * prefix);
-                prefix++;
-                if ((b & 0x80) == 0)
-                {
-                    complete = true;
-                    break;
-                }
-            }
-            if (!complete && prefix == 5)
-                throw new InvalidOperationException("A MessagePack length prefix is longer than five bytes.");
-            if (complete && available - prefix >= length)
-            {
-                var message = _pending.AsSpan(_pendingStart + prefix, (int)length).ToArray();
-                _pendingStart += prefix + (int)length;
+            if (TakeMessagePack() is { } message)
                 return message;
-            }
             await ReceiveMoreAsync(cancellationToken);
         }
     }
+
+    /// <summary>Starts the WebSocket's close handshake, as a client that leaves politely does.</summary>
+    public async Task CloseAsync(CancellationToken cancellationToken) =>
+        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
 
     /// <summary>Cuts the connection without a close handshake: a client that stopped reading cannot finish one.</summary>
     public void Abort()
@@ -262,18 +307,53 @@ public sealed class RawHubClient : IAsyncDisposable
     {
         while (true)
         {
-            var index = Array.IndexOf(_pending, RecordSeparator, _pendingStart, _pendingEnd - _pendingStart);
-            if (index >= 0)
-            {
-                var record = Encoding.UTF8.GetString(_pending, _pendingStart, index - _pendingStart);
-                _pendingStart = index + 1;
-                return record;
-            }
+            if (TakeRecord() is { } record)
+                return Encoding.UTF8.GetString(record);
             await ReceiveMoreAsync(cancellationToken);
         }
     }
 
-    private async Task ReceiveMoreAsync(CancellationToken cancellationToken)
+    /// <summary>The next whole JSON record in what was received, without its separator; <see langword="null"/> until one is whole.</summary>
+    private byte[]? TakeRecord()
+    {
+        var index = Array.IndexOf(_pending, RecordSeparator, _pendingStart, _pendingEnd - _pendingStart);
+        if (index < 0)
+            return null;
+        var record = _pending.AsSpan(_pendingStart, index - _pendingStart).ToArray();
+        _pendingStart = index + 1;
+        return record;
+    }
+
+    /// <summary>The next whole MessagePack message in what was received, without its prefix; <see langword="null"/> until one is whole.</summary>
+    private byte[]? TakeMessagePack()
+    {
+        // The prefix is a VarInt of at most five bytes, seven bits each, least significant first.
+        var available = _pendingEnd - _pendingStart;
+        long length = 0;
+        var prefix = 0;
+        var complete = false;
+        while (prefix < Math.Min(available, 5))
+        {
+            var b = _pending[_pendingStart + prefix];
+            length |= (long)(b & 0x7f) << (7 * prefix);
+            prefix++;
+            if ((b & 0x80) == 0)
+            {
+                complete = true;
+                break;
+            }
+        }
+        if (!complete && prefix == 5)
+            throw new InvalidOperationException("A MessagePack length prefix is longer than five bytes.");
+        if (!complete || available - prefix < length)
+            return null;
+        var message = _pending.AsSpan(_pendingStart + prefix, (int)length).ToArray();
+        _pendingStart += prefix + (int)length;
+        return message;
+    }
+
+    /// <summary>Room after what was received and not yet taken, moved to the front of the buffer first.</summary>
+    private Memory<byte> FreeSpace()
     {
         if (_pendingStart > 0)
         {
@@ -283,8 +363,12 @@ public sealed class RawHubClient : IAsyncDisposable
         }
         if (_pendingEnd == _pending.Length)
             Array.Resize(ref _pending, _pending.Length * 2);
+        return _pending.AsMemory(_pendingEnd);
+    }
 
-        var result = await _socket.ReceiveAsync(_pending.AsMemory(_pendingEnd), cancellationToken).AsTask().WaitAsync(Timeouts.Default, cancellationToken);
+    private async Task ReceiveMoreAsync(CancellationToken cancellationToken)
+    {
+        var result = await _socket.ReceiveAsync(FreeSpace(), cancellationToken).AsTask().WaitAsync(Timeouts.Default, cancellationToken);
         if (result.MessageType == WebSocketMessageType.Close)
             throw new InvalidOperationException($"The server closed the WebSocket: {_socket.CloseStatus} {_socket.CloseStatusDescription}");
         _pendingEnd += result.Count;
