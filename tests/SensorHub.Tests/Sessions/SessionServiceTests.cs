@@ -403,7 +403,8 @@ public sealed class SessionServiceTests
         await harness.AnnotateAsync(Alice, session.Id, "one more a third of a second later");
         await Assert.ThrowsAsync<SessionException>(() => harness.AnnotateAsync(Alice, session.Id, "but only one"));
 
-        Assert.Equal("Too many annotations: at most 3 per 1 s are allowed in one session. Try again shortly.", refused.Message);
+        // One annotation comes back every third of a second (on the fake clock, no time has passed).
+        Assert.Equal("Too many annotations: at most 3 per 1 s are allowed in one session; retry after 334 ms.", refused.Message);
         var texts = new List<string>();
         for (var i = 0; i < 5; i++)
             texts.Add((await watcher.ExpectAsync(SessionEventKinds.Annotated)).Annotation!.Text);

@@ -92,6 +92,8 @@ public sealed class UploadStartTests
             ["another upload's id"] = path => File.WriteAllText(path, good),
             ["no content type"] = path => File.WriteAllText(path, good.Replace(goodId, IdOf(path), StringComparison.Ordinal).Replace("\"application/octet-stream\"", "null", StringComparison.Ordinal)),
             ["a negative totalBytes"] = path => File.WriteAllText(path, good.Replace(goodId, IdOf(path), StringComparison.Ordinal).Replace($"\"totalBytes\": {data.Length}", "\"totalBytes\": -1", StringComparison.Ordinal)),
+            // At odds with its bytes: the 4 bytes beside it are more than it will ever take, so no Upload could go on.
+            ["a totalBytes below its bytes"] = path => File.WriteAllText(path, good.Replace(goodId, IdOf(path), StringComparison.Ordinal).Replace($"\"totalBytes\": {data.Length}", "\"totalBytes\": 2", StringComparison.Ordinal)),
         };
         var badIds = new Dictionary<string, string>();
         foreach (var (kind, make) in bad)
