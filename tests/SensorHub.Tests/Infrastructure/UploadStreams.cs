@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Contracts;
 
@@ -16,6 +17,26 @@ public static class UploadStreams
 
     public static Task<UploadResult> UploadAsync(this HubConnection hub, string uploadId, long offset, IAsyncEnumerable<byte[]> chunks, CancellationToken cancellationToken = default) =>
         hub.InvokeAsync<UploadResult>(SensorHubMethods.Upload, uploadId, offset, chunks, cancellationToken);
+
+    /// <summary>Polls the upload's status until the server no longer knows it: the janitor's look runs on its own task.</summary>
+    public static async Task WaitUntilUploadGoneAsync(this HubConnection hub, string uploadId)
+    {
+        var deadline = DateTime.UtcNow + Timeouts.Default;
+        while (true)
+        {
+            try
+            {
+                await hub.GetUploadStatusAsync(uploadId);
+            }
+            catch (HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UnknownUpload)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Upload {uploadId} was not deleted within {Timeouts.Default.TotalSeconds} s.");
+            await Task.Delay(10);
+        }
+    }
 
     /// <summary>Downloads a whole stream into memory (test files are small enough).</summary>
     public static async Task<byte[]> DownloadAsync(this HubConnection hub, string uploadId, long offset, CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ public sealed class UploadJanitorTests
         Volatile.Write(ref failing, troubled.UploadId);
 
         time.Advance(TimeSpan.FromDays(1));
-        await WaitUntilGoneAsync(connection, stale.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(stale.UploadId);
         await Timeouts.WaitUntilAsync(() => logs.WithId(SweepOfUploadFailed).Count > 0, Timeouts.Default, "the failure logged");
 
         var logged = Assert.Single(logs.WithId(SweepOfUploadFailed));
@@ -54,7 +54,7 @@ public sealed class UploadJanitorTests
         // Skipped, not lost: once the trouble is gone, the next look deletes it.
         Volatile.Write(ref failing, null);
         time.Advance(TimeSpan.FromDays(1));
-        await WaitUntilGoneAsync(connection, troubled.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(troubled.UploadId);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class UploadJanitorTests
         await AssertTheServerGoesOnAsync(app, connection);
 
         time.Advance(TimeSpan.FromDays(1));
-        await WaitUntilGoneAsync(connection, stale.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(stale.UploadId);
         Assert.Equal(2, Volatile.Read(ref sweeps));
     }
 
@@ -106,8 +106,8 @@ public sealed class UploadJanitorTests
         Directory.CreateDirectory(Path.Combine(record, "in-the-way"));
 
         time.Advance(TimeSpan.FromDays(31));
-        await WaitUntilGoneAsync(connection, stuck.UploadId);
-        await WaitUntilGoneAsync(connection, other.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(stuck.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(other.UploadId);
         await Timeouts.WaitUntilAsync(() => logs.WithId(FilesNotDeleted).Count > 0, Timeouts.Default, "the failure logged");
 
         Assert.Contains(stuck.UploadId, Assert.Single(logs.WithId(FilesNotDeleted)).Message, StringComparison.Ordinal);
@@ -152,24 +152,5 @@ public sealed class UploadJanitorTests
     {
         var begun = await BeginAsync(connection);
         return await connection.Hub.UploadAsync(begun.UploadId, 0, UploadStreams.Chunks([new byte[Chunk]]), cancellationToken).WaitAsync(Timeouts.Default, cancellationToken);
-    }
-
-    private static async Task WaitUntilGoneAsync(TestConnection connection, string uploadId)
-    {
-        var deadline = DateTime.UtcNow + Timeouts.Default;
-        while (true)
-        {
-            try
-            {
-                await connection.Hub.GetUploadStatusAsync(uploadId);
-            }
-            catch (HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UnknownUpload)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Upload {uploadId} was not deleted within {Timeouts.Default.TotalSeconds} s.");
-            await Task.Delay(10);
-        }
     }
 }

@@ -46,7 +46,7 @@ public sealed class UploadRetentionTests
 
         // 30 days after it completed: the janitor's next look deletes it, its files and its share of the quota.
         time.Advance(TimeSpan.FromDays(1));
-        await WaitUntilGoneAsync(connection, kept.UploadId);
+        await connection.Hub.WaitUntilUploadGoneAsync(kept.UploadId);
 
         Assert.False(File.Exists(Path.Combine(app.DataPath, kept.UploadId + ".data")));
         Assert.False(File.Exists(Path.Combine(app.DataPath, kept.UploadId + ".json")));
@@ -109,7 +109,7 @@ public sealed class UploadRetentionTests
         Assert.True((await again.Hub.GetUploadStatusAsync(uploadId)).Complete);
 
         time.Advance(TimeSpan.FromDays(1));
-        await WaitUntilGoneAsync(again, uploadId);
+        await again.Hub.WaitUntilUploadGoneAsync(uploadId);
         Assert.Equal((0, 0L), second.Services.QuotaOf(owner.Name));
     }
 
@@ -134,24 +134,4 @@ public sealed class UploadRetentionTests
 
     private static Task<IReadOnlyList<UploadStatus>> ListAsync(TestConnection connection) =>
         connection.Hub.InvokeAsync<IReadOnlyList<UploadStatus>>(SensorHubMethods.ListUploads).WaitAsync(Timeouts.Default);
-
-    /// <summary>Polls the upload's status until the server no longer knows it: the janitor's look runs on its own task.</summary>
-    private static async Task WaitUntilGoneAsync(TestConnection connection, string uploadId)
-    {
-        var deadline = DateTime.UtcNow + Timeouts.Default;
-        while (true)
-        {
-            try
-            {
-                await connection.Hub.GetUploadStatusAsync(uploadId);
-            }
-            catch (HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.UnknownUpload)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Upload {uploadId} was not deleted within {Timeouts.Default.TotalSeconds} s.");
-            await Task.Delay(10);
-        }
-    }
 }
