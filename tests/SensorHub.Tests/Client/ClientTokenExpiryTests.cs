@@ -34,23 +34,8 @@ public sealed class ClientTokenExpiryTests(ClientFixture apps) : IClassFixture<C
             return app.MintToken(claims, ShortLifetime);
         }));
         await client.StartAsync().WaitAsync(Timeouts.Default);
-        var sensorId = Sensors.NewId();
-        var first = (await app.Engine.PublishAsync(sensorId, 1))[0].Sequence;
-        using var stopPublishing = new CancellationTokenSource();
-        var publisher = PublishUntilAsync(app, sensorId, stopPublishing.Token);
-        using var deadline = new CancellationTokenSource(Patience);
-
         // Until three connections have expired and been replaced, and readings came after the third.
-        var received = new List<Reading>();
-        int? atThirdReconnect = null;
-        await foreach (var reading in client.SubscribeAsync(sensorId, new SubscribeOptions { FromSequence = first }, deadline.Token))
-        {
-            received.Add(reading);
-            if (recorder.Count(ConnectionChange.Reconnected) >= 3 && (atThirdReconnect ??= received.Count) + 20 <= received.Count)
-                break;
-        }
-        await stopPublishing.CancelAsync();
-        await publisher;
+        var (first, received) = await SubscribeAcrossReconnectsAsync(app, client, recorder, reconnects: 3);
 
         Assert.Equal(first, received[0].Sequence);
         Sensors.AssertConsecutive(received);
@@ -85,22 +70,7 @@ public sealed class ClientTokenExpiryTests(ClientFixture apps) : IClassFixture<C
         }, policy));
         await client.StartAsync().WaitAsync(Timeouts.Default);
         Volatile.Write(ref handOutExpired, true);
-        var sensorId = Sensors.NewId();
-        var first = (await app.Engine.PublishAsync(sensorId, 1))[0].Sequence;
-        using var stopPublishing = new CancellationTokenSource();
-        var publisher = PublishUntilAsync(app, sensorId, stopPublishing.Token);
-        using var deadline = new CancellationTokenSource(Patience);
-
-        var received = new List<Reading>();
-        int? atReconnect = null;
-        await foreach (var reading in client.SubscribeAsync(sensorId, new SubscribeOptions { FromSequence = first }, deadline.Token))
-        {
-            received.Add(reading);
-            if (recorder.Count(ConnectionChange.Reconnected) >= 1 && (atReconnect ??= received.Count) + 20 <= received.Count)
-                break;
-        }
-        await stopPublishing.CancelAsync();
-        await publisher;
+        var (first, received) = await SubscribeAcrossReconnectsAsync(app, client, recorder, reconnects: 1);
 
         // Every expired token was tried and refused (401), each attempt paced by the policy, which SignalR asked
         // again after each failure; then a fresh token got in, and the subscription went on where it stood.
@@ -139,6 +109,31 @@ public sealed class ClientTokenExpiryTests(ClientFixture apps) : IClassFixture<C
         });
 
     /// <summary>A reading every 10 ms, as a device would, until stopped.</summary>
+    /// <summary>
+    /// Subscribes from a first reading while readings are published, until the client has reconnected
+    /// <paramref name="reconnects"/> times and 20 more readings came after that; returns the first sequence and all received.
+    /// </summary>
+    private static async Task<(long First, List<Reading> Received)> SubscribeAcrossReconnectsAsync(
+        SensorHubApplication app, SensorHubClient client, Recorder recorder, int reconnects)
+    {
+        var sensorId = Sensors.NewId();
+        var first = (await app.Engine.PublishAsync(sensorId, 1))[0].Sequence;
+        using var stopPublishing = new CancellationTokenSource();
+        var publisher = PublishUntilAsync(app, sensorId, stopPublishing.Token);
+        using var deadline = new CancellationTokenSource(Patience);
+        var received = new List<Reading>();
+        int? atReconnect = null;
+        await foreach (var reading in client.SubscribeAsync(sensorId, new SubscribeOptions { FromSequence = first }, deadline.Token))
+        {
+            received.Add(reading);
+            if (recorder.Count(ConnectionChange.Reconnected) >= reconnects && (atReconnect ??= received.Count) + 20 <= received.Count)
+                break;
+        }
+        await stopPublishing.CancelAsync();
+        await publisher;
+        return (first, received);
+    }
+
     private static async Task PublishUntilAsync(SensorHubApplication app, string sensorId, CancellationToken stop)
     {
         await Task.Yield();
