@@ -1,20 +1,37 @@
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.SignalR;
 
 namespace SensorHub.Server.Hubs;
 
 /// <summary>
-/// What one connection holds open, kept in its items: its streams (both ways) and its <c>Upload</c> streams. Created
-/// when the connection opens, before any invocation, so that concurrent invocations only ever read the items.
+/// What one connection holds open, kept in its items: its streams (both ways), its <c>Upload</c> streams and its rate
+/// budgets. Created when the connection opens, before any invocation, so that concurrent invocations only ever read
+/// the items. It goes with the connection's items: its buckets hold no timer, so nothing needs disposing, and a
+/// <c>Publish</c> still ending after the connection closed may spend from them safely.
 /// </summary>
-internal sealed class ConnectionLimits
+internal sealed class ConnectionLimits(ConnectionRates rates)
 {
+    private RateLimiter? _creations;
+    private RateLimiter? _readings;
+    private RateLimiter? _newSensors;
+
     /// <summary>Streams of either direction: server-to-client streams and client-to-server ones (<c>Publish</c>, <c>Upload</c>).</summary>
     public SlotCounter Streams { get; } = new();
 
     /// <summary><c>Upload</c> streams.</summary>
     public SlotCounter Uploads { get; } = new();
 
-    public static void Attach(HubCallerContext context) => context.Items[typeof(ConnectionLimits)] = new ConnectionLimits();
+    /// <summary>Calls that create things; made at the first (most connections never create anything).</summary>
+    public RateLimiter Creations => LazyInitializer.EnsureInitialized(ref _creations, rates.NewCreations);
+
+    /// <summary>Readings published, over all its <c>Publish</c> streams.</summary>
+    public RateLimiter Readings => LazyInitializer.EnsureInitialized(ref _readings, rates.NewReadings);
+
+    /// <summary>Sensors created by publishing to new ids.</summary>
+    public RateLimiter NewSensors => LazyInitializer.EnsureInitialized(ref _newSensors, rates.NewSensors);
+
+    public static void Attach(HubCallerContext context, ConnectionRates rates) =>
+        context.Items[typeof(ConnectionLimits)] = new ConnectionLimits(rates);
 
     public static ConnectionLimits Of(HubCallerContext context) => (ConnectionLimits)context.Items[typeof(ConnectionLimits)]!;
 }

@@ -19,7 +19,7 @@ namespace SensorHub.Server.Hubs;
 /// <item>A method that <see cref="CreatesAttribute">creates</see> takes a permit of the connection's creation budget.</item>
 /// <item>Connections and running server-to-client streams are counted in <see cref="HubActivity"/>.</item>
 /// </list>
-/// Readings and new sensors are limited per item, inside <c>Publish</c>, by the budgets of <see cref="ConnectionRates"/>.
+/// Readings and new sensors are limited per item, inside <c>Publish</c>, by the connection's budgets (<see cref="ConnectionLimits"/>).
 /// </summary>
 internal sealed class ConnectionLimitsFilter(
     HubActivity activity,
@@ -37,12 +37,12 @@ internal sealed class ConnectionLimitsFilter(
     {
         var method = s_methods.GetOrAdd(invocationContext.HubMethod, MethodLimits.Of);
         var context = invocationContext.Context;
+        var connection = ConnectionLimits.Of(context);
         if (method.Creates)
-            TakeCreation(context.ConnectionId, invocationContext.HubMethodName);
+            TakeCreation(connection, context.ConnectionId, invocationContext.HubMethodName);
         if (method.WrapServerStream is null && !method.TakesClientStream)
             return await next(invocationContext);
 
-        var connection = ConnectionLimits.Of(context);
         TakeStream(connection, context.ConnectionId, invocationContext.HubMethodName);
         if (method.WrapServerStream is { } wrap)
             return await ServerStreamAsync(invocationContext, next, connection, wrap);
@@ -68,7 +68,7 @@ internal sealed class ConnectionLimitsFilter(
 
     public async Task OnConnectedAsync(HubLifetimeContext context, Func<HubLifetimeContext, Task> next)
     {
-        ConnectionLimits.Attach(context.Context);
+        ConnectionLimits.Attach(context.Context, rates);
         await next(context);
         activity.ConnectionOpened();
     }
@@ -114,9 +114,9 @@ internal sealed class ConnectionLimitsFilter(
             $"Too many open streams: this connection already holds {_maxStreams}, the most allowed. End one before starting another.");
     }
 
-    private void TakeCreation(string connectionId, string method)
+    private void TakeCreation(ConnectionLimits connection, string connectionId, string method)
     {
-        using var lease = rates.TakeCreation(connectionId);
+        using var lease = connection.Creations.AttemptAcquire();
         if (lease.IsAcquired)
             return;
         var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : limits.Value.CreationRatePeriod;

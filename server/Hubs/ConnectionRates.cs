@@ -5,39 +5,25 @@ namespace SensorHub.Server.Hubs;
 
 /// <summary>
 /// The per-connection rate budgets (<see cref="HubLimitsOptions"/>): calls that create things, readings published,
-/// sensors created. Each is a token bucket per connection id in one <see cref="PartitionedRateLimiter{TResource}"/>
-/// (System.Threading.RateLimiting), which refills every bucket from one timer and forgets the buckets of connections
-/// that are gone once they are full again, so an idle or closed connection costs nothing.
+/// sensors created. Each is a token bucket of its connection (System.Threading.RateLimiting's
+/// <see cref="TokenBucketRateLimiter"/>), kept in its <see cref="ConnectionLimits"/> and made when the connection first
+/// spends from it.
 /// </summary>
-internal sealed class ConnectionRates : IDisposable
+/// <remarks>
+/// A bucket of its own per connection, not one <see cref="PartitionedRateLimiter"/> for all: that one looks its
+/// partition up under a single lock shared by every connection, and the readings budget is spent once per reading
+/// published. The buckets have no timer either (an idle connection would pay for one): each is refilled for the time
+/// that passed just before it is spent from.
+/// </remarks>
+internal sealed class ConnectionRates(IOptions<HubLimitsOptions> options)
 {
-    private readonly PartitionedRateLimiter<string> _creations;
-    private readonly PartitionedRateLimiter<string> _readings;
-    private readonly PartitionedRateLimiter<string> _newSensors;
+    private readonly HubLimitsOptions _limits = options.Value;
 
-    public ConnectionRates(IOptions<HubLimitsOptions> options)
-    {
-        var limits = options.Value;
-        _creations = Buckets(limits.CreationRateLimit, limits.CreationRatePeriod);
-        _readings = Buckets(limits.PublishRateLimit, limits.PublishRatePeriod);
-        _newSensors = Buckets(limits.NewSensorRateLimit, limits.NewSensorRatePeriod);
-    }
+    public RateLimiter NewCreations() => new Refilling(_limits.CreationRateLimit, _limits.CreationRatePeriod);
 
-    /// <summary>One permit of <paramref name="connectionId"/>'s creation budget; the caller disposes the lease.</summary>
-    public RateLimitLease TakeCreation(string connectionId) => _creations.AttemptAcquire(connectionId);
+    public RateLimiter NewReadings() => new Refilling(_limits.PublishRateLimit, _limits.PublishRatePeriod);
 
-    /// <summary><paramref name="connectionId"/>'s budget of readings published, as a <see cref="RateLimiter"/> for its <c>Publisher</c>.</summary>
-    public RateLimiter ReadingsOf(string connectionId) => new Partition(_readings, connectionId);
-
-    /// <summary><paramref name="connectionId"/>'s budget of sensors created, as a <see cref="RateLimiter"/> for its <c>Publisher</c>.</summary>
-    public RateLimiter NewSensorsOf(string connectionId) => new Partition(_newSensors, connectionId);
-
-    public void Dispose()
-    {
-        _creations.Dispose();
-        _readings.Dispose();
-        _newSensors.Dispose();
-    }
+    public RateLimiter NewSensors() => new Refilling(_limits.NewSensorRateLimit, _limits.NewSensorRatePeriod);
 
     /// <summary>
     /// <paramref name="limit"/> permits at once, refilled evenly over <paramref name="period"/>: one permit each
@@ -45,34 +31,47 @@ internal sealed class ConnectionRates : IDisposable
     /// (<see cref="MetadataName.RetryAfter"/> counts whole replenishment periods; with all the tokens in one period it
     /// would ask for the whole period). No queue: a call over the budget is refused at once.
     /// </summary>
-    private static PartitionedRateLimiter<string> Buckets(int limit, TimeSpan period)
+    private sealed class Refilling(int limit, TimeSpan period) : RateLimiter
     {
-        var perToken = period.Ticks / limit;
-        var (tokens, every) = perToken >= 1
-            ? (1, TimeSpan.FromTicks(perToken))
-            : ((int)Math.Ceiling((double)limit / period.Ticks), TimeSpan.FromTicks(1));
-        return PartitionedRateLimiter.Create<string, string>(connectionId => RateLimitPartition.GetTokenBucketLimiter(
-            connectionId,
-            _ => new TokenBucketRateLimiterOptions
+        private readonly TokenBucketRateLimiter _bucket = new(Options(limit, period));
+
+        public override TimeSpan? IdleDuration => _bucket.IdleDuration;
+
+        public override RateLimiterStatistics? GetStatistics() => _bucket.GetStatistics();
+
+        protected override RateLimitLease AttemptAcquireCore(int permitCount)
+        {
+            _bucket.TryReplenish();
+            return _bucket.AttemptAcquire(permitCount);
+        }
+
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+        {
+            _bucket.TryReplenish();
+            return _bucket.AcquireAsync(permitCount, cancellationToken);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                _bucket.Dispose();
+            base.Dispose(disposing);
+        }
+
+        private static TokenBucketRateLimiterOptions Options(int limit, TimeSpan period)
+        {
+            var perToken = period.Ticks / limit;
+            var (tokens, every) = perToken >= 1
+                ? (1, TimeSpan.FromTicks(perToken))
+                : ((int)Math.Ceiling((double)limit / period.Ticks), TimeSpan.FromTicks(1));
+            return new TokenBucketRateLimiterOptions
             {
                 TokenLimit = limit,
                 TokensPerPeriod = tokens,
                 ReplenishmentPeriod = every,
                 QueueLimit = 0,
-                AutoReplenishment = true,
-            }));
-    }
-
-    /// <summary>One connection's bucket of a partitioned limiter, seen as a limiter of its own.</summary>
-    private sealed class Partition(PartitionedRateLimiter<string> limiter, string connectionId) : RateLimiter
-    {
-        public override TimeSpan? IdleDuration => null;
-
-        public override RateLimiterStatistics? GetStatistics() => limiter.GetStatistics(connectionId);
-
-        protected override RateLimitLease AttemptAcquireCore(int permitCount) => limiter.AttemptAcquire(connectionId, permitCount);
-
-        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
-            limiter.AcquireAsync(connectionId, permitCount, cancellationToken);
+                AutoReplenishment = false,
+            };
+        }
     }
 }

@@ -42,8 +42,8 @@ internal sealed partial class SensorsHub
             new Publisher(
                 Caller.Id,
                 Caller.Covers,
-                rates.ReadingsOf(Context.ConnectionId),
-                rates.NewSensorsOf(Context.ConnectionId),
+                ConnectionLimits.Of(Context).Readings,
+                ConnectionLimits.Of(Context).NewSensors,
                 mayRegister: Caller.Id is not null),
             Context.ConnectionAborted);
 

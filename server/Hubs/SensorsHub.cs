@@ -18,8 +18,7 @@ internal sealed partial class SensorsHub(
     FeedStreams feeds,
     ReadingIngest ingest,
     IFeedEngine engine,
-    UploadService uploads,
-    ConnectionRates rates) : Hub
+    UploadService uploads) : Hub
 {
     /// <summary>Who is calling.</summary>
     private SensorHubUser Caller => HubCaller.Of(Context);
