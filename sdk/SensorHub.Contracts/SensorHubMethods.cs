@@ -15,6 +15,12 @@ public static class SensorHubMethods
     /// <summary><c>Task&lt;PublishResult&gt; Publish(IAsyncEnumerable&lt;ReadingInput&gt; readings)</c>.</summary>
     public const string Publish = nameof(Publish);
 
+    /// <summary>
+    /// <c>Task&lt;PublishResult&gt; PublishBatches(IAsyncEnumerable&lt;ReadingInput[]&gt; batches)</c>: <see cref="Publish"/>
+    /// with several readings in each stream item, for gateways that send many readings at a time.
+    /// </summary>
+    public const string PublishBatches = nameof(PublishBatches);
+
     /// <summary><c>Task&lt;UploadStatus&gt; BeginUpload(UploadRequest request)</c>.</summary>
     public const string BeginUpload = nameof(BeginUpload);
 
