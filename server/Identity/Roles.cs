@@ -17,13 +17,19 @@ public static class Roles
 
     public static readonly IReadOnlyList<string> All = [Viewer, Operator, Device, Admin];
 
+    // Made once: every hub call asks.
+    private static readonly string[] s_read = [Viewer, Operator, Admin];
+    private static readonly string[] s_publish = [Operator, Device, Admin];
+    private static readonly string[] s_collaborate = [Operator, Admin];
+    private static readonly string[] s_admin = [Admin];
+
     /// <summary>The roles that grant <paramref name="permission"/>.</summary>
     public static IReadOnlyList<string> Granting(Permission permission) => permission switch
     {
-        Permission.Read => [Viewer, Operator, Admin],
-        Permission.Publish => [Operator, Device, Admin],
-        Permission.Collaborate => [Operator, Admin],
-        _ => [Admin],
+        Permission.Read => s_read,
+        Permission.Publish => s_publish,
+        Permission.Collaborate => s_collaborate,
+        _ => s_admin,
     };
 }
 
