@@ -4,9 +4,9 @@ using Microsoft.AspNetCore.SignalR;
 namespace SensorHub.Server.Hubs;
 
 /// <summary>
-/// What one connection holds open, kept in its items: its streams (both ways), its <c>Upload</c> streams and its rate
-/// budgets. Created when the connection opens, before any invocation, so that concurrent invocations only ever read
-/// the items. It goes with the connection's items: its buckets hold no timer, so nothing needs disposing, and a
+/// What one connection holds open: its streams (both ways), its <c>Upload</c> streams and its rate budgets. Kept as
+/// one of its features (see <see cref="HubCaller"/> for why not in its items), set when the connection opens, before
+/// any invocation, so that concurrent invocations only ever read the features. It goes with the connection: its buckets hold no timer, so nothing needs disposing, and a
 /// <c>Publish</c> still ending after the connection closed may spend from them safely.
 /// </summary>
 internal sealed class ConnectionLimits(ConnectionRates rates)
@@ -30,10 +30,10 @@ internal sealed class ConnectionLimits(ConnectionRates rates)
     /// <summary>Sensors created by publishing to new ids.</summary>
     public RateLimiter NewSensors => LazyInitializer.EnsureInitialized(ref _newSensors, rates.NewSensors);
 
-    public static void Attach(HubCallerContext context, ConnectionRates rates) =>
-        context.Items[typeof(ConnectionLimits)] = new ConnectionLimits(rates);
+    public static void Attach(HubCallerContext context, ConnectionRates rates) => context.Features.Set(new ConnectionLimits(rates));
 
-    public static ConnectionLimits Of(HubCallerContext context) => (ConnectionLimits)context.Items[typeof(ConnectionLimits)]!;
+    public static ConnectionLimits Of(HubCallerContext context) =>
+        context.Features.Get<ConnectionLimits>() ?? throw new InvalidOperationException("The connection's limits are attached when it opens.");
 }
 
 /// <summary>A count of things held open, up to a limit.</summary>
