@@ -30,7 +30,7 @@ internal static class BenchProgram
         {
             case "micro":
                 var artifacts = Path.Combine(BenchFolder(), "results", "BenchmarkDotNet.Artifacts");
-                BenchmarkRunner.Run<EngineBenchmarks>(DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
+                BenchmarkRunner.Run([typeof(EngineBenchmarks), typeof(StreamBenchmarks)], DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
                 return 0;
             case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
                 return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));

@@ -29,6 +29,7 @@ public sealed class FeedStreams(
         // The subscription is opened inside the generator, not before it: a generator that is never started
         // never reaches its finally, and a subscription opened outside it would then never be released.
         using var cursor = Open(sensorId, subscribeOptions);
+        cursor.EndOn(cancellationToken);
         try
         {
             while (await cursor.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
@@ -36,6 +37,8 @@ public sealed class FeedStreams(
                 while (cursor.TryRead(out var reading))
                     yield return reading;
             }
+            // Cancelling ends the cursor's waits without throwing (EndOn): the stream still ends as cancelled.
+            cancellationToken.ThrowIfCancellationRequested();
         }
         finally
         {
@@ -51,6 +54,7 @@ public sealed class FeedStreams(
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cursor = Open(sensorId, subscribeOptions);
+        cursor.EndOn(cancellationToken);
         var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
         try
         {
@@ -65,6 +69,7 @@ public sealed class FeedStreams(
                 batch.Clear();
                 yield return items;
             }
+            cancellationToken.ThrowIfCancellationRequested();
         }
         finally
         {

@@ -5,7 +5,8 @@ namespace SensorHub.Server.Feeds;
 
 /// <summary>
 /// One subscriber's live buffer on one sensor. The engine writes, one reader reads. Disposing detaches it from the
-/// sensor and releases the buffer; the engine completes it when the server shuts down.
+/// sensor and releases the buffer; the engine completes it when the server shuts down. Disposing may happen on any
+/// thread, more than once, and while the reader waits: the reader then sees <see cref="Live"/> complete.
 /// </summary>
 public interface IFeedSubscription : IDisposable
 {
