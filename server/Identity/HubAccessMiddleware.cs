@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Features.Authentication;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 
@@ -24,7 +25,13 @@ namespace SensorHub.Server.Identity;
 /// into <see cref="AuthenticationProperties.ExpiresUtc"/>; SignalR closes the connection by the same value.
 /// </para>
 /// </remarks>
-internal sealed class HubAccessMiddleware(RequestDelegate next, IOptions<AuthOptions> options, TimeProvider time, ILogger<HubAccessMiddleware> logger)
+internal sealed class HubAccessMiddleware(
+    RequestDelegate next,
+    IOptions<AuthOptions> options,
+    IAuthenticationSchemeProvider schemes,
+    IServiceScopeFactory scopes,
+    TimeProvider time,
+    ILogger<HubAccessMiddleware> logger)
 {
     /// <summary>How a guest's subject starts; 32 random hexadecimal digits follow.</summary>
     public const string GuestSubjectPrefix = "guest:";
@@ -37,10 +44,45 @@ internal sealed class HubAccessMiddleware(RequestDelegate next, IOptions<AuthOpt
     {
         if (!Guards(context.Request.Path))
             return next(context);
-        if (context.User.Identity?.IsAuthenticated == true)
+        var authenticating = AuthenticateAsync(context);
+        // With the server's own key JwtBearer validates without waiting, and then nothing of this middleware stays on
+        // the stack of the request (a WebSocket request lasts as long as its connection): no async method here.
+        return authenticating.IsCompletedSuccessfully ? Admit(context, authenticating.Result) : AwaitThenAdmitAsync(context, authenticating);
+    }
+
+    private async Task AwaitThenAdmitAsync(HttpContext context, Task<AuthenticateResult> authenticating) =>
+        await Admit(context, await authenticating);
+
+    /// <summary>
+    /// Authenticates a guarded request with the default scheme in a service scope of its own, disposed once done,
+    /// instead of through <c>UseAuthentication</c> (which <see cref="IdentityExtensions"/> leaves to other paths): the
+    /// authentication service, the handler and the request's service scope would otherwise live as long as the
+    /// connection, about 1.3 KB each (dotnet-gcdump of 1,000 idle connections). What stays is the principal and a
+    /// result that carries only the token's expiry.
+    /// </summary>
+    private async Task<AuthenticateResult> AuthenticateAsync(HttpContext context)
+    {
+        var scheme = await schemes.GetDefaultAuthenticateSchemeAsync().ConfigureAwait(false)
+            ?? throw new InvalidOperationException("No authentication scheme is registered.");
+        await using var scope = scopes.CreateAsyncScope();
+        var handlers = scope.ServiceProvider.GetRequiredService<IAuthenticationHandlerProvider>();
+        var handler = await handlers.GetHandlerAsync(context, scheme.Name).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"No handler for the authentication scheme {scheme.Name}.");
+        var result = await handler.AuthenticateAsync().ConfigureAwait(false);
+        if (!result.Succeeded)
+            return result;
+        var properties = new AuthenticationProperties { ExpiresUtc = result.Properties?.ExpiresUtc };
+        return AuthenticateResult.Success(new AuthenticationTicket(result.Principal!, properties, scheme.Name));
+    }
+
+    private Task Admit(HttpContext context, AuthenticateResult result)
+    {
+        if (result.Succeeded)
         {
-            var expires = context.Features.Get<IAuthenticateResultFeature>()?.AuthenticateResult?.Properties?.ExpiresUtc;
-            if (expires is { } at && at <= time.GetUtcNow())
+            context.User = result.Principal!;
+            // SignalR reads the expiry from here (CloseOnAuthenticationExpiration), as UseAuthentication would have set it.
+            context.Features.Set<IAuthenticateResultFeature>(new AuthenticatedRequest(result));
+            if (result.Properties?.ExpiresUtc is { } at && at <= time.GetUtcNow())
             {
                 IdentityLog.TokenExpired(logger, context.Request.Method, context.Request.Path, at);
                 return Refuse(context, tokenGiven: true);
@@ -75,4 +117,10 @@ internal sealed class HubAccessMiddleware(RequestDelegate next, IOptions<AuthOpt
         context.Response.Headers.WWWAuthenticate = tokenGiven ? "Bearer error=\"invalid_token\"" : "Bearer";
         return Task.CompletedTask;
     }
+}
+
+/// <summary>What <see cref="HubAccessMiddleware"/> authenticated, where <c>UseAuthentication</c> would have put it.</summary>
+internal sealed class AuthenticatedRequest(AuthenticateResult result) : IAuthenticateResultFeature
+{
+    public AuthenticateResult? AuthenticateResult { get; set; } = result;
 }

@@ -7,6 +7,9 @@ namespace SensorHub.Server.Identity;
 /// <summary>Registers and maps SensorHub's identity: JWT bearer tokens, guests where allowed, and dev tokens where on.</summary>
 internal static class IdentityExtensions
 {
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+    private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
+
     public static IServiceCollection AddSensorHubIdentity(this IServiceCollection services)
     {
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
@@ -24,7 +27,14 @@ internal static class IdentityExtensions
         if (app.Services.GetRequiredService<SigningKey>().IsEphemeral && options.Authority is null)
             IdentityLog.EphemeralKey(logger);
 
-        app.UseAuthentication();
+        // Only the hub and /api/stats need a caller, and HubAccessMiddleware authenticates them in a scope it releases
+        // at once (see there). WebApplication would otherwise put UseAuthentication and UseAuthorization at the head of
+        // the pipeline, whose async Invoke, service scope and handler stay on every WebSocket request for as long as
+        // its connection; these are the keys by which it tells that the app placed them itself (ASP.NET Core's own
+        // tests set them so). No endpoint carries authorization metadata: SignalR checks its hub's itself.
+        var builder = (IApplicationBuilder)app;
+        builder.Properties[AuthenticationMiddlewareSetKey] = true;
+        builder.Properties[AuthorizationMiddlewareSetKey] = true;
         app.UseMiddleware<HubAccessMiddleware>();
         if (options.DevTokens)
         {
