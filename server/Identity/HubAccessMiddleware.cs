@@ -55,7 +55,7 @@ internal sealed class HubAccessMiddleware(
 
     /// <summary>
     /// Authenticates a guarded request with the default scheme in a service scope of its own, disposed once done,
-    /// instead of through <c>UseAuthentication</c> (which <see cref="IdentityExtensions"/> leaves to other paths): the
+    /// instead of through <c>UseAuthentication</c> (which <see cref="IdentityExtensions"/> leaves out): the
     /// authentication service, the handler and the request's service scope would otherwise live as long as the
     /// connection, about 1.3 KB each (dotnet-gcdump of 1,000 idle connections). What stays is the principal and a
     /// result that carries only the token's expiry.
