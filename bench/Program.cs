@@ -17,7 +17,8 @@ internal static class BenchProgram
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
-        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]";
+        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]\n" +
+        "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
 
     private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
     private static readonly Section s_responsiveness = new("Responsiveness: SensorHub with a CSV upload vs without", "with upload", "without");
@@ -32,6 +33,8 @@ internal static class BenchProgram
                 var artifacts = Path.Combine(BenchFolder(), "results", "BenchmarkDotNet.Artifacts");
                 BenchmarkRunner.Run<EngineBenchmarks>(DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
                 return 0;
+            case "device":
+                return await Device.RunAsync(options);
             case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
                 return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));
         }
