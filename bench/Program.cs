@@ -108,7 +108,10 @@ internal static class BenchProgram
                 {
                     try
                     {
+                        var clock = Stopwatch.StartNew();
                         runs.Add(await run());
+                        // Progress in a long run, and where its time goes.
+                        Console.WriteLine($"  {scenario}: {label}, round {round + 1}: {clock.Elapsed.TotalSeconds:F1} s");
                         return;
                     }
                     catch (Exception ex)
