@@ -131,11 +131,32 @@ internal static class BenchProgram
         Task Versus(Section section, string scenario, int rounds, Func<BenchTarget, Task<Measure>> run) =>
             Compare(section, scenario, rounds, () => run(sensorHub), () => run(baseline));
 
+        // Both servers' code paths are jitted and tiered up before anything is measured; nothing is kept, a stall included.
+        async Task WarmUpAsync(Func<BenchTarget, Task<Measure>> run)
+        {
+            foreach (var target in new[] { sensorHub, baseline })
+            {
+                try
+                {
+                    await run(target);
+                }
+                catch (StalledRunException)
+                {
+                }
+            }
+        }
+
         var hold = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--idle-hold", "0"), System.Globalization.CultureInfo.InvariantCulture));
 
         // The path users take first: its rows are the table.
         if (settings.Path is { } path)
         {
+            if (path.WarmUp && (path.Cases.Any(c => Selected(c.ToString())) || path.IdleConnections.Any(n => Selected(PathScenarios.IdleName(n)))))
+            {
+                Console.WriteLine("warming up both servers' publish and subscribe paths");
+                foreach (var c in PathScenarios.WarmUpCases(needsNode ? SubscriberClient.Js : SubscriberClient.DotNet))
+                    await WarmUpAsync(t => PathScenario.RunAsync(t, c, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)));
+            }
             foreach (var c in path.Cases)
                 await Versus(s_path, c.ToString(), path.Rounds, t => PathScenario.RunAsync(t, c, path.Warmup, path.Duration));
             foreach (var n in path.IdleConnections)
@@ -148,22 +169,13 @@ internal static class BenchProgram
             var fanOutCases = current.FanOutCases();
             if (current.WarmUp && fanOutCases.Any(c => Selected(c.ToString())))
             {
-                // Both servers' streaming paths are jitted and tiered up before anything is measured; nothing is kept.
-                Console.WriteLine("warming up both servers");
+                Console.WriteLine("warming up both servers' in-process fan-out");
                 foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
                     foreach (var method in new[] { SensorHubMethods.Subscribe, SensorHubMethods.SubscribeBatches })
-                        foreach (var target in new[] { sensorHub, baseline })
-                        {
-                            try
-                            {
-                                await FanOutScenario.RunAsync(target, new FanOutCase(20, Heavy: true, protocol, method, BaselineGroup: method == SensorHubMethods.SubscribeBatches),
-                                    TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
-                            }
-                            catch (StalledRunException)
-                            {
-                                // Nothing of a warm-up is kept, a stall included.
-                            }
-                        }
+                    {
+                        var c = new FanOutCase(20, Heavy: true, protocol, method, BaselineGroup: method == SensorHubMethods.SubscribeBatches);
+                        await WarmUpAsync(t => FanOutScenario.RunAsync(t, c, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)));
+                    }
             }
 
             foreach (var c in fanOutCases)
