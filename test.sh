@@ -77,6 +77,13 @@ passed=$((passed + browser_passed))
 failed=$((failed + browser_failed))
 [ "$browser_status" -ne 0 ] && status=$browser_status
 
+# The bench's JavaScript subscribers (bench/js/loadgen.mjs, the official SignalR client under Node) need their packages
+# before the smoke runs them; a failed install shows there, as a failed smoke.
+if [ ! -f bench/js/node_modules/.package-lock.json ] \
+   || [ bench/js/package-lock.json -nt bench/js/node_modules/.package-lock.json ]; then
+  (cd bench/js && npm ci --no-audit --no-fund) || echo "test.sh: npm ci in bench/js failed" >&2
+fi
+
 # The benchmark tool's smoke mode: every scenario for a moment against both servers, so that the tool keeps working.
 # It asserts no time; it counts as one result, failed when the tool fails or a round of it does.
 if timeout 300 dotnet run -c Release --project bench -- smoke > artifacts/bench-smoke.log 2>&1; then

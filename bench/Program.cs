@@ -8,18 +8,21 @@ using SensorHub.Contracts;
 namespace SensorHub.Bench;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench -- smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL]</c> drives
-/// SensorHub and a plain SignalR baseline side by side; <c>micro</c> runs the engine micro-benchmarks;
-/// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs).
+/// <c>dotnet run -c Release --project bench -- smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL]</c>
+/// drives SensorHub and a plain SignalR baseline side by side; <c>micro</c> runs the engine micro-benchmarks;
+/// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs);
+/// <c>device</c> is a device publishing to one of them (the driver starts it for each path run).
 /// </summary>
 internal static class BenchProgram
 {
     private const string Usage =
-        "usage: SensorHub.Bench smoke|quick|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
+        "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
-        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]";
+        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]\n" +
+        "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
 
     private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
+    private static readonly Section s_path = new("The path users take: a device process publishing, SensorHub vs the plain SignalR stream", "SensorHub", "baseline");
     private static readonly Section s_responsiveness = new("Responsiveness: SensorHub with a CSV upload vs without", "with upload", "without");
 
     public static async Task<int> Main(string[] args)
@@ -32,6 +35,8 @@ internal static class BenchProgram
                 var artifacts = Path.Combine(BenchFolder(), "results", "BenchmarkDotNet.Artifacts");
                 BenchmarkRunner.Run([typeof(EngineBenchmarks), typeof(StreamBenchmarks)], DefaultConfig.Instance.WithArtifactsPath(artifacts), args.Skip(1).ToArray());
                 return 0;
+            case "device":
+                return await Device.RunAsync(options);
             case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
                 return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));
         }
@@ -43,7 +48,7 @@ internal static class BenchProgram
         return await RunAsync(mode, settings, options);
     }
 
-    /// <summary>Runs every scenario; exits 1 when a round failed other than by a stalled load generator (the tables are written all the same).</summary>
+    /// <summary>Runs the mode's scenarios; exits 1 when a round failed other than by a stalled load generator (the tables are written all the same).</summary>
     private static async Task<int> RunAsync(string mode, RunSettings settings, Dictionary<string, string> options)
     {
         // Hundreds of consumers on 2 cores: start with enough pool threads that the driver's timers and HTTP calls
@@ -51,6 +56,18 @@ internal static class BenchProgram
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var only = options.GetValueOrDefault("--only");
+        bool Selected(string scenario) => only is null || scenario.Contains(only, StringComparison.OrdinalIgnoreCase);
+
+        // A run that needs the JavaScript load generator and cannot have it fails at once, saying what is missing,
+        // rather than skipping those rows or failing each of them later.
+        var needsNode = settings.Path is { } p
+            && (p.Cases.Any(c => c.Client == SubscriberClient.Js && Selected(c.ToString())) || p.IdleConnections.Any(n => Selected(PathScenarios.IdleName(n))));
+        if (needsNode && JsSubscribers.MissingPrerequisite() is { } missing)
+        {
+            Console.Error.WriteLine($"{mode}: cannot run the JavaScript subscribers: {missing}.");
+            return 1;
+        }
+
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
         await using var sensorHub = options.TryGetValue("--sensorhub", out var shUrl)
@@ -65,15 +82,15 @@ internal static class BenchProgram
         var hardFailures = 0;
 
         // A (the first) then B each round, medians over rounds.
-        async Task Compare(Section section, string scenario, Func<Task<Measure>> a, Func<Task<Measure>> b)
+        async Task Compare(Section section, string scenario, int rounds, Func<Task<Measure>> a, Func<Task<Measure>> b)
         {
-            if (only is not null && !scenario.Contains(only, StringComparison.OrdinalIgnoreCase))
+            if (!Selected(scenario))
                 return;
             // A round that fails (a connection reset under load, a timeout, a stalled load generator) is reported and
             // left out, not fatal: a long run keeps its other rows, and a row with no good round shows n/a.
             var aRuns = new List<Measure>();
             var bRuns = new List<Measure>();
-            for (var round = 0; round < settings.Rounds; round++)
+            for (var round = 0; round < rounds; round++)
             {
                 await RunRoundAsync(a, aRuns, section.ALabel, round);
                 await RunRoundAsync(b, bRuns, section.BLabel, round);
@@ -91,7 +108,10 @@ internal static class BenchProgram
                 {
                     try
                     {
+                        var clock = Stopwatch.StartNew();
                         runs.Add(await run());
+                        // Progress in a long run, and where its time goes.
+                        Console.WriteLine($"  {scenario}: {label}, round {round + 1}: {clock.Elapsed.TotalSeconds:F1} s");
                         return;
                     }
                     catch (Exception ex)
@@ -108,64 +128,91 @@ internal static class BenchProgram
             }
         }
 
-        Task Versus(string scenario, Func<BenchTarget, Task<Measure>> run) =>
-            Compare(s_versusBaseline, scenario, () => run(sensorHub), () => run(baseline));
+        Task Versus(Section section, string scenario, int rounds, Func<BenchTarget, Task<Measure>> run) =>
+            Compare(section, scenario, rounds, () => run(sensorHub), () => run(baseline));
 
-        if (settings.WarmUp)
+        // Both servers' code paths are jitted and tiered up before anything is measured; nothing is kept. A warm-up that
+        // fails is said and passed over: the rounds after it show whether the failure lasts, and a long run keeps the
+        // rows it has made.
+        async Task WarmUpAsync(Func<BenchTarget, Task<Measure>> run)
         {
-            // Both servers' streaming paths are jitted and tiered up before anything is measured; nothing is kept.
-            Console.WriteLine("warming up both servers");
-            foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
-                foreach (var method in new[] { SensorHubMethods.Subscribe, SensorHubMethods.SubscribeBatches })
-                    foreach (var target in new[] { sensorHub, baseline })
-                    {
-                        try
-                        {
-                            await FanOutScenario.RunAsync(target, new FanOutCase(20, Heavy: true, protocol, method, BaselineGroup: method == SensorHubMethods.SubscribeBatches),
-                                TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));
-                        }
-                        catch (StalledRunException)
-                        {
-                            // Nothing of a warm-up is kept, a stall included.
-                        }
-                    }
-        }
-
-        foreach (var n in settings.FanOutSubscribers)
-            foreach (var heavy in new[] { false, true })
-                foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
-                    foreach (var c in new FanOutCase[]
-                    {
-                        new(n, heavy, protocol, SensorHubMethods.Subscribe),
-                        new(n, heavy, protocol, SensorHubMethods.SubscribeBatches),
-                        new(n, heavy, protocol, SensorHubMethods.Subscribe, BaselineGroup: true),
-                    })
-                    {
-                        await Versus(c.ToString(), t => FanOutScenario.RunAsync(t, c, settings.Warmup, settings.Duration));
-                    }
-        var hold = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--idle-hold", "0"), System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var n in settings.IdleConnections)
-        {
-            await Versus($"idle: {n} connections, no stream", t => IdleScenario.RunAsync(t, n, withStream: false, hold));
-            await Versus($"idle: {n} connections, 1 stream each", t => IdleScenario.RunAsync(t, n, withStream: true, hold));
-        }
-        await Versus($"cancellation: {settings.CancelAtOnce} subscriptions cancelled at once", t => CancellationScenario.AllAtOnceAsync(t, settings.CancelAtOnce));
-        await Versus($"cancellation: {settings.CancelOneByOne} subscriptions cancelled one by one", t => CancellationScenario.OneByOneAsync(t, settings.CancelOneByOne));
-        foreach (var chunk in new[] { 64 * 1024, 1024 * 1024 })
-            await Versus($"upload {settings.UploadBytes >> 20} MiB, {chunk / 1024} KiB chunks, MessagePack", t => UploadScenario.RunAsync(t, chunk, settings.UploadBytes));
-
-        var window = TimeSpan.Zero;
-        await Compare(s_responsiveness, $"1,000 readings/s to 1 subscriber; {settings.CsvBytes / 1_000_000} MB CSV upload",
-            async () =>
+            foreach (var target in new[] { sensorHub, baseline })
             {
-                var with = await ResponsivenessScenario.RunAsync(sensorHub, settings.CsvBytes, window: null);
-                window = TimeSpan.FromSeconds(with["window s"]);
-                return with;
-            },
-            () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
+                try
+                {
+                    await run(target);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    if (ex is not StalledRunException)
+                        Console.Error.WriteLine($"warm-up on {target.Name} failed: {ex.GetType().Name}: {ex.Message}");
+                }
+            }
+        }
+
+        var hold = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("--idle-hold", "0"), System.Globalization.CultureInfo.InvariantCulture));
+
+        // The path users take first: its rows are the table.
+        if (settings.Path is { } path)
+        {
+            if (path.WarmUp && path.Cases.Any(c => Selected(c.ToString())))
+            {
+                Console.WriteLine("warming up both servers' publish and subscribe paths");
+                foreach (var c in PathScenarios.WarmUpCases(needsNode ? SubscriberClient.Js : SubscriberClient.DotNet))
+                    await WarmUpAsync(t => PathScenario.RunAsync(t, c, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)));
+            }
+            foreach (var c in path.Cases)
+                await Versus(s_path, c.ToString(), path.Rounds, t => PathScenario.RunAsync(t, c, path.Warmup, path.Duration));
+            foreach (var n in path.IdleConnections)
+                await Versus(s_path, PathScenarios.IdleName(n), path.Rounds, t => IdleScenario.RunJsAsync(t, n, hold));
+        }
+
+        if (settings.Current is { } current)
+        {
+            var rounds = current.Rounds;
+            var fanOutCases = current.FanOutCases();
+            if (current.WarmUp && fanOutCases.Any(c => Selected(c.ToString())))
+            {
+                Console.WriteLine("warming up both servers' in-process fan-out");
+                foreach (var protocol in new[] { Protocol.Json, Protocol.MessagePack })
+                    foreach (var method in new[] { SensorHubMethods.Subscribe, SensorHubMethods.SubscribeBatches })
+                    {
+                        var c = new FanOutCase(20, Heavy: true, protocol, method, BaselineGroup: method == SensorHubMethods.SubscribeBatches);
+                        await WarmUpAsync(t => FanOutScenario.RunAsync(t, c, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)));
+                    }
+            }
+
+            foreach (var c in fanOutCases)
+                await Versus(s_versusBaseline, c.ToString(), rounds, t => FanOutScenario.RunAsync(t, c, current.Warmup, current.Duration));
+            foreach (var n in current.IdleConnections)
+            {
+                await Versus(s_versusBaseline, $"idle: {n} connections, no stream", rounds, t => IdleScenario.RunAsync(t, n, withStream: false, hold));
+                await Versus(s_versusBaseline, $"idle: {n} connections, 1 stream each", rounds, t => IdleScenario.RunAsync(t, n, withStream: true, hold));
+            }
+            await Versus(s_versusBaseline, $"cancellation: {current.CancelAtOnce} subscriptions cancelled at once", rounds,
+                t => CancellationScenario.AllAtOnceAsync(t, current.CancelAtOnce));
+            await Versus(s_versusBaseline, $"cancellation: {current.CancelOneByOne} subscriptions cancelled one by one", rounds,
+                t => CancellationScenario.OneByOneAsync(t, current.CancelOneByOne));
+            foreach (var chunk in new[] { 64 * 1024, 1024 * 1024 })
+            {
+                await Versus(s_versusBaseline, $"upload {current.UploadBytes >> 20} MiB, {chunk / 1024} KiB chunks, MessagePack", rounds,
+                    t => UploadScenario.RunAsync(t, chunk, current.UploadBytes));
+            }
+
+            var window = TimeSpan.Zero;
+            await Compare(s_responsiveness, $"1,000 readings/s to 1 subscriber; {current.CsvBytes / 1_000_000} MB CSV upload", rounds,
+                async () =>
+                {
+                    var with = await ResponsivenessScenario.RunAsync(sensorHub, current.CsvBytes, window: null);
+                    window = TimeSpan.FromSeconds(with["window s"]);
+                    return with;
+                },
+                () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
+        }
 
         var verdicts = Targets.Judge(report.Rows);
-        var name = mode == "smoke" ? "smoke" : "latest";
+        // Only a full `all` is the committed run (results/latest); any other, or a part of one, writes beside it.
+        var name = only is null ? settings.ResultName : $"{mode}-only";
         var directory = Path.Combine(BenchFolder(), "results");
         report.Write(directory, name, total.Elapsed, verdicts);
         foreach (var v in verdicts)
@@ -202,7 +249,8 @@ internal static class BenchProgram
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static string BenchFolder()
+    /// <summary>The bench's own folder (where SensorHub.Bench.csproj is), found from the running program.</summary>
+    internal static string BenchFolder()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "SensorHub.Bench.csproj")))

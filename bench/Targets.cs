@@ -1,10 +1,14 @@
 using SensorHub.Bench.Driving;
+using SensorHub.Contracts;
 
 namespace SensorHub.Bench;
 
 internal sealed record TargetVerdict(string Target, string Measured, bool Met);
 
-/// <summary>The issue's targets, judged from a run's rows; a target whose rows the run did not make is left out.</summary>
+/// <summary>
+/// The issues' targets, judged from a run's rows; a target whose rows the run did not make is left out. Issue 13's are
+/// ratios to the baseline's stream on the path scenarios; issue 7's are on the in-process scenarios.
+/// </summary>
 internal static class Targets
 {
     public static IReadOnlyList<TargetVerdict> Judge(IReadOnlyList<Row> rows)
@@ -13,6 +17,27 @@ internal static class Targets
         IEnumerable<Row> Find(string scenarioStart, string metric) =>
             rows.Where(r => r.Scenario.StartsWith(scenarioStart, StringComparison.Ordinal) && r.Metric == metric);
 
+        // Issue 13: on the path users take, no worse than the plain SignalR stream in the same run.
+        IEnumerable<Row> Path(int subscribers, bool heavy, string metric) =>
+            rows.Where(r => r.Scenario.StartsWith(PathCase.Load(subscribers, heavy) + " ", StringComparison.Ordinal) && r.Metric == metric);
+        static bool Batches(Row r) => r.Scenario.Contains($" {SensorHubMethods.SubscribeBatches}, ", StringComparison.Ordinal);
+        void Ratio(Row r, string what, bool met) => verdicts.Add(new($"{r.Scenario}: {what}", $"{Report.Format(r.Ratio)}×", met));
+
+        foreach (var r in Path(1000, heavy: false, DeliveryWindow.P99).Concat(Path(100, heavy: false, DeliveryWindow.P99)))
+            Ratio(r, "p99 ≤ 1.0× baseline stream", r.Ratio <= 1.0);
+        foreach (var r in Path(1000, heavy: true, DeliveryWindow.ReadingsPerSecond))
+        {
+            if (Batches(r))
+                Ratio(r, "readings/s ≥ 2.0× baseline stream", r.Ratio >= 2.0);
+            else
+                Ratio(r, "readings/s ≥ 1.0× baseline stream", r.Ratio >= 1.0);
+        }
+        foreach (var r in Path(100, heavy: true, DeliveryWindow.P99))
+            Ratio(r, "p99 ≤ 1.0× baseline stream", r.Ratio <= 1.0);
+        foreach (var r in rows.Where(r => r.Scenario.StartsWith(PathCase.Prefix + "idle", StringComparison.Ordinal) && r.Metric == IdleScenario.HeapPerConnection))
+            Ratio(r, "managed heap per connection ≤ 1.0× baseline", r.Ratio <= 1.0);
+
+        // Issue 7, on the in-process scenarios.
         foreach (var protocol in new[] { "Json", "MessagePack" })
         {
             foreach (var r in Find($"fan-out N=1000 heavy {protocol} Subscribe vs baseline stream", FanOutScenario.ReadingsPerSecond))
@@ -23,7 +48,7 @@ internal static class Targets
         foreach (var r in rows.Where(r => r.Scenario.StartsWith("fan-out N=1000 light", StringComparison.Ordinal)
                      && r.Scenario.EndsWith("vs baseline stream", StringComparison.Ordinal) && r.Metric == "p99 ms"))
             verdicts.Add(new($"{r.Scenario.Replace(" vs baseline stream", "", StringComparison.Ordinal)}: p99 ≤ 15 ms", $"{Report.Format(r.A)} ms", r.A <= 15));
-        foreach (var r in Find("idle: ", "server heap KB/conn").Where(r => r.Scenario.Contains("1 stream", StringComparison.Ordinal)))
+        foreach (var r in Find("idle: ", IdleScenario.HeapPerConnection).Where(r => r.Scenario.Contains("1 stream", StringComparison.Ordinal)))
             verdicts.Add(new($"{r.Scenario}: ≤ 16 KB per connection (managed heap)", $"{Report.Format(r.A)} KB", r.A <= 16));
         foreach (var r in Find("cancellation: ", "p99 ms cancel to finally"))
             verdicts.Add(new($"{r.Scenario}: p99 cancel to finally ≤ 5 ms", $"{Report.Format(r.A)} ms", r.A <= 5));

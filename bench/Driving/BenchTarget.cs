@@ -16,10 +16,10 @@ internal enum Protocol { Json, MessagePack }
 /// </summary>
 internal sealed class BenchTarget : IAsyncDisposable
 {
-    private readonly Process? _process;
+    private readonly ChildProcess? _process;
     private readonly HttpClient _http;
 
-    private BenchTarget(ServerKind kind, Uri baseUri, Process? process)
+    private BenchTarget(ServerKind kind, Uri baseUri, ChildProcess? process)
     {
         Kind = kind;
         BaseUri = baseUri;
@@ -31,7 +31,9 @@ internal sealed class BenchTarget : IAsyncDisposable
     public string Name => Kind.ToString();
     public Uri BaseUri { get; }
     public bool IsBaseline => Kind == ServerKind.Baseline;
-    private string HubPath => IsBaseline ? BaselineHub.Path : SensorHubRoutes.Hub;
+
+    /// <summary>Its hub: SensorHub's <c>/hubs/sensors</c>, or the baseline's.</summary>
+    public Uri HubUri => new(BaseUri, IsBaseline ? BaselineHub.Path : SensorHubRoutes.Hub);
 
     /// <summary>
     /// Starts <c>serve</c> in a child process of this same program. It keeps this program's workstation GC: with the
@@ -39,25 +41,17 @@ internal sealed class BenchTarget : IAsyncDisposable
     /// </summary>
     public static async Task<BenchTarget> LaunchAsync(ServerKind kind)
     {
-        var self = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(self) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        // Under `dotnet SensorHub.Bench.dll` the process is the dotnet host: the program's path comes first.
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            start.ArgumentList.Add(typeof(BenchTarget).Assembly.Location);
-        foreach (var arg in new[] { "serve", kind.ToString().ToLowerInvariant(), "--url", "http://127.0.0.1:0", "--stdin" })
-            start.ArgumentList.Add(arg);
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {self}");
-        using var ready = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (await process.StandardOutput.ReadLineAsync(ready.Token) is { } line)
+        var process = ChildProcess.StartSelf($"{kind} server", ["serve", kind.ToString().ToLowerInvariant(), "--url", "http://127.0.0.1:0", "--stdin"]);
+        try
         {
-            if (line.StartsWith(BenchServer.ReadyPrefix, StringComparison.Ordinal))
-            {
-                // Keep draining its output so that it never blocks on a full pipe.
-                _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null, CancellationToken.None);
-                return new BenchTarget(kind, new Uri(line[BenchServer.ReadyPrefix.Length..]), process);
-            }
+            var line = await process.ReadLineAsync(l => l.StartsWith(BenchServer.ReadyPrefix, StringComparison.Ordinal), TimeSpan.FromSeconds(60));
+            return new BenchTarget(kind, new Uri(line[BenchServer.ReadyPrefix.Length..]), process);
         }
-        throw new InvalidOperationException($"the {kind} server exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)})");
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A <c>serve</c> process that is already running, on this machine or another.</summary>
@@ -97,9 +91,16 @@ internal sealed class BenchTarget : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<DevTokenResponse>())!.AccessToken;
     }
 
-    public async Task<HubConnection> ConnectAsync(Protocol protocol, string? token = null, CancellationToken cancellationToken = default)
+    public Task<HubConnection> ConnectAsync(Protocol protocol, string? token = null, CancellationToken cancellationToken = default) =>
+        ConnectAsync(HubUri, protocol, token, cancellationToken);
+
+    /// <summary>
+    /// A started connection to <paramref name="hub"/> over WebSockets with negotiation skipped (the driver's subscribers
+    /// and the device process alike), with <paramref name="token"/> as its access token when given.
+    /// </summary>
+    public static async Task<HubConnection> ConnectAsync(Uri hub, Protocol protocol, string? token, CancellationToken cancellationToken)
     {
-        var builder = new HubConnectionBuilder().WithUrl(new Uri(BaseUri, HubPath), o =>
+        var builder = new HubConnectionBuilder().WithUrl(hub, o =>
         {
             o.Transports = HttpTransportType.WebSockets;
             o.SkipNegotiation = true;
@@ -117,18 +118,7 @@ internal sealed class BenchTarget : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _http.Dispose();
-        if (_process is null)
-            return;
-        _process.StandardInput.Close();
-        using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(15));
-        try
-        {
-            await _process.WaitForExitAsync(exited.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        _process.Dispose();
+        if (_process is not null)
+            await _process.DisposeAsync();
     }
 }

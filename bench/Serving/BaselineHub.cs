@@ -9,7 +9,9 @@ namespace SensorHub.Bench.Serving;
 /// <summary>
 /// The baseline: a plain SignalR hub written the way the docs show it. A group broadcast
 /// (<c>Join</c> + <c>Clients.Group(g).SendAsync</c>), and a streaming method (an async iterator, as in the docs'
-/// streaming sample) reading its own bounded channel that one in-process publisher feeds.
+/// streaming sample) reading its own bounded channel that one publisher feeds: in process, or a device through the
+/// client-to-server streams <c>Publish</c> and <c>PublishBatches</c> (SensorHub's names and types, so that the same
+/// device process drives both servers). No authentication.
 /// </summary>
 internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
 {
@@ -20,6 +22,34 @@ internal sealed class BaselineHub(BaselinePublisher publisher) : Hub
 
     public IAsyncEnumerable<Reading> Subscribe(string sensorId, CancellationToken cancellationToken) =>
         publisher.SubscribeAsync(sensorId, cancellationToken);
+
+    /// <summary>A device's readings, read as the docs' client-to-server streaming sample reads its stream.</summary>
+    /// <returns>How many readings arrived, all of them accepted.</returns>
+    public async Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput> readings)
+    {
+        long count = 0;
+        await foreach (var reading in readings)
+        {
+            await publisher.PublishAsync(reading.SensorId!, reading.Value, group: false);
+            count++;
+        }
+        return new PublishResult { Accepted = count };
+    }
+
+    /// <summary>The same as <see cref="Publish"/>, several readings per item.</summary>
+    public async Task<PublishResult> PublishBatches(IAsyncEnumerable<ReadingInput[]> batches)
+    {
+        long count = 0;
+        await foreach (var batch in batches)
+        {
+            foreach (var reading in batch)
+            {
+                await publisher.PublishAsync(reading.SensorId!, reading.Value, group: false);
+                count++;
+            }
+        }
+        return new PublishResult { Accepted = count };
+    }
 
     /// <summary>A client-to-server stream written to a temp file, as the docs' upload sample does.</summary>
     public async Task<long> Upload(IAsyncEnumerable<byte[]> chunks)

@@ -58,6 +58,9 @@ internal static class BenchServer
             ["SensorHub:Auth:AllowAnonymous"] = "true",
             ["SensorHub:Auth:DevTokens"] = "true",
             ["SensorHub:Hub:MaxStreamsPerConnection"] = "100",
+            // A device publishing flat out must meet the server's speed, not the per-connection rate a deployment
+            // would set (default 10,000 readings/s): the baseline has no such limit either.
+            ["SensorHub:Hub:PublishRateLimit"] = "100000000",
             ["SensorHub:Uploads:DataPath"] = dataPath,
         });
         builder.AddSensorHub();

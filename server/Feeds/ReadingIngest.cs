@@ -20,32 +20,20 @@ public sealed class ReadingIngest(
     /// <param name="readings">The stream.</param>
     /// <param name="publisher">Who publishes: the sensors it may publish to (an item for any other is rejected alone) and its limits.</param>
     /// <param name="cancellationToken">Ends the stream early.</param>
-    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, Publisher publisher, CancellationToken cancellationToken)
-    {
-        long index = 0, accepted = 0, rejected = 0;
-        var rejections = new List<PublishRejection>();
-        await foreach (var item in readings.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            if (await PublishOneAsync(item, publisher, cancellationToken).ConfigureAwait(false) is { } rejection)
-            {
-                rejected++;
-                if (rejections.Count < _options.MaxRejectionsReported)
-                {
-                    rejections.Add(new PublishRejection
-                    {
-                        Index = index, SensorId = Echo(item?.SensorId), Code = rejection.Code, Reason = rejection.Reason,
-                    });
-                }
-            }
-            else
-            {
-                accepted++;
-            }
-            index++;
-        }
-        FeedsLog.PublishEnded(logger, accepted, rejected);
-        return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
-    }
+    public Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput?> readings, Publisher publisher, CancellationToken cancellationToken) =>
+        IngestAsync<ReadingInput?, OneReading>(readings, publisher, cancellationToken);
+
+    /// <summary>
+    /// Publishes a stream of batches of readings until it ends, each reading exactly as <see cref="PublishAsync"/> would
+    /// (checked, rate-limited and rejected alone), and says what became of them. A rejection's index is the reading's
+    /// position over the whole stream, the readings of earlier batches counted. A <see langword="null"/> batch is one
+    /// rejected reading (<c>invalid_argument</c>) at the position where it would have started; an empty batch takes no position.
+    /// </summary>
+    /// <param name="batches">The stream.</param>
+    /// <param name="publisher">Who publishes, as for <see cref="PublishAsync"/>.</param>
+    /// <param name="cancellationToken">Ends the stream early.</param>
+    public Task<PublishResult> PublishBatchesAsync(IAsyncEnumerable<ReadingInput?[]?> batches, Publisher publisher, CancellationToken cancellationToken) =>
+        IngestAsync<ReadingInput?[]?, Batch>(batches, publisher, cancellationToken);
 
     /// <summary>Checks one reading and publishes it when it is valid.</summary>
     /// <returns>Why it was rejected (counted), or <see langword="null"/> when it was published.</returns>
@@ -91,6 +79,48 @@ public sealed class ReadingIngest(
             // Only a publisher that may not register asks without registering and is left with an unknown sensor.
             _ => Reject(SensorHubErrors.NotAllowed, $"sensor '{sensorId}' is new, and a token without a subject may not register sensors"),
         };
+    }
+
+    /// <summary>
+    /// The one loop of <see cref="PublishAsync"/> and <see cref="PublishBatchesAsync"/>: every stream item holds
+    /// readings (<typeparamref name="TShape"/> says how many and which), each published alone and numbered by its
+    /// position over the whole stream. Nothing is allocated per reading here: the shapes are structs the JIT
+    /// specializes the loop for, and a batch is read in place.
+    /// </summary>
+    private async Task<PublishResult> IngestAsync<TItem, TShape>(IAsyncEnumerable<TItem> items, Publisher publisher, CancellationToken cancellationToken)
+        where TShape : struct, IStreamItemShape<TItem>
+    {
+        long index = 0, accepted = 0, rejected = 0;
+        var rejections = new List<PublishRejection>();
+        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            var length = TShape.LengthOf(item);
+            if (length < 0)
+            {
+                // A null batch has no readings to reject one by one: it is one rejected item where it would have started.
+                Rejected(Reject(SensorHubErrors.InvalidArgument, "the batch is null"), sensorId: null);
+                index++;
+                continue;
+            }
+            for (var i = 0; i < length; i++)
+            {
+                var reading = TShape.ReadingAt(item, i);
+                if (await PublishOneAsync(reading, publisher, cancellationToken).ConfigureAwait(false) is { } rejection)
+                    Rejected(rejection, reading?.SensorId);
+                else
+                    accepted++;
+                index++;
+            }
+        }
+        FeedsLog.PublishEnded(logger, accepted, rejected);
+        return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
+
+        void Rejected(ItemRejection rejection, string? sensorId)
+        {
+            rejected++;
+            if (rejections.Count < _options.MaxRejectionsReported)
+                rejections.Add(new PublishRejection { Index = index, SensorId = Echo(sensorId), Code = rejection.Code, Reason = rejection.Reason });
+        }
     }
 
     /// <summary>Counts a rejection decided before ingest saw the item (a CSV row that does not parse) and returns it.</summary>
@@ -144,4 +174,31 @@ public sealed class ReadingIngest(
         }
         return null;
     }
+}
+
+/// <summary>How a client-to-server stream item holds readings, for <see cref="ReadingIngest"/>'s one loop.</summary>
+/// <typeparam name="TItem">The stream's item type.</typeparam>
+internal interface IStreamItemShape<TItem>
+{
+    /// <summary>How many readings <paramref name="item"/> holds; -1 for a null batch, which holds none but is rejected.</summary>
+    static abstract int LengthOf(TItem item);
+
+    /// <summary>The reading at <paramref name="index"/> (below <see cref="LengthOf"/>); <see langword="null"/> when the client sent null.</summary>
+    static abstract ReadingInput? ReadingAt(TItem item, int index);
+}
+
+/// <summary>A <c>Publish</c> item: one reading (a null one is a reading that is null, rejected as such).</summary>
+internal readonly struct OneReading : IStreamItemShape<ReadingInput?>
+{
+    public static int LengthOf(ReadingInput? item) => 1;
+
+    public static ReadingInput? ReadingAt(ReadingInput? item, int index) => item;
+}
+
+/// <summary>A <c>PublishBatches</c> item: an array of readings, read in place.</summary>
+internal readonly struct Batch : IStreamItemShape<ReadingInput?[]?>
+{
+    public static int LengthOf(ReadingInput?[]? item) => item is null ? -1 : item.Length;
+
+    public static ReadingInput? ReadingAt(ReadingInput?[]? item, int index) => item![index];
 }

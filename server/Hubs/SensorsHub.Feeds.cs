@@ -37,15 +37,28 @@ internal sealed partial class SensorsHub
     /// </summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> Publish(IAsyncEnumerable<ReadingInput?> readings) =>
-        ingest.PublishAsync(
-            readings,
-            new Publisher(
-                Caller.Id,
-                Caller.Covers,
-                ConnectionLimits.Of(Context).Readings,
-                ConnectionLimits.Of(Context).NewSensors,
-                mayRegister: Caller.Id is not null),
-            Context.ConnectionAborted);
+        ingest.PublishAsync(readings, CallerAsPublisher(), Context.ConnectionAborted);
+
+    /// <summary>
+    /// <see cref="Publish"/> with several readings in each stream item, so that a gateway pays one message per batch:
+    /// each reading is checked, limited and rejected alone as there, and numbered by its position over the whole stream.
+    /// It holds a stream slot until it ends, as <see cref="Publish"/> does (<see cref="ConnectionLimitsFilter"/> counts
+    /// every method that takes a client-to-server stream).
+    /// </summary>
+    [Requires(Permission.Publish)]
+    public Task<PublishResult> PublishBatches(IAsyncEnumerable<ReadingInput?[]?> batches) =>
+        ingest.PublishBatchesAsync(batches, CallerAsPublisher(), Context.ConnectionAborted);
+
+    /// <summary>
+    /// The caller as <see cref="ReadingIngest"/> sees it: its token's sensor prefixes, its connection's budgets for
+    /// readings and new sensors (shared by all its publishing streams), and whether it may register sensors.
+    /// </summary>
+    private Publisher CallerAsPublisher()
+    {
+        var caller = Caller;
+        var limits = ConnectionLimits.Of(Context);
+        return new Publisher(caller.Id, caller.Covers, limits.Readings, limits.NewSensors, mayRegister: caller.Id is not null);
+    }
 
     private void CheckSubscription(string sensorId, SubscribeOptions? options)
     {

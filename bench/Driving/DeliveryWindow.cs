@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace SensorHub.Bench.Driving;
+
+/// <summary>
+/// The measured window of a delivery run (fan-out and path alike): the server sampled at both ends, its peaks reset at
+/// the start, the subscribers recording in between; and the figures every such run reports.
+/// </summary>
+internal static class DeliveryWindow
+{
+    public const string ReadingsPerSecond = "readings/s";
+    public const string P99 = "p99 ms";
+    private const double StalledBelowPercent = 10;
+    private const double StalledBelowReadingsPerSubscriber = 50;
+
+    /// <summary>CPU time over a wall time as a share of all the machine's cores, in percent.</summary>
+    public static double Share(double cpuSeconds, double wallSeconds) => cpuSeconds / wallSeconds / Environment.ProcessorCount * 100;
+
+    /// <summary>
+    /// Records for <paramref name="duration"/> and returns readings/s, latency percentiles, the server's CPU and peak
+    /// working set, and the subscribers' process's CPU.
+    /// </summary>
+    /// <exception cref="StalledRunException">A heavy run in which the subscribers' process sat idle and hardly a reading arrived.</exception>
+    public static async Task<(string Metric, double Value)[]> MeasureAsync(
+        BenchTarget target, ISubscribers subscribers, int subscriberCount, bool heavy, TimeSpan duration)
+    {
+        var server0 = await target.SampleAsync();
+        await target.ResetPeaksAsync();
+        await subscribers.StartAsync();
+        await Task.Delay(duration);
+        // The server's interval ends before the subscribers stop: tearing their streams down is not part of it.
+        var server1 = await target.SampleAsync();
+        var delivery = await subscribers.StopAsync();
+        var serverSeconds = (double)(server1.Timestamp - server0.Timestamp) / Stopwatch.Frequency;
+
+        // A heavy run in which the load generator sat idle and hardly a reading arrived did not measure the server: the
+        // driver's connections had stopped reading (seen on 1,000 connections right after another heavy run). An idle
+        // driver alone is no stall: the baseline's group broadcast can be server-bound at a few percent of driver CPU.
+        var perSubscriberPerSecond = delivery.Delivered / delivery.Seconds / subscriberCount;
+        if (heavy && delivery.CpuPercent < StalledBelowPercent && perSubscriberPerSecond < StalledBelowReadingsPerSubscriber)
+        {
+            throw new StalledRunException(
+                $"the load generator used {delivery.CpuPercent:F1}% CPU while the publisher ran flat out; {delivery.Delivered} readings arrived");
+        }
+        return
+        [
+            (ReadingsPerSecond, delivery.Delivered / delivery.Seconds),
+            ("p50 ms", delivery.P50Ms),
+            (P99, delivery.P99Ms),
+            ("p99.9 ms", delivery.P999Ms),
+            ("server CPU %", Share(server1.CpuSeconds - server0.CpuSeconds, serverSeconds)),
+            ("load generator CPU %", delivery.CpuPercent),
+            ("server peak working set MB", server1.PeakWorkingSetBytes / 1e6),
+        ];
+    }
+}
+
+/// <summary>A run that measured the load generator's stall, not the server; the round is run again.</summary>
+internal sealed class StalledRunException(string message) : Exception(message);
