@@ -50,6 +50,8 @@ internal static class DeliveryWindow
             ("p99.9 ms", delivery.P999Ms),
             ("server CPU %", Share(server1.CpuSeconds - server0.CpuSeconds, serverSeconds)),
             ("load generator CPU %", delivery.CpuPercent),
+            // What a server drops for a subscriber that cannot keep up shows here, and its latency with it.
+            ("readings missed %", delivery.MissedPercent),
             ("server peak working set MB", server1.PeakWorkingSetBytes / 1e6),
         ];
     }

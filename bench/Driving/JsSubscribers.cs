@@ -88,7 +88,9 @@ internal sealed class JsSubscribers : ISubscribers
         var delivered = result.GetProperty("delivered").GetInt64();
         // It reports percentiles of 0 when nothing arrived: no latency, as the .NET side reports it.
         double Ms(string name) => delivered == 0 ? double.NaN : result.GetProperty(name).GetDouble();
-        return new Delivery(delivered, result.GetProperty("seconds").GetDouble(), Ms("p50"), Ms("p99"), Ms("p999"), result.GetProperty("cpuSeconds").GetDouble());
+        return new Delivery(
+            delivered, result.GetProperty("seconds").GetDouble(), Ms("p50"), Ms("p99"), Ms("p999"), result.GetProperty("cpuSeconds").GetDouble(),
+            result.GetProperty("missed").GetInt64());
     }
 
     /// <summary>Closes its stdin, which stops every stream and connection, and waits for it to exit (closing 1,000 busy connections takes seconds).</summary>

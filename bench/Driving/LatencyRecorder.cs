@@ -20,6 +20,9 @@ internal sealed class LatencyRecorder
 
     public long Delivered => _parts.Sum(p => p.Delivered);
 
+    /// <summary>Readings the consumers never received while recording: the jumps in <c>sequence</c> on their streams.</summary>
+    public long Missed => _parts.Sum(p => p.Missed);
+
     public void Start() => Volatile.Write(ref _measuring, 1);
 
     public void Stop() => Volatile.Write(ref _measuring, 0);
@@ -31,8 +34,12 @@ internal sealed class LatencyRecorder
         _parts.Add(part);
         return reading =>
         {
+            var previous = part.LastSequence;
+            part.LastSequence = reading.Sequence;
             if (Volatile.Read(ref _measuring) == 0)
                 return;
+            if (previous >= 0 && reading.Sequence > previous + 1)
+                part.Missed += reading.Sequence - previous - 1;
             part.Delivered++;
             var micros = (long)((Stopwatch.GetTimestamp() - reading.Value) / s_ticksPerMicro);
             part.Histogram.RecordValue(Math.Clamp(micros, 1, 600_000_000));
@@ -55,5 +62,9 @@ internal sealed class LatencyRecorder
     {
         public LongHistogram Histogram { get; } = new(1, 600_000_000, 3);
         public long Delivered { get; set; }
+
+        public long Missed { get; set; }
+
+        public long LastSequence { get; set; } = -1;
     }
 }

@@ -8,8 +8,12 @@ namespace SensorHub.Bench.Driving;
 /// <param name="Seconds">Wall time from start to stop of recording.</param>
 /// <param name="P50Ms">Publish-to-receive latency, ms; NaN when nothing arrived (likewise the others).</param>
 /// <param name="CpuSeconds">CPU time (user + system) of the subscribers' process while recording.</param>
-internal sealed record Delivery(long Delivered, double Seconds, double P50Ms, double P99Ms, double P999Ms, double CpuSeconds)
+/// <param name="Missed">Readings the subscribers never received: the jumps in <c>sequence</c> on their streams while recording.</param>
+internal sealed record Delivery(long Delivered, double Seconds, double P50Ms, double P99Ms, double P999Ms, double CpuSeconds, long Missed)
 {
+    /// <summary>Of the readings due to the subscribers while recording, the share they never received, in percent.</summary>
+    public double MissedPercent => Delivered + Missed == 0 ? double.NaN : 100.0 * Missed / (Delivered + Missed);
+
     /// <summary>The process's CPU as a share of all the machine's cores, in percent.</summary>
     public double CpuPercent => DeliveryWindow.Share(CpuSeconds, Seconds);
 }
@@ -89,7 +93,8 @@ internal sealed class DotNetSubscribers : ISubscribers
         // Each consumer's histogram is read once it has finished.
         await _stop.CancelAsync();
         await Task.WhenAll(_consumers).WaitAsync(TimeSpan.FromSeconds(30));
-        return new Delivery(_latency.Delivered, seconds, _latency.PercentileMs(50), _latency.PercentileMs(99), _latency.PercentileMs(99.9), cpu);
+        return new Delivery(
+            _latency.Delivered, seconds, _latency.PercentileMs(50), _latency.PercentileMs(99), _latency.PercentileMs(99.9), cpu, _latency.Missed);
     }
 
     public async ValueTask DisposeAsync()

@@ -43,6 +43,7 @@ const microsecondsPerTick = 1e6 / settings.timestampFrequency;
 
 let recording = false;
 let delivered = 0;
+let missed = 0;
 // Errors are not zeroed by `start`: a stream lost before it leaves the run one subscriber short, which the result must show.
 let errors = 0;
 let firstError = null;
@@ -55,27 +56,46 @@ let droppedLines = 0;
 const connections = [];
 const subscriptions = [];
 
-/** One observer for every stream: the hot path is this one function, with no closure per connection. */
-const observer = {
-  next(item) {
-    if (!recording) return;
-    // One clock read per message; a batch's readings all arrived with it.
-    const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
-    if (Array.isArray(item)) {
-      for (let i = 0; i < item.length; i++) record((now - item[i].value) * microsecondsPerTick);
-      delivered += item.length;
-    } else {
-      record((now - item.value) * microsecondsPerTick);
-      delivered++;
-    }
-  },
-  error(error) {
-    if (!closing) noteError(error);
-  },
-  complete() {
-    if (!closing) log("a stream completed before stop; its connection receives nothing more");
-  },
-};
+/**
+ * One observer per stream, holding only the last sequence it saw: a jump in `sequence` is readings that subscriber
+ * never received (the server dropped them for it), counted in `missed` while recording.
+ */
+function observerFor() {
+  let last = -1;
+  return {
+    next(item) {
+      if (Array.isArray(item)) {
+        if (item.length === 0) return;
+        if (recording) {
+          // One clock read per message; a batch's readings all arrived with it.
+          const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
+          for (let i = 0; i < item.length; i++) {
+            record((now - item[i].value) * microsecondsPerTick);
+            if (last >= 0 && item[i].sequence > last + 1) missed += item[i].sequence - last - 1;
+            last = item[i].sequence;
+          }
+          delivered += item.length;
+        } else {
+          last = item[item.length - 1].sequence;
+        }
+        return;
+      }
+      if (recording) {
+        const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
+        record((now - item.value) * microsecondsPerTick);
+        if (last >= 0 && item.sequence > last + 1) missed += item.sequence - last - 1;
+        delivered++;
+      }
+      last = item.sequence;
+    },
+    error(error) {
+      if (!closing) noteError(error);
+    },
+    complete() {
+      if (!closing) log("a stream completed before stop; its connection receives nothing more");
+    },
+  };
+}
 
 function record(microseconds) {
   // `!(x >= 1)` also catches NaN (a value that is not a number), which would corrupt the histogram's index.
@@ -170,7 +190,7 @@ async function connectAll() {
       }
       if (closing) return;
       if (settings.method !== null) {
-        subscriptions.push(connection.stream(settings.method, ...settings.args).subscribe(observer));
+        subscriptions.push(connection.stream(settings.method, ...settings.args).subscribe(observerFor()));
       }
     }
   };
@@ -181,6 +201,7 @@ async function connectAll() {
 function start() {
   histogram.reset();
   delivered = 0;
+  missed = 0;
   startedAt = process.hrtime.bigint();
   cpuAtStart = process.cpuUsage();
   recording = true;
@@ -196,6 +217,7 @@ async function stop() {
   emit({
     event: "result",
     delivered,
+    missed,
     seconds,
     p50: percentile(50),
     p99: percentile(99),
