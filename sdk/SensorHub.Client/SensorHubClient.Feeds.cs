@@ -84,10 +84,27 @@ public sealed partial class SensorHubClient
     /// </summary>
     /// <param name="readings">The readings; each is sent as it is produced.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput> readings, CancellationToken cancellationToken = default)
+    /// <exception cref="SensorHubServerException">The server refused the stream (<c>not_allowed</c>, <c>too_many_streams</c>) or failed.</exception>
+    public Task<PublishResult> PublishAsync(IAsyncEnumerable<ReadingInput> readings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(readings);
-        return await InvokeAsync<PublishResult>(SensorHubMethods.Publish, [readings], idempotent: false, cancellationToken).ConfigureAwait(false);
+        return PublishCoreAsync(SensorHubMethods.Publish, readings, cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="PublishAsync"/> with several readings in each message, for a gateway that has many at a time: one
+    /// message per batch instead of one per reading. Each reading is checked and rejected alone as there; a rejection's
+    /// <see cref="PublishRejection.Index"/> is the reading's position over the whole stream (the readings of earlier
+    /// batches counted). A batch over the server's <c>MaxPublishBatchSize</c> (1,000 by default) is rejected whole.
+    /// Not resumed after a dropped connection either.
+    /// </summary>
+    /// <param name="batches">The batches; each is sent as one message as it is produced (an empty one is allowed).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubServerException">The server refused the stream (<c>not_allowed</c>, <c>too_many_streams</c>) or failed.</exception>
+    public Task<PublishResult> PublishBatchesAsync(IAsyncEnumerable<ReadingInput[]> batches, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        return PublishCoreAsync(SensorHubMethods.PublishBatches, batches, cancellationToken);
     }
 
     /// <summary>
@@ -127,6 +144,13 @@ public sealed partial class SensorHubClient
     /// <exception cref="SensorHubServerException">The server refused (<c>invalid_argument</c> for a field out of range) or failed.</exception>
     public async Task<SensorPage> ListSensorsPageAsync(SensorQuery? query, CancellationToken cancellationToken = default) =>
         await InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, [query], idempotent: true, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Both publish methods: one call with the stream as its argument, never retried (a retry would publish again what
+    /// the server already kept), so a dropped connection fails it.
+    /// </summary>
+    private Task<PublishResult> PublishCoreAsync(string method, object stream, CancellationToken cancellationToken) =>
+        InvokeAsync<PublishResult>(method, [stream], idempotent: false, cancellationToken);
 
     private async IAsyncEnumerable<Reading> SubscribeCoreAsync(
         string sensorId, SubscribeOptions? options, Action<SequenceGap>? onGap, [EnumeratorCancellation] CancellationToken cancellationToken)

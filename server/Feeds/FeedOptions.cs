@@ -24,6 +24,16 @@ public sealed class FeedOptions
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Most readings in one <c>PublishBatches</c> item. Default 1,000, which already spreads a message's cost over many
+    /// readings. A larger batch is rejected whole without reading it: one <c>invalid_argument</c> rejection at its first
+    /// reading's position, every reading in it counted as rejected. The bound is on what a connection can make the
+    /// server hold: SignalR buffers up to 10 items per stream while ingest works through the one before, and a message
+    /// of a few bytes per reading (nulls, empty objects) deserializes to some 50 bytes per reading.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int MaxPublishBatchSize { get; set; } = 1_000;
+
     /// <summary>Readings read from history at a time during a replay. Default 256.</summary>
     [Range(1, 100_000)]
     public int ReplayPageSize { get; set; } = 256;

@@ -27,7 +27,9 @@ public sealed class ReadingIngest(
     /// Publishes a stream of batches of readings until it ends, each reading exactly as <see cref="PublishAsync"/> would
     /// (checked, rate-limited and rejected alone), and says what became of them. A rejection's index is the reading's
     /// position over the whole stream, the readings of earlier batches counted. A <see langword="null"/> batch is one
-    /// rejected reading (<c>invalid_argument</c>) at the position where it would have started; an empty batch takes no position.
+    /// rejected reading (<c>invalid_argument</c>) at the position where it would have started; an empty batch takes no
+    /// position; a batch over <see cref="FeedOptions.MaxPublishBatchSize"/> is rejected whole, unread: one rejection at
+    /// its first reading's position, and all its readings counted as rejected.
     /// </summary>
     /// <param name="batches">The stream.</param>
     /// <param name="publisher">Who publishes, as for <see cref="PublishAsync"/>.</param>
@@ -98,15 +100,25 @@ public sealed class ReadingIngest(
             if (length < 0)
             {
                 // A null batch has no readings to reject one by one: it is one rejected item where it would have started.
-                Rejected(Reject(SensorHubErrors.InvalidArgument, "the batch is null"), sensorId: null);
+                Rejected(Reject(SensorHubErrors.InvalidArgument, "the batch is null"), sensorId: null, readings: 1);
                 index++;
+                continue;
+            }
+            if (length > _options.MaxPublishBatchSize)
+            {
+                // Rejected whole, without a look at its readings, so that the items SignalR buffers behind it wait for no
+                // work that grows with what the client sent. Its readings keep their positions: later indexes still match.
+                Rejected(
+                    Reject(SensorHubErrors.InvalidArgument, $"the batch holds {length} readings; at most {_options.MaxPublishBatchSize} are allowed in one batch"),
+                    sensorId: null, readings: length);
+                index += length;
                 continue;
             }
             for (var i = 0; i < length; i++)
             {
                 var reading = TShape.ReadingAt(item, i);
                 if (await PublishOneAsync(reading, publisher, cancellationToken).ConfigureAwait(false) is { } rejection)
-                    Rejected(rejection, reading?.SensorId);
+                    Rejected(rejection, reading?.SensorId, readings: 1);
                 else
                     accepted++;
                 index++;
@@ -115,9 +127,10 @@ public sealed class ReadingIngest(
         FeedsLog.PublishEnded(logger, accepted, rejected);
         return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
 
-        void Rejected(ItemRejection rejection, string? sensorId)
+        // Counts the readings a rejection covers, and lists it (while the list has room) at the current position.
+        void Rejected(ItemRejection rejection, string? sensorId, long readings)
         {
-            rejected++;
+            rejected += readings;
             if (rejections.Count < _options.MaxRejectionsReported)
                 rejections.Add(new PublishRejection { Index = index, SensorId = Echo(sensorId), Code = rejection.Code, Reason = rejection.Reason });
         }

@@ -41,9 +41,10 @@ internal sealed partial class SensorsHub
 
     /// <summary>
     /// <see cref="Publish"/> with several readings in each stream item, so that a gateway pays one message per batch:
-    /// each reading is checked, limited and rejected alone as there, and numbered by its position over the whole stream.
-    /// It holds a stream slot until it ends, as <see cref="Publish"/> does (<see cref="ConnectionLimitsFilter"/> counts
-    /// every method that takes a client-to-server stream).
+    /// each reading is checked, limited and rejected alone as there, and numbered by its position over the whole stream;
+    /// a batch over <see cref="FeedOptions.MaxPublishBatchSize"/> is rejected whole. It holds a stream slot until it
+    /// ends, as <see cref="Publish"/> does (<see cref="ConnectionLimitsFilter"/> counts every method that takes a
+    /// client-to-server stream).
     /// </summary>
     [Requires(Permission.Publish)]
     public Task<PublishResult> PublishBatches(IAsyncEnumerable<ReadingInput?[]?> batches) =>

@@ -22,6 +22,7 @@ public sealed class RoleTests(ApplicationFixture apps) : IClassFixture<Applicati
         [SensorHubMethods.SubscribeBatches] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.SubscribeBatches, [Sensors.NewId("role"), null], ct)),
         [SensorHubMethods.ListSensors] = (Readers, (hub, ct) => hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null, ct)),
         [SensorHubMethods.Publish] = (Publishers, (hub, ct) => hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Empty<ReadingInput>(), ct)),
+        [SensorHubMethods.PublishBatches] = (Publishers, (hub, ct) => hub.InvokeAsync<PublishResult>(SensorHubMethods.PublishBatches, Empty<ReadingInput[]>(), ct)),
         [SensorHubMethods.BeginUpload] = (Publishers, (hub, ct) => hub.InvokeAsync<UploadStatus>(
             SensorHubMethods.BeginUpload, new UploadRequest { Name = "role.bin", ContentType = "application/octet-stream" }, ct)),
         [SensorHubMethods.Upload] = (Publishers, (hub, ct) => hub.InvokeAsync<UploadResult>(SensorHubMethods.Upload, NewId(), 0L, Empty<byte[]>(), ct)),

@@ -22,6 +22,7 @@ internal sealed partial class FuzzConnection
         new(SensorHubMethods.SubscribeBatches, MethodKind.ServerStream, c => [c._values.SensorId(), c._values.SubscribeOptions()]),
         new(SensorHubMethods.ListSensors, MethodKind.Call, _ => []),
         new(SensorHubMethods.Publish, MethodKind.ClientStream, _ => []),
+        new(SensorHubMethods.PublishBatches, MethodKind.ClientStream, _ => []),
         new(SensorHubMethods.CreateSession, MethodKind.Call, c => [c._values.CreateSessionRequest()]),
         new(SensorHubMethods.JoinSession, MethodKind.ServerStream, c => [c.SessionId()]),
         new(SensorHubMethods.Annotate, MethodKind.Call, c => [c.SessionId(), c._values.AnnotationInput()]),
@@ -70,7 +71,7 @@ internal sealed partial class FuzzConnection
             _messages.Invocation(stream, Of(id), Of(MethodName(method.Name)), arguments, streamIds?.Select(Of).ToArray()),
             cancellationToken);
         if (streamIds is not null && streamIds.Count > 0)
-            await FeedStreamAsync(streamIds[0], method.Name == SensorHubMethods.Upload, cancellationToken);
+            await FeedStreamAsync(streamIds[0], method.Name, cancellationToken);
         if (stream && id is not null)
             await MaybeCancelAsync(id, cancellationToken);
     }
@@ -114,7 +115,7 @@ internal sealed partial class FuzzConnection
         }
     }
 
-    /// <summary>A client-to-server stream (Publish, Upload) opened with a stream id, fed, and completed once, twice, with an error, or never.</summary>
+    /// <summary>A client-to-server stream (Publish, PublishBatches, Upload) opened with a stream id, fed, and completed once, twice, with an error, or never.</summary>
     private async Task ClientStreamAsync(CancellationToken cancellationToken)
     {
         var method = _values.Pick(s_methods.Where(m => m.Kind == MethodKind.ClientStream).ToArray());
@@ -124,17 +125,24 @@ internal sealed partial class FuzzConnection
             $"invoke {method.Name} with stream {streamId}",
             _messages.Invocation(stream: false, Of(id), Of(method.Name), new ArrayValue(method.Arguments(this)), [Of(streamId)]),
             cancellationToken);
-        await FeedStreamAsync(streamId, method.Name == SensorHubMethods.Upload, cancellationToken);
+        await FeedStreamAsync(streamId, method.Name, cancellationToken);
     }
 
-    private async Task FeedStreamAsync(string streamId, bool chunks, CancellationToken cancellationToken)
+    /// <summary>Items of the kind <paramref name="method"/> takes (chunks, batches of readings, readings), then the stream's end or none.</summary>
+    private async Task FeedStreamAsync(string streamId, string method, CancellationToken cancellationToken)
     {
         var items = Random.Next(0, 12);
         for (var i = 0; i < items; i++)
         {
             // Now and then an item for another stream id, one the server never heard of.
             var target = Random.Next(15) == 0 ? NextId("unknown-s") : streamId;
-            await SendMessageAsync("item", _messages.StreamItem(target, chunks ? _values.Chunk() : _values.ReadingInput()), cancellationToken);
+            var item = method switch
+            {
+                SensorHubMethods.Upload => _values.Chunk(),
+                SensorHubMethods.PublishBatches => _values.ReadingBatch(),
+                _ => _values.ReadingInput(),
+            };
+            await SendMessageAsync("item", _messages.StreamItem(target, item), cancellationToken);
         }
         switch (Random.Next(10))
         {
@@ -180,7 +188,7 @@ internal sealed partial class FuzzConnection
             $"upload to {uploadId}",
             _messages.Invocation(stream: false, InvocationId(), SensorHubMethods.Upload, [Of(uploadId), Of(0)], [streamId]),
             cancellationToken);
-        await FeedStreamAsync(streamId, chunks: true, cancellationToken);
+        await FeedStreamAsync(streamId, SensorHubMethods.Upload, cancellationToken);
     }
 
     /// <summary>CreateSession, then JoinSession and Annotate on it, and at times EndSession while the join streams.</summary>

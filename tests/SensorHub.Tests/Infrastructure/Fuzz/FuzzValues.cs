@@ -115,6 +115,17 @@ internal sealed class FuzzValues(Random random, FuzzWorld world, Protocol protoc
         ("value", Double()),
         ("timestamp", Chance(0.5) ? Nil : Time())));
 
+    /// <summary>
+    /// A <c>PublishBatches</c> item: a few readings (at times empty, or null), and now and then a batch of nulls over
+    /// the server's <c>MaxPublishBatchSize</c> (1,000), which is rejected whole.
+    /// </summary>
+    public FuzzValue ReadingBatch() => Maybe(Random.Next(20) switch
+    {
+        0 => Nil,
+        1 => ArrayOf([.. Enumerable.Repeat(Nil, Random.Next(1_001, 20_000))]),
+        _ => ArrayOf([.. Enumerable.Range(0, Random.Next(0, 6)).Select(_ => ReadingInput())]),
+    });
+
     /// <summary>An upload chunk: bytes (base64 under JSON, bin under MessagePack), at times a CSV line or a log line.</summary>
     public FuzzValue Chunk() => Maybe(Random.Next(4) switch
     {
