@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
@@ -21,7 +22,12 @@ public static class SensorHubEndpointRouteBuilderExtensions
         app.UseSensorHubIdentity();
         // A connection lives no longer than its token: SignalR closes it once the authentication expires (checked
         // every second), and the client reconnects with a fresh token from its provider.
-        app.MapHub<SensorsHub>(SensorHubRoutes.Hub, connection => connection.CloseOnAuthenticationExpiration = true);
+        var limits = app.Services.GetRequiredService<IOptions<HubLimitsOptions>>().Value;
+        app.MapHub<SensorsHub>(SensorHubRoutes.Hub, connection =>
+        {
+            connection.CloseOnAuthenticationExpiration = true;
+            connection.TransportSendTimeout = limits.TransportSendTimeout;
+        });
         app.MapStats();
         return app;
     }

@@ -60,6 +60,15 @@ public sealed class HubLimitsOptions
     /// </summary>
     [Range(1_024, 256 * 1024 * 1024)]
     public long? MaximumReceiveMessageSize { get; set; }
+
+    /// <summary>
+    /// How long a send to a client may wait for the client to read before its connection is closed (SignalR's
+    /// <c>HttpConnectionDispatcherOptions.TransportSendTimeout</c>). Default 10 seconds, SignalR's. A subscriber that reads
+    /// nothing for this long is disconnected and may resubscribe with <c>fromSequence</c>; a longer one keeps a
+    /// far-behind client connected, and the server's send buffers for it full, for longer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan TransportSendTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 [OptionsValidator]

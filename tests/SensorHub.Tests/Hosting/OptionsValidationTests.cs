@@ -30,6 +30,8 @@ public sealed class OptionsValidationTests : IDisposable
         { "SensorHub:Hub:MaxStreamsPerConnection", "0", "MaxStreamsPerConnection" },
         { "SensorHub:Hub:MaximumReceiveMessageSize", "10", "MaximumReceiveMessageSize" },
         { "SensorHub:Hub:MaximumReceiveMessageSize", "1000000", "MaximumReceiveMessageSize (1000000) is too small for an upload chunk of MaxChunkBytes" },
+        { "SensorHub:Hub:TransportSendTimeout", "00:00:00", "TransportSendTimeout" },
+        { "SensorHub:Hub:TransportSendTimeout", "01:00:00", "TransportSendTimeout" },
         { "SensorHub:Hub:ShutdownDrainTimeout", "-00:00:01", "ShutdownDrainTimeout" },
         { "SensorHub:Hub:ShutdownDrainTimeout", "00:02:00", "ShutdownDrainTimeout" },
         { "SensorHub:Hub:ShutdownDrainTimeout", "00:00:30", "ShutdownDrainTimeout (00:00:30) must be shorter than the host's ShutdownTimeout (00:00:30)" },
