@@ -12,22 +12,35 @@ internal static class DeliveryWindow
     public const string P99 = "p99 ms";
     private const double StalledBelowPercent = 10;
     private const double StalledBelowReadingsPerSubscriber = 50;
+    private static readonly TimeSpan s_lead = TimeSpan.FromMilliseconds(300);
+
+    private static Task DelayUntil(long timestamp)
+    {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        return wait > TimeSpan.Zero ? Task.Delay(wait) : Task.CompletedTask;
+    }
 
     /// <summary>CPU time over a wall time as a share of all the machine's cores, in percent.</summary>
     public static double Share(double cpuSeconds, double wallSeconds) => cpuSeconds / wallSeconds / Environment.ProcessorCount * 100;
 
     /// <summary>
-    /// Records for <paramref name="duration"/> and returns readings/s, latency percentiles, the server's CPU and peak
+    /// Records for <paramref name="duration"/>, starting <paramref name="lead"/> from now (default 0.3 s), and returns readings/s, latency percentiles, the server's CPU and peak
     /// working set, and the subscribers' process's CPU.
     /// </summary>
     /// <exception cref="StalledRunException">A heavy run in which the subscribers' process sat idle and hardly a reading arrived.</exception>
     public static async Task<(string Metric, double Value)[]> MeasureAsync(
-        BenchTarget target, ISubscribers subscribers, int subscriberCount, bool heavy, TimeSpan duration)
+        BenchTarget target, ISubscribers subscribers, int subscriberCount, bool heavy, TimeSpan duration, TimeSpan? lead = null)
     {
+        // The window is set ahead, so that a JS load generator that is seconds behind (heavy runs) still records exactly
+        // what arrives in it, by each message's arrival time, whenever it gets to read the command.
+        var from = Stopwatch.GetTimestamp() + (long)((lead ?? s_lead).TotalSeconds * Stopwatch.Frequency);
+        var to = from + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var starting = subscribers.StartAsync(from, to);
+        await DelayUntil(from);
         var server0 = await target.SampleAsync();
         await target.ResetPeaksAsync();
-        await subscribers.StartAsync();
-        await Task.Delay(duration);
+        await starting;
+        await DelayUntil(to);
         // The server's interval ends before the subscribers stop: tearing their streams down is not part of it.
         var server1 = await target.SampleAsync();
         var delivery = await subscribers.StopAsync();

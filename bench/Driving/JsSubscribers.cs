@@ -76,7 +76,7 @@ internal sealed class JsSubscribers : ISubscribers
         }
     }
 
-    public Task StartAsync() => _process.WriteLineAsync("start");
+    public Task StartAsync(long from, long to) => _process.WriteLineAsync(FormattableString.Invariant($"start {from} {to}"));
 
     /// <exception cref="InvalidOperationException">A stream failed while it ran.</exception>
     public async Task<Delivery> StopAsync()

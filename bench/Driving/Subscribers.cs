@@ -25,8 +25,12 @@ internal sealed record Delivery(long Delivered, double Seconds, double P50Ms, do
 /// </summary>
 internal interface ISubscribers : IAsyncDisposable
 {
-    /// <summary>Zeroes the counts and starts recording.</summary>
-    Task StartAsync();
+    /// <summary>
+    /// Records what arrives from <paramref name="from"/> until <paramref name="to"/> (<see cref="Stopwatch.GetTimestamp"/>
+    /// of this machine). Returns at once; the window is given ahead so that a subscriber process too busy to read the
+    /// command in time still counts exactly what arrived in it.
+    /// </summary>
+    Task StartAsync(long from, long to);
 
     /// <summary>Stops recording and ends the subscriptions.</summary>
     Task<Delivery> StopAsync();
@@ -77,12 +81,15 @@ internal sealed class DotNetSubscribers : ISubscribers
         }
     }
 
-    public Task StartAsync()
+    /// <summary>In this process recording starts on time: it waits until <paramref name="from"/> and records until <see cref="StopAsync"/>.</summary>
+    public async Task StartAsync(long from, long to)
     {
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), from);
+        if (wait > TimeSpan.Zero)
+            await Task.Delay(wait);
         _cpu0 = Clients.OwnCpuSeconds();
         _wall.Restart();
         _latency.Start();
-        return Task.CompletedTask;
     }
 
     public async Task<Delivery> StopAsync()

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +21,16 @@ namespace SensorHub.Bench.Serving;
 internal static class BenchServer
 {
     public const string ReadyPrefix = "listening ";
+
+    /// <summary>
+    /// Both servers' SignalR TransportSendTimeout (10 s by default) and ClientTimeoutInterval (30 s). In a heavy run
+    /// the Node load generator falls seconds behind (one pass of its event loop parses what a thousand sockets hold),
+    /// sending no ping and reading nothing for that long, and either server closed hundreds of its connections
+    /// mid-run; the run then measured the closes, not the delivery.
+    /// </summary>
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan ClientTimeout = TimeSpan.FromMinutes(2);
 
     public static async Task<int> RunAsync(ServerKind kind, string url, bool stopOnStdinClose)
     {
@@ -61,6 +72,7 @@ internal static class BenchServer
             // A device publishing flat out must meet the server's speed, not the per-connection rate a deployment
             // would set (default 10,000 readings/s): the baseline has no such limit either.
             ["SensorHub:Hub:PublishRateLimit"] = "100000000",
+            ["SensorHub:Hub:TransportSendTimeout"] = SendTimeout.ToString(),
             ["SensorHub:Uploads:DataPath"] = dataPath,
         });
         builder.AddSensorHub();
@@ -83,7 +95,7 @@ internal static class BenchServer
         builder.Services.AddSingleton<BaselinePublisher>();
         builder.Services.AddSingleton<IBenchFeed>(s => s.GetRequiredService<BaselinePublisher>());
         var app = builder.Build();
-        app.MapHub<BaselineHub>(BaselineHub.Path);
+        app.MapHub<BaselineHub>(BaselineHub.Path, connection => connection.TransportSendTimeout = SendTimeout);
         return app;
     }
 
@@ -93,6 +105,7 @@ internal static class BenchServer
         settings["Logging:LogLevel:Default"] = "Error";
         builder.Configuration.AddInMemoryCollection(settings);
         builder.WebHost.UseUrls(url);
+        builder.Services.Configure<HubOptions>(hub => hub.ClientTimeoutInterval = ClientTimeout);
         builder.Services.AddSingleton<StreamEndClock>();
         builder.Services.AddSingleton<BenchPublisher>();
         builder.Services.AddSingleton<MemorySampler>();

@@ -49,6 +49,11 @@ let errors = 0;
 let firstError = null;
 let startedAt = null;
 let cpuAtStart = null;
+let cpuAtEnd = null;
+// The recording window in the publisher's ticks (the machine's monotonic clock): `start FROM TO` sets it ahead of time,
+// plain `start` opens it now until `stop`.
+let windowFrom = -Infinity;
+let windowTo = Infinity;
 let closing = false;
 let loggedLines = 0;
 let droppedLines = 0;
@@ -64,29 +69,31 @@ function observerFor() {
   let last = -1;
   return {
     next(item) {
-      if (Array.isArray(item)) {
-        if (item.length === 0) return;
-        if (recording) {
-          // One clock read per message; a batch's readings all arrived with it.
-          const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
-          for (let i = 0; i < item.length; i++) {
-            record((now - item[i].value) * microsecondsPerTick);
-            if (last >= 0 && item[i].sequence > last + 1) missed += item[i].sequence - last - 1;
-            last = item[i].sequence;
-          }
-          delivered += item.length;
-        } else {
-          last = item[item.length - 1].sequence;
-        }
-        return;
-      }
+      const batch = Array.isArray(item);
+      if (batch && item.length === 0) return;
       if (recording) {
+        // One clock read per message; a batch's readings all arrived with it. Only what arrives inside the window counts.
         const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
-        record((now - item.value) * microsecondsPerTick);
-        if (last >= 0 && item.sequence > last + 1) missed += item.sequence - last - 1;
-        delivered++;
+        if (now >= windowFrom && now < windowTo) {
+          markCpu(now);
+          if (batch) {
+            for (let i = 0; i < item.length; i++) {
+              record((now - item[i].value) * microsecondsPerTick);
+              if (last >= 0 && item[i].sequence > last + 1) missed += item[i].sequence - last - 1;
+              last = item[i].sequence;
+            }
+            delivered += item.length;
+            return;
+          }
+          record((now - item.value) * microsecondsPerTick);
+          if (last >= 0 && item.sequence > last + 1) missed += item.sequence - last - 1;
+          delivered++;
+          last = item.sequence;
+          return;
+        }
+        markCpu(now);
       }
-      last = item.sequence;
+      last = batch ? item[item.length - 1].sequence : item.sequence;
     },
     error(error) {
       if (!closing) noteError(error);
@@ -95,6 +102,15 @@ function observerFor() {
       if (!closing) log("a stream completed before stop; its connection receives nothing more");
     },
   };
+}
+
+/**
+ * The process's CPU at the window's two ends, read at the first moment this process sees past each (a message or a
+ * timer): a process busy for seconds reads them late, but the window's length is the driver's, exactly.
+ */
+function markCpu(now) {
+  if (cpuAtStart === null && now >= windowFrom) cpuAtStart = process.cpuUsage();
+  if (cpuAtEnd === null && now >= windowTo && cpuAtStart !== null) cpuAtEnd = process.cpuUsage(cpuAtStart);
 }
 
 function record(microseconds) {
@@ -170,6 +186,9 @@ function buildConnection() {
     .withHubProtocol(protocol)
     .configureLogging(logger)
     .build();
+  // A heavy run keeps this process's event loop busy for seconds at a time, and its timers fire that late: the client
+  // would take the server for dead (30 s by default) while messages from it wait to be read.
+  connection.serverTimeoutInMilliseconds = 120_000;
   // A connection that drops errors its stream, which counts there; without a stream, count the drop itself.
   if (settings.method === null) connection.onclose(error => { if (!closing) noteError(error ?? "connection closed"); });
   return connection;
@@ -198,20 +217,31 @@ async function connectAll() {
   await Promise.all(Array.from({ length: workers }, worker));
 }
 
-function start() {
+function start(from, to) {
   histogram.reset();
   delivered = 0;
   missed = 0;
+  cpuAtStart = null;
+  cpuAtEnd = null;
+  const now = Number(process.hrtime.bigint()) * ticksPerNanosecond;
+  windowFrom = from ?? now;
+  windowTo = to ?? Infinity;
   startedAt = process.hrtime.bigint();
-  cpuAtStart = process.cpuUsage();
   recording = true;
+  const ms = ticks => Math.max(0, (ticks - now) * microsecondsPerTick / 1000);
+  markCpu(now);
+  setTimeout(() => markCpu(Number(process.hrtime.bigint()) * ticksPerNanosecond), ms(windowFrom));
+  if (Number.isFinite(windowTo)) setTimeout(() => markCpu(Number(process.hrtime.bigint()) * ticksPerNanosecond), ms(windowTo));
 }
 
 async function stop() {
   if (closing) return;
   recording = false;
-  const seconds = startedAt === null ? 0 : Number(process.hrtime.bigint() - startedAt) / 1e9;
-  const cpu = cpuAtStart === null ? { user: 0, system: 0 } : process.cpuUsage(cpuAtStart);
+  const windowed = Number.isFinite(windowTo);
+  const seconds = windowed
+    ? (windowTo - windowFrom) / settings.timestampFrequency
+    : startedAt === null ? 0 : Number(process.hrtime.bigint() - startedAt) / 1e9;
+  const cpu = cpuAtEnd ?? (cpuAtStart === null ? { user: 0, system: 0 } : process.cpuUsage(cpuAtStart));
   const empty = histogram.totalCount === 0;
   const percentile = p => (empty ? 0 : histogram.getValueAtPercentile(p) / 1000);
   emit({
@@ -290,7 +320,9 @@ function readSettings(args) {
 const input = createInterface({ input: process.stdin, crlfDelay: Infinity });
 input.on("line", line => {
   const command = line.trim();
-  if (command === "start") start();
+  const parts = command.split(/\s+/);
+  if (parts[0] === "start" && parts.length === 3) start(Number(parts[1]), Number(parts[2]));
+  else if (command === "start") start();
   else if (command === "stop") stop().catch(fail);
   else if (command !== "") log(`unknown command ignored: ${command}`);
 });
