@@ -113,6 +113,9 @@ internal sealed class FeedCursor : IDisposable
         // The common case, live and unpaced: the live buffer's own wait, without a state machine of the cursor's,
         // which would be allocated each time the subscriber waits for the next reading (once per reading at light
         // load) and held by every idle subscriber (152 bytes, dotnet-gcdump).
+        // Cancelled: nothing more, though the buffer may still hold readings (TryRead hands none out then either).
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<bool>(cancellationToken);
         if (_pageIndex < _pageEnd)
             return new ValueTask<bool>(true);
         if (_phase == Phase.Live && !_slotUsed)
@@ -128,6 +131,7 @@ internal sealed class FeedCursor : IDisposable
     {
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             if (_pageIndex < _pageEnd)
                 return true;
 
@@ -173,6 +177,13 @@ internal sealed class FeedCursor : IDisposable
 
     public bool TryRead([MaybeNullWhen(false)] out Reading reading)
     {
+        // Once the stream is cancelled nothing more is handed out, buffered readings included: SignalR sends whatever
+        // the generator yields without looking at the token, and a cancelling client is often a slow one.
+        if (_endOn.IsCancellationRequested)
+        {
+            reading = null;
+            return false;
+        }
         while (_pageIndex < _pageEnd)
         {
             reading = _page[_pageIndex++];
