@@ -17,11 +17,11 @@ public static class Roles
 
     public static readonly IReadOnlyList<string> All = [Viewer, Operator, Device, Admin];
 
-    // Made once: every hub call asks.
-    private static readonly string[] s_read = [Viewer, Operator, Admin];
-    private static readonly string[] s_publish = [Operator, Device, Admin];
-    private static readonly string[] s_collaborate = [Operator, Admin];
-    private static readonly string[] s_admin = [Admin];
+    // Made once: every hub call asks. Read-only wrappers, so that no caller can change them for all.
+    private static readonly IReadOnlyList<string> s_read = Array.AsReadOnly(new[] { Viewer, Operator, Admin });
+    private static readonly IReadOnlyList<string> s_publish = Array.AsReadOnly(new[] { Operator, Device, Admin });
+    private static readonly IReadOnlyList<string> s_collaborate = Array.AsReadOnly(new[] { Operator, Admin });
+    private static readonly IReadOnlyList<string> s_admin = Array.AsReadOnly(new[] { Admin });
 
     /// <summary>The roles that grant <paramref name="permission"/>.</summary>
     public static IReadOnlyList<string> Granting(Permission permission) => permission switch
