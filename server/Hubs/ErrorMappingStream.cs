@@ -67,6 +67,22 @@ internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, ErrorCont
         void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _step.OnCompleted(continuation, state, token, flags);
 
+        /// <summary>What the step fails with; never throws, so that the step always completes.</summary>
+        private Exception Mapped(Exception error)
+        {
+            try
+            {
+                if (error is SensorHubException refusal)
+                    return _errors.From(refusal);
+                _errors.LogUnexpected(error);
+            }
+            catch (Exception mappingFailed)
+            {
+                return new AggregateException(error, mappingFailed);
+            }
+            return error;
+        }
+
         private void OnInnerCompleted()
         {
             var pending = _pending;
@@ -76,15 +92,9 @@ internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, ErrorCont
             {
                 result = pending.GetResult();
             }
-            catch (SensorHubException ex)
-            {
-                _step.SetException(_errors.From(ex));
-                return;
-            }
             catch (Exception ex)
             {
-                _errors.LogUnexpected(ex);
-                _step.SetException(ex);
+                _step.SetException(Mapped(ex));
                 return;
             }
             _step.SetResult(result);

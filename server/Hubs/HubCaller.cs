@@ -10,8 +10,9 @@ namespace SensorHub.Server.Hubs;
 /// <remarks>
 /// A feature, not an entry of <see cref="HubCallerContext.Items"/>: the items dictionary is a
 /// <c>ConcurrentDictionary</c> made on first use, about 470 bytes per connection (dotnet-gcdump, 1,000 idle
-/// connections), where the connection's feature collection exists already. Features are set only here and in
-/// <see cref="ConnectionLimits.Attach"/>, while the connection opens, before any invocation reads them.
+/// connections), where the connection's feature collection exists already. SensorHub adds its two features only here
+/// and in <see cref="ConnectionLimits.Attach"/>, while the connection opens, before any invocation reads them; SignalR
+/// itself only replaces values of keys it set at the start (a long poll or reconnect request's endpoint features).
 /// </remarks>
 internal static class HubCaller
 {
