@@ -32,7 +32,8 @@ internal static class DeliveryWindow
         BenchTarget target, ISubscribers subscribers, int subscriberCount, bool heavy, TimeSpan duration, TimeSpan? lead = null)
     {
         // The window is set ahead, so that a JS load generator that is seconds behind (heavy runs) still records exactly
-        // what arrives in it, by each message's arrival time, whenever it gets to read the command.
+        // what it takes in during the window (each message judged by when its event loop handles it), as long as it
+        // reads the command before the window opens; the path scenario gives it the whole warm-up for that.
         var from = Stopwatch.GetTimestamp() + (long)((lead ?? s_lead).TotalSeconds * Stopwatch.Frequency);
         var to = from + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var starting = subscribers.StartAsync(from, to);
@@ -53,7 +54,7 @@ internal static class DeliveryWindow
         if (heavy && delivery.CpuPercent < StalledBelowPercent && perSubscriberPerSecond < StalledBelowReadingsPerSubscriber)
         {
             throw new StalledRunException(
-                $"the load generator used {delivery.CpuPercent:F1}% CPU while the publisher ran flat out; {delivery.Delivered} readings arrived");
+                $"the load generator used {delivery.CpuPercent:F1}% CPU while the publisher ran at a heavy rate; {delivery.Delivered} readings arrived");
         }
         return
         [

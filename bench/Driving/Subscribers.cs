@@ -27,8 +27,8 @@ internal interface ISubscribers : IAsyncDisposable
 {
     /// <summary>
     /// Records what arrives from <paramref name="from"/> until <paramref name="to"/> (<see cref="Stopwatch.GetTimestamp"/>
-    /// of this machine). Returns at once; the window is given ahead so that a subscriber process too busy to read the
-    /// command in time still counts exactly what arrived in it.
+    /// of this machine). Returns at once; the window is given ahead so that a subscriber process busy for seconds still
+    /// counts exactly what it took in during the window.
     /// </summary>
     Task StartAsync(long from, long to);
 
