@@ -95,10 +95,11 @@ internal sealed class FeedCursor : IDisposable
     private bool Paced => _intervalTicks > 0;
 
     /// <summary>
-    /// Makes cancelling <paramref name="cancellationToken"/> end the cursor (its subscription is disposed at once, so
-    /// that a waiting reader sees its live buffer complete and the wait returns <see langword="false"/>), and lets the cursor's live waits on that token go without it. A wait on
-    /// a cancellable token costs an allocation each time it waits (the channel's waiter and its registration; one
-    /// per reading at light load); this registers once per stream. The caller checks the token once the waits end.
+    /// Makes cancelling <paramref name="cancellationToken"/> end the cursor: its subscription is disposed at once, so
+    /// that a waiting reader sees its live buffer complete and the wait returns <see langword="false"/>, and the cursor
+    /// hands out nothing more. The cursor's live waits on that token then go without it: a wait on a cancellable
+    /// token costs an allocation each time (the channel's waiter and its registration; one per reading at light
+    /// load), where this registers once per stream. The caller checks the token once the waits end.
     /// </summary>
     public void EndOn(CancellationToken cancellationToken)
     {
