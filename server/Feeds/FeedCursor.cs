@@ -96,8 +96,8 @@ internal sealed class FeedCursor : IDisposable
 
     /// <summary>
     /// Makes cancelling <paramref name="cancellationToken"/> end the cursor: its subscription is disposed at once, so
-    /// that a waiting reader sees its live buffer complete and the wait returns <see langword="false"/>, and the cursor
-    /// hands out nothing more. The cursor's live waits on that token then go without it: a wait on a cancellable
+    /// that a waiting reader sees its live buffer complete and the wait returns <see langword="false"/>; what the buffer
+    /// still holds is read out as before (its jumps counted as dropped), then the next wait ends. The cursor's live waits on that token then go without it: a wait on a cancellable
     /// token costs an allocation each time (the channel's waiter and its registration; one per reading at light
     /// load), where this registers once per stream. The caller checks the token once the waits end.
     /// </summary>
@@ -114,9 +114,6 @@ internal sealed class FeedCursor : IDisposable
         // The common case, live and unpaced: the live buffer's own wait, without a state machine of the cursor's,
         // which would be allocated each time the subscriber waits for the next reading (once per reading at light
         // load) and held by every idle subscriber (152 bytes, dotnet-gcdump).
-        // Cancelled: nothing more, though the buffer may still hold readings (TryRead hands none out then either).
-        if (cancellationToken.IsCancellationRequested)
-            return ValueTask.FromCanceled<bool>(cancellationToken);
         if (_pageIndex < _pageEnd)
             return new ValueTask<bool>(true);
         if (_phase == Phase.Live && !_slotUsed)
@@ -132,7 +129,6 @@ internal sealed class FeedCursor : IDisposable
     {
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
             if (_pageIndex < _pageEnd)
                 return true;
 
@@ -178,13 +174,6 @@ internal sealed class FeedCursor : IDisposable
 
     public bool TryRead([MaybeNullWhen(false)] out Reading reading)
     {
-        // Once the stream is cancelled nothing more is handed out, buffered readings included: SignalR sends whatever
-        // the generator yields without looking at the token, and a cancelling client is often a slow one.
-        if (_endOn.IsCancellationRequested)
-        {
-            reading = null;
-            return false;
-        }
         while (_pageIndex < _pageEnd)
         {
             reading = _page[_pageIndex++];
