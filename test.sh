@@ -100,6 +100,20 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1
 fi
 
+# The names of the failed .NET tests and the first lines of their messages, again here, so that the end of a long
+# log (all that CI may keep) says what failed.
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  python3 - "$trx" >&2 <<'PY' 2>/dev/null || grep -o 'testName="[^"]*" [^>]*outcome="Failed"' "$trx" >&2
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+    message = r.findtext(".//t:ErrorInfo/t:Message", default="", namespaces=ns).strip().splitlines()
+    print("test.sh: FAILED " + r.get("testName") + (": " + " | ".join(message[:3]) if message else ""))
+PY
+done
+shopt -u nullglob
+
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo "$summary"
