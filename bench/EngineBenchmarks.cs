@@ -34,7 +34,7 @@ public class EngineBenchmarks
         _services = services.BuildServiceProvider();
         _engine = _services.GetRequiredService<IFeedEngine>();
         _engine.RegisterAsync(new SensorDescriptor("bench/engine", "engine", "bench", null), CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        _subscriptions = Enumerable.Range(0, Subscribers).Select(_ => _engine.Subscribe("bench/engine", LiveBufferMode.Queue)!).ToArray();
+        _subscriptions = Enumerable.Range(0, Subscribers).Select(_ => _engine.SubscribeAsync("bench/engine", LiveBufferMode.Queue, CancellationToken.None).AsTask().GetAwaiter().GetResult()!).ToArray();
         _engine.RegisterAsync(new SensorDescriptor("bench/streams", "streams", "bench", null), CancellationToken.None).AsTask().GetAwaiter().GetResult();
         var feeds = _services.GetRequiredService<FeedStreams>();
         _streams = Enumerable.Range(0, Subscribers)

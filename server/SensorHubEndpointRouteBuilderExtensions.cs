@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
+using SensorHub.Server.Health;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Shutdown;
@@ -12,7 +13,7 @@ public static class SensorHubEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// The hub at <see cref="SensorHubRoutes.Hub"/> behind its stopping gate and its identity checks, <c>/api/stats</c>,
-    /// <c>/healthz</c>, <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
+    /// <c>/healthz</c>, <c>/healthz/ready</c>, <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
     /// </summary>
     public static WebApplication MapSensorHub(this WebApplication app)
     {
@@ -29,6 +30,7 @@ public static class SensorHubEndpointRouteBuilderExtensions
             connection.TransportSendTimeout = limits.TransportSendTimeout;
         });
         app.MapStats();
+        app.MapReadiness();
         return app;
     }
 }

@@ -3,9 +3,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
+using SensorHub.Server.Health;
 using SensorHub.Server.HubProtocols;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Redis;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Simulation;
@@ -17,7 +19,10 @@ namespace SensorHub.Server;
 /// <summary>Registers SensorHub's services.</summary>
 public static class SensorHubServiceCollectionExtensions
 {
-    /// <summary>The hub, both hub protocols, the feed services on the in-memory engine, and the simulated sensors.</summary>
+    /// <summary>
+    /// The hub, both hub protocols, the feed services on the in-memory engine (or on Redis where
+    /// <c>SensorHub:Redis:Configuration</c> is set), and the simulated sensors.
+    /// </summary>
     public static WebApplicationBuilder AddSensorHub(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -35,6 +40,10 @@ public static class SensorHubServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSensorHubIdentity();
+        services.AddHealthChecks().AddCheck<ReadinessCheck>("stopping", tags: [ReadinessCheck.Tag]);
+        // On Redis the Redis implementations register first, and the in-memory ones below stand aside.
+        if (builder.Configuration.UsesRedis())
+            services.AddSensorHubRedis();
         services.AddInMemoryFeedEngine();
         services.AddSingleton<FeedStreams>();
         services.AddSingleton<ReadingIngest>();

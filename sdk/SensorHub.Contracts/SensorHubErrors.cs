@@ -88,12 +88,20 @@ public static class SensorHubErrors
     /// <summary>The server's free disk space is below <c>MinFreeDiskBytes</c>: new chunks are refused, nothing written is lost.</summary>
     public const string InsufficientStorage = "insufficient_storage";
 
+    /// <summary>
+    /// The node lost its shared backend (Redis) for longer than <c>SensorHub:Redis:GracePeriod</c>: its streams end with
+    /// this, and it refuses new subscriptions and publishes at once until the backend answers again. Nothing is wrong
+    /// with the call: resume on another node (or this one, later) from the last sequence received.
+    /// </summary>
+    public const string BackendUnavailable = "backend_unavailable";
+
     /// <summary>Every code above, in the order of the README's list.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         InvalidArgument, NotAllowed, UnknownSensor, UnknownUpload, UnknownSession, TooManyStreams, TooManyUploads,
         ServerBusy, TooManySessions, SessionFull, RateLimited, FellBehind, UploadHasWriter, UploadOffsetMismatch,
         UploadComplete, UploadFailed, UploadNotComplete, TooLarge, TooManySensors, QuotaExceeded, InsufficientStorage,
+        BackendUnavailable,
     ];
 
     private const string HubExceptionMarker = "HubException: ";

@@ -28,7 +28,7 @@ public sealed class FeedStreams(
     {
         // The subscription is opened inside the generator, not before it: a generator that is never started
         // never reaches its finally, and a subscription opened outside it would then never be released.
-        using var cursor = Open(sensorId, subscribeOptions);
+        using var cursor = await OpenAsync(sensorId, subscribeOptions, cancellationToken).ConfigureAwait(false);
         cursor.EndOn(cancellationToken);
         try
         {
@@ -53,7 +53,7 @@ public sealed class FeedStreams(
         SubscribeOptions? subscribeOptions,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var cursor = Open(sensorId, subscribeOptions);
+        using var cursor = await OpenAsync(sensorId, subscribeOptions, cancellationToken).ConfigureAwait(false);
         cursor.EndOn(cancellationToken);
         var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
         try
@@ -77,10 +77,11 @@ public sealed class FeedStreams(
         }
     }
 
-    private FeedCursor Open(string sensorId, SubscribeOptions? subscribeOptions)
+    private async ValueTask<FeedCursor> OpenAsync(string sensorId, SubscribeOptions? subscribeOptions, CancellationToken cancellationToken)
     {
         var mode = subscribeOptions?.MaxRate is null ? LiveBufferMode.Queue : LiveBufferMode.Latest;
-        var subscription = engine.Subscribe(sensorId, mode) ?? throw new UnknownSensorException(sensorId);
+        var subscription = await engine.SubscribeAsync(sensorId, mode, cancellationToken).ConfigureAwait(false)
+            ?? throw new UnknownSensorException(sensorId);
         try
         {
             var cursor = new FeedCursor(

@@ -59,8 +59,11 @@ public interface IFeedEngine
     /// <summary>
     /// Attaches a live buffer to a sensor: every reading published after this returns is offered to it.
     /// Returns <see langword="null"/> for an unknown sensor. The caller owns the subscription and must dispose it.
+    /// Asynchronous because a distributed engine confirms its subscription to the sensor's channel before it answers
+    /// (which is what keeps the seam exact); the in-memory engine completes at once.
     /// </summary>
-    IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode);
+    /// <exception cref="SensorHubException"><c>backend_unavailable</c>: a distributed engine cannot reach its store.</exception>
+    ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken);
 
     /// <summary>
     /// Removes, with their history, the sensors publishers registered that have had neither a reading nor a live

@@ -88,6 +88,10 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
         return ValueTask.FromResult(new SensorPage { Sensors = sensors.ToArray(), Next = ids.Count > limit ? ids[limit - 1] : null });
     }
 
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(Subscribe(sensorId, mode));
+
+    /// <summary><see cref="SubscribeAsync"/>, which never waits here.</summary>
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
         _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _shutdown.IsStopping) : null;
 

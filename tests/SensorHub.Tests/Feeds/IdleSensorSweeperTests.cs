@@ -120,7 +120,8 @@ public sealed class IdleSensorSweeperTests
             string prefix, string? after, int limit, Predicate<string>? visible, CancellationToken cancellationToken) =>
             inner.ListSensorsAsync(prefix, after, limit, visible, cancellationToken);
 
-        public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) => inner.Subscribe(sensorId, mode);
+        public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
+            inner.SubscribeAsync(sensorId, mode, cancellationToken);
 
         public FeedCounters GetCounters() => inner.GetCounters();
     }

@@ -164,6 +164,10 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
     {
         builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration((_, configuration) => configuration.AddInMemoryCollection(_settings));
+        // AddSensorHub reads this one while the app's builder is made, before the configuration above applies; a host
+        // setting is there already. (appsettings.json does not set it, so the lower precedence changes nothing.)
+        if (_settings.TryGetValue(RedisEngineSetting, out var redis))
+            builder.UseSetting(RedisEngineSetting, redis);
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         if (TestServices is { } services)
             builder.ConfigureTestServices(services);
@@ -176,6 +180,8 @@ public sealed class SensorHubApplication : WebApplicationFactory<Program>
             Directory.Delete(DataPath, recursive: true);
         GC.SuppressFinalize(this);
     }
+
+    private const string RedisEngineSetting = "SensorHub:Redis:Configuration";
 
     private static Uri WithToken(Uri uri, string? token) =>
         token is null ? uri : new Uri($"{uri}{(uri.Query.Length > 0 ? "&" : "?")}access_token={Uri.EscapeDataString(token)}");

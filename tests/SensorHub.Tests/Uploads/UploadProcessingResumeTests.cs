@@ -261,7 +261,8 @@ public sealed class UploadProcessingResumeTests
             public ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken) =>
                 inner.RemoveIdleSensorsAsync(idleFor, cancellationToken);
 
-            public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) => inner.Subscribe(sensorId, mode);
+            public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
+                inner.SubscribeAsync(sensorId, mode, cancellationToken);
 
             public FeedCounters GetCounters() => inner.GetCounters();
         }
