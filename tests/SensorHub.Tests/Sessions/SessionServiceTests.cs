@@ -336,8 +336,10 @@ public sealed class SessionServiceTests
         using var harness = new SessionHarness(new LiveSessionOptions { MaxParticipantsPerSession = 2 });
         var session = await harness.CreateAsync(Alice);
         await using var alice = harness.Join(Alice, session.Id);
-        await using var bob = harness.Join(Bob, session.Id);
+        // Alice is in before Bob joins: each stream joins on a task of its own, so joined at once Bob could come first,
+        // and Alice's snapshot would hold him instead of a "joined".
         await alice.SnapshotAsync();
+        await using var bob = harness.Join(Bob, session.Id);
         await bob.SnapshotAsync();
         await alice.ExpectAsync(SessionEventKinds.Joined);
 
