@@ -103,7 +103,10 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     /// <summary>The connection's state now.</summary>
     public HubConnectionState State => _hub.State;
 
-    /// <summary>The connection's id, while connected.</summary>
+    /// <summary>
+    /// The connection's id, while connected over a negotiated connection; <see langword="null"/> over WebSockets
+    /// without negotiation (the default), where the server assigns an id the client is not told.
+    /// </summary>
     public string? ConnectionId => _hub.ConnectionId;
 
     /// <summary>The hub's address on the server the client is connected to (or, while it is not, the one it tries next).</summary>
