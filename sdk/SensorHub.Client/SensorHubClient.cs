@@ -22,7 +22,10 @@ namespace SensorHub.Client;
 /// connection drops it reconnects by itself (<see cref="SensorHubClientOptions.ReconnectDelays"/>); calls made while it
 /// reconnects wait for it. A client whose connection has closed for good (see <see cref="ConnectionChange.Disconnected"/>)
 /// may be started again. Every error the server answers with reaches the caller as a
-/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason.
+/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason,
+/// except <c>backend_unavailable</c> (a node that lost its Redis), which streams and idempotent calls resume from like a
+/// drop. Given the nodes of a cluster (<see cref="SensorHubClientOptions.ServerUrls"/>), it is on one at a time and
+/// fails over to the next when that one cannot be reached or cannot serve.
 /// </remarks>
 public sealed partial class SensorHubClient : IAsyncDisposable
 {
