@@ -96,16 +96,35 @@ internal static class CheckedArguments
         return argument;
     }
 
-    /// <summary>An absolute http or https address; <paramref name="defaultValue"/> when not given.</summary>
-    public static Option<Uri> HttpUrl(string name, Uri defaultValue, string description) => new(name)
+    /// <summary>
+    /// One or more absolute http or https addresses: the option given several times, or a comma list, or both; each
+    /// address once, in the order given. <paramref name="defaultValue"/> when not given.
+    /// </summary>
+    public static Option<Uri[]> HttpUrls(string name, Uri defaultValue, string description) => new(name)
     {
         Description = description,
-        HelpName = "URL",
-        DefaultValueFactory = _ => defaultValue,
+        HelpName = "URL[,URL...]",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+        DefaultValueFactory = _ => [defaultValue],
         CustomParser = result =>
-            Uri.TryCreate(Text(result), UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
-                ? url
-                : Reject<Uri>(result, name, "an absolute http or https address such as http://localhost:5000"),
+        {
+            var urls = new List<Uri>();
+            foreach (var token in result.Tokens)
+            {
+                foreach (var part in token.Value.Split(',', StringSplitOptions.TrimEntries))
+                {
+                    if (!Uri.TryCreate(part, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                    {
+                        result.AddError($"{name} takes absolute http or https addresses such as http://localhost:5000, not '{part}'.");
+                        return [];
+                    }
+                    if (!urls.Contains(url))
+                        urls.Add(url);
+                }
+            }
+            return [.. urls];
+        },
     };
 
     private static void CheckSensorId(SymbolResult result, string name, string? id)

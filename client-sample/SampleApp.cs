@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Client;
 using SensorHub.ClientSample.Commands;
@@ -49,7 +50,7 @@ internal static class SampleApp
         {
             return 0;
         }
-        catch (Exception ex) when (ex is HubException or HttpRequestException or SensorHubTransferException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is HubException or HttpRequestException or WebSocketException or SensorHubTransferException or IOException or UnauthorizedAccessException)
         {
             // A server's refusal is shown from its code on, without SignalR's "An unexpected error occurred" in front.
             await errors.WriteLineAsync($"error: {OneLine(SensorHubErrors.ServerTextOf(ex.Message))}");

@@ -15,7 +15,10 @@ internal sealed class ServerOptions
     public const string DefaultUrl = "http://localhost:5000";
 
     // Recursive: given once on the root, they are accepted, and listed in --help, by every command below it.
-    public Option<Uri> Url { get; } = WithRecursive(CheckedArguments.HttpUrl("--url", new Uri(DefaultUrl), "The server."));
+    // Several servers (nodes of one cluster) as --url a --url b or --url a,b: the client fails over between them.
+    public Option<Uri[]> Url { get; } = WithRecursive(WithAlias(
+        CheckedArguments.HttpUrls("--url", new Uri(DefaultUrl), "The server; several (repeated or comma-separated) to fail over between the nodes of a cluster."),
+        "--server"));
 
     public Option<string> Protocol { get; } = WithRecursive(new Option<string>("--protocol")
     {
@@ -48,7 +51,7 @@ internal sealed class ServerOptions
     public async Task<int> RunAsync(
         ParseResult result, Func<SensorHubClient, CancellationToken, Task<int>> command, CancellationToken cancellationToken)
     {
-        var url = result.GetRequiredValue(Url);
+        var urls = result.GetRequiredValue(Url);
         var protocol = result.GetRequiredValue(Protocol) == "json" ? SensorHubProtocol.Json : SensorHubProtocol.MessagePack;
         var given = result.GetValue(Token);
         var user = result.GetRequiredValue(User);
@@ -56,11 +59,12 @@ internal sealed class ServerOptions
 
         await using var client = new SensorHubClient(new SensorHubClientOptions
         {
-            Url = url,
+            ServerUrls = urls,
             Protocol = protocol,
             // Asked at every connection attempt, reconnections included: a dev token is fetched afresh each time, since
             // a restarted server without a configured signing key no longer accepts the old one.
-            AccessTokenProvider = () => given is not null ? Task.FromResult<string?>(given) : FetchDevTokenAsync(url, user, CancellationToken.None),
+            // The nodes of a cluster share their signing key: a dev token from any node that answers is good on all.
+            AccessTokenProvider = () => given is not null ? Task.FromResult<string?>(given) : FetchDevTokenAsync(urls, user, CancellationToken.None),
         });
         // Say when the connection goes and comes back, so that a wait for a server that is away is not silent.
         client.ConnectionStateChanged += (_, e) =>
@@ -73,6 +77,21 @@ internal sealed class ServerOptions
     }
 
     /// <summary>A dev token for an operator, where the server offers them (in Development); otherwise none, and the caller is a guest where guests are allowed.</summary>
+    private static async Task<string?> FetchDevTokenAsync(Uri[] urls, string user, CancellationToken cancellationToken)
+    {
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                return await FetchDevTokenAsync(urls[i], user, cancellationToken);
+            }
+            catch (HttpRequestException) when (i < urls.Length - 1)
+            {
+                // That node does not answer: ask the next.
+            }
+        }
+    }
+
     private static async Task<string?> FetchDevTokenAsync(Uri url, string user, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { BaseAddress = url };
@@ -82,6 +101,12 @@ internal sealed class ServerOptions
             return null;
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<DevTokenResponse>(cancellationToken))?.AccessToken;
+    }
+
+    private static Option<T> WithAlias<T>(Option<T> option, string alias)
+    {
+        option.Aliases.Add(alias);
+        return option;
     }
 
     private static Option<T> WithRecursive<T>(Option<T> option)

@@ -33,7 +33,8 @@ public sealed partial class SensorHubClient
     /// The server refused: at once on the first attempt (<c>unknown_sensor</c> for a sensor no one has published to,
     /// <c>not_allowed</c>, <c>invalid_argument</c>, <c>too_many_streams</c>), or while resuming once
     /// <c>unknown_sensor</c> has outlasted its patience; or the server failed unexpectedly
-    /// (<see cref="SensorHubServerException.ErrorCode"/> <see langword="null"/>). Thrown by the enumeration.
+    /// (<see cref="SensorHubServerException.ErrorCode"/> <see langword="null"/>). Thrown by the enumeration. Never
+    /// <c>backend_unavailable</c>: that is resumed like a drop, on the next server where there are several.
     /// </exception>
     public IAsyncEnumerable<Reading> SubscribeAsync(string sensorId, SubscribeOptions? options = null, CancellationToken cancellationToken = default) =>
         SubscribeAsync(sensorId, options, onGap: null, cancellationToken);

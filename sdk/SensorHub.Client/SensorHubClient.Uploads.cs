@@ -140,7 +140,8 @@ public sealed partial class SensorHubClient
             {
                 if (reason is { } why)
                 {
-                    if (why.Cause == Interruption.ConnectionLost && !canResume)
+                    // backend_unavailable ends the stream mid-way as a drop does (and the client may move to another node).
+                    if ((why.Cause == Interruption.ConnectionLost || why.Code == SensorHubErrors.BackendUnavailable) && !canResume)
                     {
                         throw new SensorHubTransferException(
                             uploadId, $"The connection dropped during upload '{uploadId}', and its stream cannot seek, so it cannot resume; the server keeps what it received.", why.Error);

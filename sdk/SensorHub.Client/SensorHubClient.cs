@@ -1,3 +1,7 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,13 +22,16 @@ namespace SensorHub.Client;
 /// connection drops it reconnects by itself (<see cref="SensorHubClientOptions.ReconnectDelays"/>); calls made while it
 /// reconnects wait for it. A client whose connection has closed for good (see <see cref="ConnectionChange.Disconnected"/>)
 /// may be started again. Every error the server answers with reaches the caller as a
-/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason.
+/// <see cref="SensorHubServerException"/>, whose <see cref="SensorHubServerException.ErrorCode"/> tells a refusal's reason,
+/// except <c>backend_unavailable</c> (a node that lost its Redis), which streams and idempotent calls resume from like a
+/// drop. Given the nodes of a cluster (<see cref="SensorHubClientOptions.ServerUrls"/>), it is on one at a time and
+/// fails over to the next when that one cannot be reached or cannot serve.
 /// </remarks>
 public sealed partial class SensorHubClient : IAsyncDisposable
 {
     private readonly HubConnection _hub;
     private readonly ILogger _logger;
-    private readonly Uri _hubUrl;
+    private readonly ServerFailover _servers;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Resumable _resumable;
     private readonly TimeSpan _unknownSensorPatience;
@@ -35,30 +42,46 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     private int _disposed;
 
     /// <summary>Builds a client; it connects on <see cref="StartAsync"/>.</summary>
-    /// <param name="options">How to connect; <see cref="SensorHubClientOptions.Url"/> is required.</param>
+    /// <param name="options">
+    /// How to connect; <see cref="SensorHubClientOptions.Url"/> or <see cref="SensorHubClientOptions.ServerUrls"/> is required.
+    /// </param>
     public SensorHubClient(SensorHubClientOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Url is null)
-            throw new ArgumentException("options.Url is required: the server's base address, such as http://localhost:5000.", nameof(options));
-        if (!options.Url.IsAbsoluteUri)
-            throw new ArgumentException($"options.Url must be absolute; it was '{options.Url}'.", nameof(options));
+        var hubUrls = HubUrlsOf(options);
         if (options.UnknownSensorPatience < TimeSpan.Zero && options.UnknownSensorPatience != Timeout.InfiniteTimeSpan)
             throw new ArgumentException($"options.UnknownSensorPatience must be zero or more, or infinite; it was {options.UnknownSensorPatience}.", nameof(options));
 
-        _hubUrl = new Uri(options.Url.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
         _logger = options.LoggerFactory?.CreateLogger<SensorHubClient>() ?? NullLogger<SensorHubClient>.Instance;
         _unknownSensorPatience = options.UnknownSensorPatience;
+        var transferFormat = options.Protocol == SensorHubProtocol.MessagePack ? TransferFormat.Binary : TransferFormat.Text;
+        _servers = new ServerFailover(
+            hubUrls,
+            hubUrl =>
+            {
+                // WebSockets without negotiation: a negotiated connection id is known only to the node that issued it,
+                // so any node can take this connection, and a reconnection can go to another node.
+                var http = new HttpConnectionOptions
+                {
+                    Url = hubUrl,
+                    Transports = HttpTransportType.WebSockets,
+                    SkipNegotiation = true,
+                    DefaultTransferFormat = transferFormat,
+                    AccessTokenProvider = options.AccessTokenProvider,
+                };
+                options.ConfigureHttpConnection?.Invoke(http);
+                return http;
+            },
+            options.LoggerFactory ?? NullLoggerFactory.Instance,
+            _logger);
         // One policy paces both SignalR's reconnections and the SDK's retries of refusals that are transient.
         var retryPolicy = options.ReconnectPolicy ?? new BackoffRetryPolicy(options.ReconnectDelays);
-        _resumable = new Resumable(WaitForConnectionAsync, retryPolicy, options.TimeProvider, _logger);
-        var builder = new HubConnectionBuilder()
-            .WithUrl(_hubUrl, http =>
-            {
-                http.AccessTokenProvider = options.AccessTokenProvider;
-                options.ConfigureHttpConnection?.Invoke(http);
-            })
-            .WithAutomaticReconnect(retryPolicy);
+        _resumable = new Resumable(WaitForConnectionAsync, retryPolicy, _servers, options.TimeProvider, _logger);
+        // The failover factory stands in for the one WithUrl would register: SignalR's reconnect loop stays SignalR's,
+        // only the address of each attempt is the client's choice.
+        var builder = new HubConnectionBuilder().WithAutomaticReconnect(retryPolicy);
+        builder.Services.AddSingleton<IConnectionFactory>(_servers);
+        builder.Services.AddSingleton<EndPoint>(new UriEndPoint(hubUrls[0]));
         if (options.Protocol == SensorHubProtocol.MessagePack)
             builder.AddMessagePackProtocol();
         if (options.LoggerFactory is { } loggerFactory)
@@ -83,13 +106,22 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     /// <summary>The connection's state now.</summary>
     public HubConnectionState State => _hub.State;
 
-    /// <summary>The connection's id, while connected.</summary>
+    /// <summary>
+    /// The connection's id, while connected over a negotiated connection; <see langword="null"/> over WebSockets
+    /// without negotiation (the default), where the server assigns an id the client is not told.
+    /// </summary>
     public string? ConnectionId => _hub.ConnectionId;
 
-    /// <summary>The hub's address.</summary>
-    public Uri HubUrl => _hubUrl;
+    /// <summary>The hub's address on the server the client is connected to (or, while it is not, the one it tries next).</summary>
+    public Uri HubUrl => _servers.CurrentUrl;
 
-    /// <summary>Connects. A failure to connect is thrown, not retried; once connected, drops are retried by themselves.</summary>
+    /// <summary>The hub's address on every server the client may connect to, in the order it tries them.</summary>
+    public IReadOnlyList<Uri> HubUrls => _servers.HubUrls;
+
+    /// <summary>
+    /// Connects: to each server in turn (see <see cref="SensorHubClientOptions.ServerUrls"/>) until one answers. When
+    /// none does, the last failure is thrown, not retried; once connected, drops are retried by themselves.
+    /// </summary>
     /// <param name="cancellationToken">Cancels the attempt.</param>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
@@ -100,23 +132,31 @@ public sealed partial class SensorHubClient : IAsyncDisposable
                 _connected = NewConnectedSource();
             _started = true;
         }
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await _hub.StartAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            lock (_gate)
+            try
             {
-                _started = false;
+                await _hub.StartAsync(cancellationToken).ConfigureAwait(false);
+                break;
             }
-            throw;
+            // A failed connection attempt has moved the failover to the next server: try that one, once each.
+            catch (Exception) when (attempt < _servers.HubUrls.Count && !cancellationToken.IsCancellationRequested && _hub.State == HubConnectionState.Disconnected)
+            {
+            }
+            catch
+            {
+                lock (_gate)
+                {
+                    _started = false;
+                }
+                throw;
+            }
         }
         lock (_gate)
         {
             _connected.TrySetResult();
         }
-        ClientLog.Connected(_logger, _hubUrl, _hub.ConnectionId);
+        ClientLog.Connected(_logger, _servers.CurrentUrl, _hub.ConnectionId);
         Raise(new ConnectionStateChangedEventArgs(ConnectionChange.Connected, null, _hub.ConnectionId));
     }
 
@@ -173,9 +213,18 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             await WaitForConnectionAsync(attempt, leave.Token).ConfigureAwait(false);
+            var connection = _servers.Generation;
             try
             {
                 return await _hub.InvokeCoreAsync<T>(method, args, leave.Token).ConfigureAwait(false);
+            }
+            // The server cannot serve (its Redis is gone): leave it, and resume an idempotent call like after a drop.
+            catch (HubException ex) when (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.BackendUnavailable)
+            {
+                _servers.Leave(connection, ex.Message);
+                if (!idempotent)
+                    throw SensorHubServerException.From(ex);
+                ClientLog.Resuming(_logger, method, "", attempt + 1, Interruption.Interrupted, ex);
             }
             catch (HubException ex)
             {
@@ -192,12 +241,15 @@ public sealed partial class SensorHubClient : IAsyncDisposable
     {
         using var leave = Leave(cancellationToken);
         await WaitForConnectionAsync(0, leave.Token).ConfigureAwait(false);
+        var connection = _servers.Generation;
         try
         {
             await _hub.InvokeCoreAsync(method, args, leave.Token).ConfigureAwait(false);
         }
         catch (HubException ex)
         {
+            if (SensorHubErrors.CodeOf(ex.Message) == SensorHubErrors.BackendUnavailable)
+                _servers.Leave(connection, ex.Message);
             throw SensorHubServerException.From(ex);
         }
     }
@@ -277,6 +329,26 @@ public sealed partial class SensorHubClient : IAsyncDisposable
         {
             ClientLog.HandlerFailed(_logger, nameof(ConnectionStateChanged), ex);
         }
+    }
+
+    /// <summary>The hub's address on each server the options name, <see cref="SensorHubClientOptions.Url"/> first, each once.</summary>
+    private static Uri[] HubUrlsOf(SensorHubClientOptions options)
+    {
+        IEnumerable<Uri?> given = options.Url is { } url ? [url, .. options.ServerUrls ?? []] : options.ServerUrls ?? [];
+        var hubUrls = new List<Uri>();
+        foreach (var server in given)
+        {
+            if (server is null)
+                throw new ArgumentException("options.ServerUrls must not hold null.", nameof(options));
+            if (!server.IsAbsoluteUri)
+                throw new ArgumentException($"Server URLs must be absolute; '{server}' is not.", nameof(options));
+            var hubUrl = new Uri(server.AbsoluteUri.TrimEnd('/') + SensorHubRoutes.Hub);
+            if (!hubUrls.Contains(hubUrl))
+                hubUrls.Add(hubUrl);
+        }
+        if (hubUrls.Count == 0)
+            throw new ArgumentException("options.Url or options.ServerUrls is required: a server's base address, such as http://localhost:5000.", nameof(options));
+        return [.. hubUrls];
     }
 
     private static TaskCompletionSource NewConnectedSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);

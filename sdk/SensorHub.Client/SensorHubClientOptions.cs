@@ -24,6 +24,21 @@ public sealed class SensorHubClientOptions
     /// </summary>
     public Uri? Url { get; set; }
 
+    /// <summary>
+    /// Several servers (the nodes of one cluster, each a base address as <see cref="Url"/>) to fail over between:
+    /// <see cref="Url"/>, when set, comes first, then these in order. The client connects to one at a time. When a
+    /// connection to one cannot be made or remade, the next attempt goes to the next (after the last, the first again),
+    /// at the pace of <see cref="ReconnectDelays"/>; <see cref="SensorHubClient.StartAsync"/> tries each once. A server
+    /// that answers <c>backend_unavailable</c> (its Redis is gone) is left for the next one at once. Subscriptions,
+    /// joins and transfers resume on whichever server the client reaches, from where they stood: on servers that share
+    /// one Redis, a subscription goes on with no gap and no duplicate. Default empty: <see cref="Url"/> alone.
+    /// </summary>
+    /// <remarks>
+    /// Any node can take any connection because the client connects over WebSockets without negotiation (see
+    /// <see cref="ConfigureHttpConnection"/>); the nodes must accept the same tokens (a shared signing key).
+    /// </remarks>
+    public IReadOnlyList<Uri> ServerUrls { get; set; } = [];
+
     /// <summary>The hub protocol. Default <see cref="SensorHubProtocol.MessagePack"/>.</summary>
     public SensorHubProtocol Protocol { get; set; } = SensorHubProtocol.MessagePack;
 
@@ -73,10 +88,13 @@ public sealed class SensorHubClientOptions
     public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>
-    /// Advanced: adjusts SignalR's connection options after the client has set the URL and the token provider, for
-    /// example to restrict <see cref="HttpConnectionOptions.Transports"/>, to set
-    /// <see cref="HttpConnectionOptions.SkipNegotiation"/>, or to supply an
-    /// <see cref="HttpConnectionOptions.HttpMessageHandlerFactory"/> or a
+    /// Advanced: adjusts SignalR's connection options after the client has set the URL, the token provider and the
+    /// transport, for each connection attempt (each may go to another server; <see cref="HttpConnectionOptions.Url"/>
+    /// names it). The client connects over WebSockets without negotiation
+    /// (<see cref="HttpConnectionOptions.Transports"/> <c>WebSockets</c>, <see cref="HttpConnectionOptions.SkipNegotiation"/>
+    /// <see langword="true"/>), so that any node of a cluster can take any connection; a client that needs another
+    /// transport sets <c>Transports</c> and <c>SkipNegotiation = false</c> here, and then needs sticky sessions in
+    /// front of a cluster. Also for an <see cref="HttpConnectionOptions.HttpMessageHandlerFactory"/> or a
     /// <see cref="HttpConnectionOptions.WebSocketFactory"/> (proxies, certificates, tests). A custom
     /// <c>WebSocketFactory</c> must send the token itself (<c>context.Options.AccessTokenProvider</c>). Default <see langword="null"/>.
     /// </summary>

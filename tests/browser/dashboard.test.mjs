@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
-import { startServer, launchBrowser, openPage, stats, until, signIn, artifacts, droppableHub } from "./harness.mjs";
+import { startServer, launchBrowser, openPage, stats, until, signIn, artifacts, droppableHub, failableHub } from "./harness.mjs";
 
 const PRESSURE = "plant-1/line-1/pressure";
 const VIBRATION = "plant-1/line-2/vibration";
@@ -184,5 +184,28 @@ test("two users share a session: presence, each other's annotations, and its end
   assert.match(await b.page.textContent("#session-state"), /has ended/);
 
   const errors = [...await a.finish(), ...await b.finish()];
+  assert.deepEqual(errors, []);
+});
+
+test("the hub connects without negotiation, and a stream ended with backend_unavailable resumes like a drop", async () => {
+  const p = await openPage(browser, server.url, "backend-unavailable");
+  const hub = await failableHub(p.page);
+  await p.page.goto("/?protocol=json");
+  await connected(p.page);
+  await p.page.waitForSelector(`#sensors tr[data-sensor="${PRESSURE}"]`);
+  await openChart(p.page, PRESSURE, "none");
+  await until(async () => (await chart(p.page, PRESSURE))?.received >= 3, { what: "readings before the outage" });
+  assert.equal(hub.failStreams(), 1, "one Subscribe stream was open");
+  // Not shown as a refusal: the page drops its connection, reconnects (to another node, behind a balancer) and resumes.
+  await p.page.waitForFunction(() => document.querySelector("#connection").dataset.state === "resumed", null, { timeout: 15000 });
+  await until(async () => (await chart(p.page, PRESSURE))?.resubscribes[0]?.first != null, { what: "readings after the resume" });
+  const c = await chart(p.page, PRESSURE);
+  assert.equal(c.resubscribes.length, 1, "resubscribed once");
+  assert.equal(c.resubscribes[0].first, c.resubscribes[0].from, "resumed from the last sequence plus one");
+  assert.deepEqual(c.gaps, []);
+  assert.equal(c.duplicates, 0);
+  assert.equal(c.running, true, "the chart is not ended by the error");
+  assert.equal(hub.negotiations, 0, "WebSockets without negotiation");
+  const errors = await p.finish();
   assert.deepEqual(errors, []);
 });

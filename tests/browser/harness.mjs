@@ -94,3 +94,47 @@ export async function droppableHub(page) {
     },
   };
 }
+
+/**
+ * Routes the page's hub WebSockets through Playwright (JSON protocol only) and notes every Subscribe stream the page
+ * opens, so that a test can end them as a node that lost Redis does: a completion with backend_unavailable, the
+ * connection left up. Also counts negotiate requests (the dashboard makes none). Call before the page navigates.
+ */
+export async function failableHub(page) {
+  const open = [];
+  let negotiations = 0;
+  page.on("request", request => { if (/\/hubs\/sensors\/negotiate/.test(request.url())) negotiations++; });
+  await page.routeWebSocket(/\/hubs\/sensors/, ws => {
+    const server = ws.connectToServer();
+    const entry = { ws, subscribes: [] };
+    // With a handler on the page's side, its messages are forwarded by hand.
+    ws.onMessage(message => {
+      if (typeof message === "string") {
+        for (const frame of message.split("\x1e")) {
+          try {
+            const m = frame ? JSON.parse(frame) : null;
+            if (m?.type === 4 && m.target === "Subscribe") entry.subscribes.push(m.invocationId);
+          } catch { /* not JSON: not ours to read */ }
+        }
+      }
+      server.send(message);
+    });
+    open.push(entry);
+  });
+  return {
+    get negotiations() { return negotiations; },
+    failStreams() {
+      let failed = 0;
+      for (const { ws, subscribes } of open) {
+        for (const invocationId of subscribes.splice(0)) {
+          ws.send(JSON.stringify({
+            type: 3, invocationId,
+            error: "An error occurred on the server while streaming results. HubException: [backend_unavailable] This node cannot reach Redis: the test's outage. Resume on another node or later.",
+          }) + "\x1e");
+          failed++;
+        }
+      }
+      return failed;
+    },
+  };
+}

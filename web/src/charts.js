@@ -3,7 +3,7 @@
 // first reading is beyond that (history no longer covered the span).
 import uPlot from "uplot";
 import { el, toDate, fmt } from "./dom.js";
-import { codeOf, textOf } from "./errors.js";
+import { Codes, codeOf, textOf } from "./errors.js";
 
 const WINDOW = 2000; // points kept per chart
 
@@ -96,6 +96,12 @@ class LiveChart {
       next: reading => this.add(reading),
       error: error => {
         this.subscription = null;
+        // The node lost its backend: not a refusal. Move (reconnect) and resume from the last sequence, as after a drop.
+        if (codeOf(error) === Codes.backendUnavailable) {
+          this.status.textContent = "the server lost its backend: resuming";
+          hub.failOver(textOf(error));
+          return;
+        }
         // A refusal (an error with a code: unknown sensor, not allowed, too many streams) ends the chart's feed at
         // once: resubscribing would be refused again. A stream cut by a dropped connection (no code) is reopened on
         // reconnect; SignalR fails the streams just before it switches to reconnecting: look at the state after that.

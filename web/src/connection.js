@@ -31,8 +31,15 @@ export class HubClient {
     // SignalR asks for the token at every connection attempt (the start and each reconnect). The server closes a
     // connection once its token expires, allowing a reconnect: the provider then hands out a fresh token, so a
     // signed-in tab comes back by itself. No token ("") connects as a guest where the server allows guests.
+    // WebSockets without negotiation: one request, the upgrade, so that any node of a cluster behind a load balancer
+    // can take the connection (a negotiated id would be known to one node only). The token then travels in the
+    // query string (access_token), as browsers cannot set headers on a WebSocket.
     const builder = new signalR.HubConnectionBuilder()
-      .withUrl("/hubs/sensors", { accessTokenFactory: async () => (await this.tokenProvider()) ?? "" })
+      .withUrl("/hubs/sensors", {
+        skipNegotiation: true,
+        transport: signalR.HttpTransportType.WebSockets,
+        accessTokenFactory: async () => (await this.tokenProvider()) ?? "",
+      })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => [0, 500, 1000, 2000][ctx.previousRetryCount] ?? 3000 })
       .configureLogging(new StateLogger(line => { this.lastError = line; }));
     if (this.binary) builder.withHubProtocol(new MessagePackHubProtocol());
@@ -97,6 +104,27 @@ export class HubClient {
 
   invoke(method, ...args) { return this.connection.invoke(method, ...args); }
   stream(method, ...args) { return this.connection.stream(method, ...args); }
+
+  /**
+   * The node answered backend_unavailable (it cannot reach Redis): drops the connection as a network failure would,
+   * so that automatic reconnect runs and every open view resumes from where it stood (onReconnected). Behind a load
+   * balancer the new connection can land on another node; straight on a node it comes back to the same one, which
+   * serves again once Redis is back. Many views answered at once make one drop; refusals in a row wait longer each
+   * time (up to 5 s), so that a node that stays without Redis is not hammered.
+   */
+  failOver(reason) {
+    if (this.failOverPending) return;
+    const now = Date.now();
+    this.backendStrikes = now - (this.lastBackendStrike ?? 0) > 30000 ? 0 : (this.backendStrikes ?? 0) + 1;
+    this.lastBackendStrike = now;
+    this.lastError = String(reason ?? "backend unavailable");
+    this.failOverPending = true;
+    const delay = this.backendStrikes === 0 ? 0 : Math.min(250 * 2 ** (this.backendStrikes - 1), 5000);
+    setTimeout(() => {
+      this.failOverPending = false;
+      if (this.connection.state === signalR.HubConnectionState.Connected) this.connection.connection.stop(new Error(`backend unavailable: ${this.lastError}`));
+    }, delay);
+  }
 
   /** Test hook: drops the transport as a network failure would, so that automatic reconnect takes over. */
   simulateDrop() { return this.connection.connection.stop(new Error("simulated network drop")); }

@@ -10,6 +10,8 @@ const CODE = /^[a-z0-9_]{1,64}$/;
 /** The codes the dashboard acts on; every other code is a refusal to show. */
 export const Codes = Object.freeze({
   fellBehind: "fell_behind",
+  // The node cannot reach its backend (Redis) for now: not a refusal of the call; resume, on another node if any.
+  backendUnavailable: "backend_unavailable",
   uploadHasWriter: "upload_has_writer",
   uploadOffsetMismatch: "upload_offset_mismatch",
 });

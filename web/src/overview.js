@@ -1,6 +1,7 @@
 // The sensor overview: the first page of ListSensors for the filter's id prefix once a second, live value, unit,
 // a sparkline. With more sensors than a page holds, a last row says so: the filter narrows the page on the server.
 import { el, fmt } from "./dom.js";
+import { Codes, codeOf, textOf } from "./errors.js";
 
 // Sensors shown at once; the server takes up to 1,000 a page.
 const PAGE = 200;
@@ -21,7 +22,13 @@ export class Overview {
     const prefix = this.filter.value.trim();
     let page;
     // A prefix the server refuses (a character no sensor id holds) matches nothing; render() shows nothing for it.
-    try { page = await this.hub.invoke("ListSensors", { prefix, after: null, limit: PAGE }); } catch { return; }
+    try {
+      page = await this.hub.invoke("ListSensors", { prefix, after: null, limit: PAGE });
+    } catch (error) {
+      // A node without its backend cannot list: move to another (the next second's poll asks there).
+      if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
+      return;
+    }
     // An answer for a filter that has changed since it was asked is stale: the next refresh asks again.
     if (prefix !== this.filter.value.trim()) return;
     this.sensors = page.sensors;

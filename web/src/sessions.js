@@ -35,6 +35,8 @@ export class Sessions {
         const code = codeOf(error);
         // The server dropped a stream that could not keep up: a fresh snapshot puts the page right again.
         if (code === Codes.fellBehind) { if (this.hub.isConnected) this.join(id); return; }
+        // The node lost its backend: reconnect (perhaps to another node) and rejoin there, as after a drop.
+        if (code === Codes.backendUnavailable) { this.hub.failOver(textOf(error)); return; }
         // A refusal (unknown session, full, not allowed) is shown, and the session is not joined again on reconnect.
         if (code !== null) { this.session = null; this.fail(error); return; }
         // A drop (no code) is rejoined on reconnect, with a fresh snapshot. SignalR fails the streams just before it

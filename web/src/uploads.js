@@ -10,7 +10,8 @@ const AHEAD = 4; // chunks sent but not yet durably written
 const ATTEMPTS = 20;
 // Answers after which the upload goes on from where the server stands: the dropped connection's stream still holds
 // the upload's write slot (the server has not seen it end yet), or it moved the end meanwhile.
-const RESUMABLE = new Set([Codes.uploadHasWriter, Codes.uploadOffsetMismatch]);
+// backend_unavailable: the node cannot reach Redis for now; the upload goes on after a reconnect (perhaps elsewhere).
+const RESUMABLE = new Set([Codes.uploadHasWriter, Codes.uploadOffsetMismatch, Codes.backendUnavailable]);
 
 /**
  * Whether an upload resumes after `error`. An error without a code is a dropped connection (or a passing fault of the
@@ -93,6 +94,7 @@ export class Uploads {
         return await this.#send(file, id, offset);
       } catch (error) {
         if (!resumable(error)) throw error;
+        if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
         if (attempt === ATTEMPTS) throw new Error(`gave up after ${ATTEMPTS} attempts; the last: ${textOf(error)}`);
         this.resumes++;
         this.label.textContent = "connection lost: resuming…";
@@ -110,6 +112,7 @@ export class Uploads {
     try {
       return await this.hub.invoke("GetUploadStatus", id);
     } catch (error) {
+      if (codeOf(error) === Codes.backendUnavailable) { this.hub.failOver(textOf(error)); return null; }
       if (codeOf(error) !== null) throw error;
       return null;
     }

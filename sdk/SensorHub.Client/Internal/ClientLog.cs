@@ -37,4 +37,13 @@ internal static partial class ClientLog
 
     [LoggerMessage(6011, LogLevel.Warning, "Sensor {SensorId}: could not ask the server where the sensor's numbering starts; a jump at the seam is reported as history lost.")]
     public static partial void GapNotClassified(ILogger logger, string sensorId, Exception error);
+
+    [LoggerMessage(6012, LogLevel.Warning, "Could not connect to {Url}; the next attempt goes to {NextUrl}.")]
+    public static partial void ServerUnreachable(ILogger logger, Uri url, Uri nextUrl, Exception error);
+
+    [LoggerMessage(6013, LogLevel.Warning, "Leaving {Url} for {NextUrl}: {Why}")]
+    public static partial void LeavingServer(ILogger logger, Uri url, Uri nextUrl, string why);
+
+    [LoggerMessage(6014, LogLevel.Debug, "Closing the connection that is being left failed.")]
+    public static partial void LeaveFailed(ILogger logger, Exception error);
 }

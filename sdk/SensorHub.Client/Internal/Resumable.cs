@@ -83,7 +83,9 @@ internal sealed class ResumeSpec<TItem>
 /// reconnected. A stream the server completes early is resumed too (the server is stopping).</item>
 /// <item>A <see cref="HubException"/> without a code is an unexpected server error; it ends the operation as a
 /// <see cref="SensorHubServerException"/>.</item>
-/// <item>A <see cref="HubException"/> with a code is a refusal, and ends the operation, with three exceptions: a code
+/// <item>A <see cref="HubException"/> with a code is a refusal, and ends the operation, with these exceptions:
+/// <c>backend_unavailable</c> (the node lost its Redis) is resumed like a drop, for every operation, after the client
+/// has left that node for the next server where it has several; a code
 /// in <see cref="ResumeSpec{TItem}.ResumesAfter"/> is resumed like a drop; a code with a
 /// <see cref="ResumeSpec{TItem}.PatienceFor">patience</see> is retried, but only while resuming (after an attempt was
 /// interrupted: a first attempt's refusal is final), at the reconnect policy's pace, until it has lasted longer than
@@ -93,7 +95,7 @@ internal sealed class ResumeSpec<TItem>
 /// </list>
 /// </remarks>
 internal sealed class Resumable(
-    Func<int, CancellationToken, Task> waitForConnection, IRetryPolicy retryPolicy, TimeProvider time, ILogger logger)
+    Func<int, CancellationToken, Task> waitForConnection, IRetryPolicy retryPolicy, ServerFailover servers, TimeProvider time, ILogger logger)
 {
     /// <summary>The attempt count whose pacing follows a stream the server ended: about a second (see WaitForConnectionAsync).</summary>
     private const int EndedByServerPacing = 6;
@@ -125,6 +127,8 @@ internal sealed class Resumable(
                 _ => failures,
             };
             await waitForConnection(paced, cancellationToken).ConfigureAwait(false);
+            // Which connection this attempt runs on, so that a "cannot serve" answer leaves that server and no later one.
+            var connection = servers.Generation;
 
             // Cancelled in the finally below however this attempt ends: the .NET client does not end the server's
             // generator when the enumeration is merely left.
@@ -171,6 +175,8 @@ internal sealed class Resumable(
                 switch (Classify(spec, code, resuming, out var patience))
                 {
                     case Refusal.ResumeAtOnce:
+                        if (code == SensorHubErrors.BackendUnavailable)
+                            servers.Leave(connection, error.Message);
                         interrupted = new ResumeReason(Interruption.Interrupted, code, error);
                         break;
 
@@ -230,6 +236,9 @@ internal sealed class Resumable(
         patience = TimeSpan.Zero;
         if (code is null)
             return Refusal.Final;
+        // The node cannot serve, not the call is wrong: any node (or this one, later) can.
+        if (code == SensorHubErrors.BackendUnavailable)
+            return Refusal.ResumeAtOnce;
         if (spec.ResumesAfter?.Invoke(code) == true)
             return Refusal.ResumeAtOnce;
         if (resuming && spec.PatienceFor?.Invoke(code) is { } allowed)

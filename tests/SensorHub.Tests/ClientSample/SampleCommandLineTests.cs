@@ -60,6 +60,8 @@ public sealed class SampleCommandLineTests
         { Against(["subscribe", "x", "--protocol", "xml"]), ["--protocol", "'xml'"] },
         { ["subscribe", "x", "--url", "localhost:5000/hub"], ["--url", "'localhost:5000/hub'"] },
         { ["subscribe", "x", "--url", "ftp://localhost/"], ["--url", "'ftp://localhost/'"] },
+        { ["subscribe", "x", "--url", "http://localhost:5000,ftp://localhost/"], ["--url", "'ftp://localhost/'"] },
+        { ["subscribe", "x", "--url", "http://localhost:5000", "--server", "relative"], ["--url", "'relative'"] },
         { ["subscribe", "x", "--url", "/relative"], ["--url", "'/relative'"] },
         { ["sensors", "--url", "http://localhost:99999/"], ["--url", "'http://localhost:99999/'"] },
     };

@@ -111,6 +111,23 @@ public sealed class SampleCommandTests(ApplicationFixture apps) : IClassFixture<
         Assert.Contains("watcher", joinOutput.ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SeveralServersAreTriedInTurnUntilOneAnswers()
+    {
+        var app = apps[Transport.Kestrel];
+        var sensorId = Sensors.NewId("sample");
+        await app.Engine.PublishAsync(sensorId, 1, firstValue: 7);
+        var output = new StringWriter();
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        // Nothing listens on port 9: the dev token and the connection both come from the second server.
+        var code = await SampleApp.RunAsync(
+            ["sensors", "--server", $"http://127.0.0.1:9/,{app.BaseUri}", "--protocol", "json"], output, TextWriter.Null, cts.Token).WaitAsync(Timeouts.Default);
+
+        Assert.Equal(0, code);
+        Assert.Contains(sensorId, output.ToString(), StringComparison.Ordinal);
+    }
+
     private static string[] Args(SensorHubApplication app, string protocol, params string[] command) =>
         [.. command, "--url", app.BaseUri.ToString(), "--protocol", protocol];
 
