@@ -18,7 +18,7 @@ internal static class BenchProgram
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
-        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]\n" +
+        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin] [--set Key=Value]...\n" +
         "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
 
     private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
@@ -38,7 +38,7 @@ internal static class BenchProgram
             case "device":
                 return await Device.RunAsync(options);
             case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
-                return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));
+                return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"), SetOptions(args));
         }
         if (RunSettings.For(mode) is not { } settings)
         {
@@ -219,6 +219,18 @@ internal static class BenchProgram
             Console.WriteLine($"target: {v.Target}: {v.Measured}: {(v.Met ? "met" : "MISSED")}");
         Console.WriteLine($"{mode}: {report.Rows.Count} rows, {report.Failures.Count} failed rounds, in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");
         return hardFailures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Every <c>--set Key=Value</c> (it may repeat, unlike the other options): settings a <c>serve</c> process overrides.</summary>
+    private static Dictionary<string, string> SetOptions(IReadOnlyList<string> args)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Count - 1; i++)
+        {
+            if (args[i] == "--set" && args[i + 1].IndexOf('=', StringComparison.Ordinal) is var equals and > 0)
+                settings[args[i + 1][..equals]] = args[i + 1][(equals + 1)..];
+        }
+        return settings;
     }
 
     private static Dictionary<string, string> Options(IEnumerable<string> args)
