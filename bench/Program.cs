@@ -9,7 +9,8 @@ namespace SensorHub.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench -- smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL]</c>
-/// drives SensorHub and a plain SignalR baseline side by side; <c>micro</c> runs the engine micro-benchmarks;
+/// drives SensorHub and a plain SignalR baseline side by side; <c>redis</c> drives SensorHub nodes on a redis-server of
+/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>micro</c> runs the engine micro-benchmarks;
 /// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs);
 /// <c>device</c> is a device publishing to one of them (the driver starts it for each path run).
 /// </summary>
@@ -17,6 +18,7 @@ internal static class BenchProgram
 {
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
+        "       SensorHub.Bench redis [--only TEXT]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
         "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin] [--set Key=Value]...\n" +
         "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
@@ -45,6 +47,8 @@ internal static class BenchProgram
             Console.Error.WriteLine(Usage);
             return 2;
         }
+        if (settings.Current is null && settings.Path is null)
+            return await RedisBench.RunModeAsync(mode, settings, options.GetValueOrDefault("--only"));
         return await RunAsync(mode, settings, options);
     }
 
@@ -93,7 +97,7 @@ internal static class BenchProgram
             for (var round = 0; round < rounds; round++)
             {
                 await RunRoundAsync(a, aRuns, section.ALabel, round);
-                await RunRoundAsync(b, bRuns, section.BLabel, round);
+                await RunRoundAsync(b, bRuns, section.BLabel ?? "B", round);
             }
             foreach (var metric in aRuns.Concat(bRuns).FirstOrDefault()?.Values.Select(v => v.Key) ?? [])
             {
@@ -210,6 +214,21 @@ internal static class BenchProgram
                 () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
         }
 
+        // Issue 14's Redis scenarios (smoke runs a slice): without a redis-server they are skipped, saying so, since
+        // they are not what the rest of the run measures.
+        if (settings.Redis is { } redis)
+        {
+            if (RedisServerProcess.MissingPrerequisite() is { } noRedis)
+            {
+                Console.WriteLine($"redis: skipped: {noRedis}");
+                report.Findings.Add($"The Redis scenarios were skipped: {noRedis}.");
+            }
+            else
+            {
+                hardFailures += await RedisBench.RunAsync(report, redis, Selected);
+            }
+        }
+
         var verdicts = Targets.Judge(report.Rows);
         // Only a full `all` is the committed run (results/latest); any other, or a part of one, writes beside it.
         var name = only is null ? settings.ResultName : $"{mode}-only";
@@ -222,10 +241,10 @@ internal static class BenchProgram
     }
 
     /// <summary>Every <c>--set Key=Value</c> (it may repeat, unlike the other options): settings a <c>serve</c> process overrides.</summary>
-    private static Dictionary<string, string> SetOptions(IReadOnlyList<string> args)
+    private static Dictionary<string, string> SetOptions(string[] args)
     {
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < args.Count - 1; i++)
+        for (var i = 0; i < args.Length - 1; i++)
         {
             if (args[i] == "--set" && args[i + 1].IndexOf('=', StringComparison.Ordinal) is var equals and > 0)
                 settings[args[i + 1][..equals]] = args[i + 1][(equals + 1)..];

@@ -212,5 +212,9 @@ internal sealed class DeviceProcess(ChildProcess process) : IAsyncDisposable
         return Device.ParseDone(line);
     }
 
+    /// <summary>Waits for it to finish its run by itself and print its <c>done</c> line.</summary>
+    public async Task<DeviceResult> WaitDoneAsync(TimeSpan timeout) =>
+        Device.ParseDone(await process.ReadLineAsync(l => l.StartsWith(Device.DonePrefix, StringComparison.Ordinal), timeout));
+
     public ValueTask DisposeAsync() => process.DisposeAsync();
 }

@@ -76,9 +76,9 @@ internal sealed class RedisCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Registers a sensor on every node (on Redis once would do; before the Redis engine each node has its own).</summary>
-    public Task RegisterSensorAsync(string sensorId, IEnumerable<BenchTarget> nodes) =>
-        Task.WhenAll(nodes.Select(n => n.RegisterSensorAsync(sensorId)));
+    /// <summary>Registers a sensor on every node on Redis (once would do on the Redis engine; before it, each node has its own).</summary>
+    public Task RegisterSensorAsync(string sensorId) =>
+        Task.WhenAll(Nodes.Select(n => n.RegisterSensorAsync(sensorId)));
 
     public async ValueTask DisposeAsync()
     {
