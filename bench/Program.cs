@@ -18,7 +18,7 @@ internal static class BenchProgram
 {
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
-        "       SensorHub.Bench redis [--only TEXT]\n" +
+        "       SensorHub.Bench redis [--only TEXT] [--rounds N]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
         "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin] [--set Key=Value]...\n" +
         "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
@@ -48,7 +48,10 @@ internal static class BenchProgram
             return 2;
         }
         if (settings.Current is null && settings.Path is null)
-            return await RedisBench.RunModeAsync(mode, settings, options.GetValueOrDefault("--only"));
+        {
+            var rounds = options.TryGetValue("--rounds", out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (int?)null;
+            return await RedisBench.RunModeAsync(mode, settings, options.GetValueOrDefault("--only"), rounds);
+        }
         return await RunAsync(mode, settings, options);
     }
 

@@ -28,7 +28,8 @@ internal static class RedisBench
     private static readonly Section s_resume = new("A node killed (SIGKILL) under its SDK subscribers", "Redis", BLabel: null);
 
     /// <summary>The <c>redis</c> mode: runs <see cref="RunAsync"/> into a report of its own, results/redis.{md,json}.</summary>
-    public static async Task<int> RunModeAsync(string mode, RunSettings settings, string? only)
+    /// <param name="rounds">Rounds instead of the mode's (<c>--rounds N</c>), for a shorter trial.</param>
+    public static async Task<int> RunModeAsync(string mode, RunSettings settings, string? only, int? rounds)
     {
         if (RedisServerProcess.MissingPrerequisite() is { } missing)
         {
@@ -39,8 +40,8 @@ internal static class RedisBench
         ThreadPool.SetMinThreads(Math.Max(workers, 32), Math.Max(io, 32));
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
-        var command = $"dotnet run -c Release --project bench -- {mode}" + (only is null ? "" : $" --only \"{only}\"");
-        var scenarios = settings.Redis!;
+        var command = $"dotnet run -c Release --project bench -- {mode}" + (only is null ? "" : $" --only \"{only}\"") + (rounds is null ? "" : $" --rounds {rounds}");
+        var scenarios = rounds is { } r and > 0 ? settings.Redis! with { Rounds = r } : settings.Redis!;
         var report = new Report(mode, command, started,
         [
             .. scenarios.Notes(),
@@ -118,7 +119,7 @@ internal static class RedisBench
         BenchTarget[]? inMemory = cluster.InMemory is { } node ? [node] : null;
 
         // Every node's publish and subscribe paths are compiled before anything is measured; nothing is kept.
-        if (s.WarmUp)
+        if (s.WarmUp && (runFanOut.Length > 0 || runLatency || runThroughput))
         {
             Console.WriteLine("redis: warming up the nodes");
             foreach (var nodes in new[] { cluster.Nodes, inMemory }.OfType<IReadOnlyList<BenchTarget>>())

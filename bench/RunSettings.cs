@@ -35,6 +35,8 @@ internal sealed record RunSettings(string ResultName, CurrentScenarios? Current,
             notes.Add($"In-process scenarios: {current.Rounds} round(s) per row, A then B each round; medians. Fan-out: warm-up {current.Warmup.TotalSeconds} s, measured {current.Duration.TotalSeconds} s.");
             notes.Add("In-process scenarios: the publisher runs inside the server; the load generator (.NET SignalR clients over WebSockets, one connection per subscriber) is the driver. Latency is publish (inside the server) to receive.");
         }
+        if (Redis is { } redis)
+            notes.AddRange(redis.Notes());
         notes.Add("Each server runs in a process of its own (`serve`, workstation GC) on 127.0.0.1, sharing the machine's cores with the load generator and the device. CPU % is of all cores.");
         notes.Add("Memory per connection is the server process's managed heap (after a forced compacting GC) and working set, divided by N. Peaks are sampled every 5 ms.");
         notes.Add("Ratio = A / B: higher is better for readings/s and MB/s, lower for latency, CPU, memory and time.");

@@ -22,6 +22,7 @@ internal static class ResumeScenario
     public const string Duplicated = "readings duplicated";
     public const string Resumed = "subscribers resumed";
     public const string Subscribers = "subscribers";
+    public const string HadReadings = "had readings before the kill";
 
     /// <param name="cluster">Its node 1 is killed; the others must be up.</param>
     /// <param name="subscribers">SDK clients on node 1.</param>
@@ -105,7 +106,7 @@ internal static class ResumeScenario
                 Console.Error.WriteLine($"resume: {failed} subscription(s) ended with an error; the first: {firstFailure.GetType().Name}: {firstFailure.Message}");
             return Measure.Of(
                 (Subscribers, subscribers),
-                ("had readings before the kill", hadReadings),
+                (HadReadings, hadReadings),
                 (Resumed, resumeSeconds.Length),
                 ("reconnected", reconnectSeconds.Length),
                 ("reconnect p50 s", Percentile(reconnectSeconds, 50)),
