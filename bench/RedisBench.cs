@@ -20,6 +20,7 @@ internal static class RedisBench
     public const string ResumePrefix = "redis resume";
     public const string ReadingsPerSecond = "readings/s";
     public const string CommandsPerReading = "Redis commands per reading";
+    public const string PerSubscriber = "readings/s per subscriber";
 
     private static readonly Section s_fanOut = new("Fan-out across nodes: SensorHub on Redis vs the in-memory engine on one node", "Redis", "in-memory, 1 node");
     private static readonly Section s_latency = new("Publish to receive, light load: on the device's node and across nodes (Redis) vs the in-memory engine on one node", "Redis", "in-memory, 1 node");
@@ -162,15 +163,17 @@ internal static class RedisBench
             AddRows(report, s_fanOut, fanOutNames[k], redisFanOut, inMemoryFanOut);
             foreach (var (command, cost) in fanOuts[k][^1].Commands.OrderByDescending(c => c.Value.Calls))
                 AddRow(report, s_commands, $"redis commands, fan-out heavy, {Nodes(k)}: {command}", "", cost.Calls, cost.Micros);
-            if (k > 1 && Value(redisFanOut, ReadingsPerSecond + " " + ClusterSubscribers.CrossNode) == 0)
-                report.Findings.Add($"With {Nodes(k)}, the subscribers on other nodes than the device's received no readings: the nodes do not share their feeds (until the Redis feed engine is merged, a node on Redis keeps its feeds in memory), so the cross-node figures measure nothing yet.");
+            if (k > 1)
+                NoteIfNothingCrossed(report, $"heavy fan-out with {Nodes(k)}", Value(redisFanOut, $"{PerSubscriber}, {ClusterSubscribers.CrossNode}"));
         }
         if (latencies.Count > 0)
         {
             foreach (var group in new[] { ClusterSubscribers.SameNode, ClusterSubscribers.CrossNode })
             {
-                AddRows(report, s_latency, $"{latencyName}: {group}",
-                    Median(latencies.Select(l => l.Group(group)))!, Median(latenciesInMemory.Select(l => l.Group(ClusterSubscribers.SameNode))));
+                var redisLatency = Median(latencies.Select(l => l.Group(group)))!;
+                AddRows(report, s_latency, $"{latencyName}: {group}", redisLatency, Median(latenciesInMemory.Select(l => l.Group(ClusterSubscribers.SameNode))));
+                if (group == ClusterSubscribers.CrossNode)
+                    NoteIfNothingCrossed(report, "light latency run", Value(redisLatency, PerSubscriber));
             }
         }
 
@@ -211,13 +214,23 @@ internal static class RedisBench
         }
     }
 
-    /// <summary>What one fan-out run measured: its figures, each group's delivery, and what each reading cost Redis by command.</summary>
-    private sealed record FanOut(Measure Measure, IReadOnlyDictionary<string, Delivery> Groups, IReadOnlyDictionary<string, (double Calls, double Micros)> Commands)
+    private static void NoteIfNothingCrossed(Report report, string run, double? crossNodePerSubscriber)
     {
-        /// <summary>One group's figures: its latency and what it received.</summary>
+        if (crossNodePerSubscriber == 0)
+        {
+            report.Findings.Add($"In the {run}, the subscribers on other nodes than the device's received no readings: the nodes do not share their feeds " +
+                                "(until the Redis feed engine is merged, a node on Redis keeps its feeds in memory), so its cross-node figures measure nothing yet.");
+        }
+    }
+
+    /// <summary>What one fan-out run measured: its figures, each group's delivery, and what each reading cost Redis by command.</summary>
+    private sealed record FanOut(
+        Measure Measure, IReadOnlyDictionary<string, Delivery> Groups, IReadOnlyDictionary<string, int> Counts, IReadOnlyDictionary<string, (double Calls, double Micros)> Commands)
+    {
+        /// <summary>One group's figures: its latency and what each of its subscribers received.</summary>
         public Measure Group(string group) => Groups.TryGetValue(group, out var d)
-            ? Measure.Of(("p50 ms", d.P50Ms), ("p99 ms", d.P99Ms), ("p99.9 ms", d.P999Ms), (ReadingsPerSecond, d.Delivered / d.Seconds), ("readings missed %", d.MissedPercent))
-            : Measure.Of(("p50 ms", double.NaN), ("p99 ms", double.NaN), ("p99.9 ms", double.NaN), (ReadingsPerSecond, double.NaN), ("readings missed %", double.NaN));
+            ? Measure.Of(("p50 ms", d.P50Ms), ("p99 ms", d.P99Ms), ("p99.9 ms", d.P999Ms), (PerSubscriber, d.Delivered / d.Seconds / Counts[group]), ("readings missed %", d.MissedPercent))
+            : Measure.Of(("p50 ms", double.NaN), ("p99 ms", double.NaN), ("p99.9 ms", double.NaN), (PerSubscriber, double.NaN), ("readings missed %", double.NaN));
     }
 
     /// <summary>
@@ -254,9 +267,9 @@ internal static class RedisBench
         var missed = all.Sum(d => d.Missed);
         var values = new List<(string, double)> { (ReadingsPerSecond, delivered / seconds) };
         foreach (var (group, d) in groups)
-            values.Add(($"{ReadingsPerSecond} {group}", d.Delivered / d.Seconds));
+            values.Add(($"{PerSubscriber}, {group}", d.Delivered / d.Seconds / clients.Counts[group]));
         foreach (var (group, d) in groups)
-            values.AddRange([($"p50 ms {group}", d.P50Ms), ($"p99 ms {group}", d.P99Ms)]);
+            values.AddRange([($"p50 ms, {group}", d.P50Ms), ($"p99 ms, {group}", d.P99Ms)]);
         values.Add(("readings missed %", delivered + missed == 0 ? double.NaN : 100.0 * missed / (delivered + missed)));
         values.Add(("nodes CPU %", nodesStart.Zip(nodesEnd).Sum(p => DeliveryWindow.Share(p.Second.CpuSeconds - p.First.CpuSeconds, (double)(p.Second.Timestamp - p.First.Timestamp) / Stopwatch.Frequency))));
         values.Add(("load generator CPU %", all[0].CpuPercent));
@@ -273,7 +286,7 @@ internal static class RedisBench
         }
         values.Add(("device sent/s", sent.Sent / sent.Seconds));
         values.Add(("device accepted %", sent.Sent == 0 ? double.NaN : 100.0 * sent.Accepted / sent.Sent));
-        return new FanOut(Measure.Of([.. values]), groups, commands);
+        return new FanOut(Measure.Of([.. values]), groups, clients.Counts, commands);
     }
 
     /// <summary>One device stream flat out through <c>PublishBatches</c> on <paramref name="node"/>, nobody subscribed.</summary>

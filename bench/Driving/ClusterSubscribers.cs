@@ -18,11 +18,12 @@ internal sealed class ClusterSubscribers : IAsyncDisposable
     private readonly List<Task> _consumers = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, LatencyRecorder> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _counts = new(StringComparer.Ordinal);
     private readonly Stopwatch _wall = new();
     private double _cpu0;
 
-    /// <summary>The groups, in the order they were given.</summary>
-    public IReadOnlyCollection<string> Groups => _groups.Keys;
+    /// <summary>How many subscribers each group has.</summary>
+    public IReadOnlyDictionary<string, int> Counts => _counts;
 
     /// <summary>
     /// Connects <c>count</c> subscribers to each node given (at most 32 connecting at once), subscribes each to
@@ -39,6 +40,7 @@ internal sealed class ClusterSubscribers : IAsyncDisposable
                     continue;
                 if (!subscribers._groups.TryGetValue(group, out var recorder))
                     subscribers._groups[group] = recorder = new LatencyRecorder();
+                subscribers._counts[group] = subscribers._counts.GetValueOrDefault(group) + count;
                 var before = await node.ActiveStreamsAsync();
                 var connections = await Clients.ConnectManyAsync(node, count, protocol);
                 subscribers._connections.AddRange(connections);
