@@ -237,6 +237,8 @@ internal static class BenchProgram
         var name = only is null ? settings.ResultName : $"{mode}-only";
         var directory = Path.Combine(BenchFolder(), "results");
         report.Write(directory, name, total.Elapsed, verdicts);
+        foreach (var finding in report.Findings)
+            Console.WriteLine($"note: {finding}");
         foreach (var v in verdicts)
             Console.WriteLine($"target: {v.Target}: {v.Measured}: {(v.Met ? "met" : "MISSED")}");
         Console.WriteLine($"{mode}: {report.Rows.Count} rows, {report.Failures.Count} failed rounds, in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");

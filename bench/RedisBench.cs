@@ -203,8 +203,12 @@ internal static class RedisBench
         }
 
         // Last: it kills node 1.
-        if (runResume && await Run(resumeName, "Redis", () => ResumeScenario.RunAsync(cluster, s.ResumeSubscribers, s.ResumeRate, s.BeforeKill, s.ResumeWait)) is { } resume)
-            AddRows(report, s_resume, resumeName, resume, null);
+        if (runResume && await Run(resumeName, "Redis", async () => new Resume(await ResumeScenario.RunAsync(cluster, s.ResumeSubscribers, s.ResumeRate, s.BeforeKill, s.ResumeWait))) is { } resume)
+        {
+            AddRows(report, s_resume, resumeName, resume.Result.Measure, null);
+            if (resume.Result.Failures is { } failed)
+                report.Findings.Add($"Resume: {failed}.");
+        }
         return failures;
 
         static async Task Quietly(Func<Task> run)
@@ -219,6 +223,9 @@ internal static class RedisBench
             }
         }
     }
+
+    /// <summary>A resume run's result, as a class (what <c>Run</c> takes).</summary>
+    private sealed record Resume((Measure Measure, string? Failures) Result);
 
     private static void NoteIfNothingCrossed(Report report, string run, double? crossNodePerSubscriber)
     {

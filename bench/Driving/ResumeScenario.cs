@@ -23,13 +23,15 @@ internal static class ResumeScenario
     public const string Resumed = "subscribers resumed";
     public const string Subscribers = "subscribers";
     public const string HadReadings = "had readings before the kill";
+    public const string MissingOfLive = "readings missing, subscriptions that did not fail";
 
     /// <param name="cluster">Its node 1 is killed; the others must be up.</param>
     /// <param name="subscribers">SDK clients on node 1.</param>
     /// <param name="rate">The device's readings per second.</param>
     /// <param name="beforeKill">How long the device publishes before the kill.</param>
     /// <param name="resumeWait">How long the clients have to resume (and, after the device stops, to receive the rest).</param>
-    public static async Task<Measure> RunAsync(RedisCluster cluster, int subscribers, double rate, TimeSpan beforeKill, TimeSpan resumeWait)
+    /// <returns>The figures, and what the subscriptions that failed said (the commonest messages), if any failed.</returns>
+    public static async Task<(Measure Measure, string? Failures)> RunAsync(RedisCluster cluster, int subscribers, double rate, TimeSpan beforeKill, TimeSpan resumeWait)
     {
         var nodes = cluster.Nodes;
         if (nodes.Count < 2)
@@ -91,20 +93,24 @@ internal static class ResumeScenario
             while (settle.Elapsed < resumeWait && clients.Any(c => c.LastSequence < last))
                 await Task.Delay(20);
 
-            long missing = 0, duplicated = 0, outside = 0, gaps = 0, failed = 0;
+            long missing = 0, missingOfLive = 0, duplicated = 0, outside = 0, gaps = 0, failed = 0;
             foreach (var client in clients)
             {
                 var (m, d, o) = client.Count(first, last);
                 missing += m;
+                missingOfLive += client.Failure is null ? m : 0;
                 duplicated += d;
                 outside += o;
                 gaps += client.GapReadings;
                 failed += client.Failure is null ? 0 : 1;
             }
-            var firstFailure = clients.Select(c => c.Failure).FirstOrDefault(f => f is not null);
-            if (firstFailure is not null)
-                Console.Error.WriteLine($"resume: {failed} subscription(s) ended with an error; the first: {firstFailure.GetType().Name}: {firstFailure.Message}");
-            return Measure.Of(
+            // What the failed subscriptions said, commonest first: one line for the report.
+            var failures = failed == 0 ? null : $"{failed} of {subscribers} SDK subscriptions ended with an error instead of resuming: " + string.Join("; ",
+                clients.Select(c => c.Failure).OfType<Exception>().GroupBy(f => $"{f.GetType().Name}: {f.Message}")
+                    .OrderByDescending(g => g.Count()).Take(3).Select(g => $"{g.Count()} × {g.Key}"));
+            if (failures is not null)
+                Console.Error.WriteLine($"resume: {failures}");
+            return (Measure.Of(
                 (Subscribers, subscribers),
                 (HadReadings, hadReadings),
                 (Resumed, resumeSeconds.Length),
@@ -115,11 +121,12 @@ internal static class ResumeScenario
                 ("all resumed s", resumeSeconds.Length == subscribers ? resumeSeconds[^1] : double.NaN),
                 ("readings per subscriber", last - first + 1),
                 (Missing, missing),
+                (MissingOfLive, missingOfLive),
                 (Duplicated, duplicated),
                 ("readings outside the sensor's sequences", outside),
                 ("readings reported as gaps by the SDK", gaps),
                 ("subscriptions failed", failed),
-                ("device sent/s", sent.Sent / sent.Seconds));
+                ("device sent/s", sent.Sent / sent.Seconds)), failures);
         }
         finally
         {
