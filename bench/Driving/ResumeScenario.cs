@@ -105,8 +105,11 @@ internal static class ResumeScenario
                 failed += client.Failure is null ? 0 : 1;
             }
             // What the failed subscriptions said, commonest first: one line for the report.
-            var failures = failed == 0 ? null : $"{failed} of {subscribers} SDK subscriptions ended with an error instead of resuming: " + string.Join("; ",
-                clients.Select(c => c.Failure).OfType<Exception>().GroupBy(f => $"{f.GetType().Name}: {f.Message}")
+            // The node each client's connection went to last is the node that failed it.
+            var failedOn = clients.Where(c => c.Failure is not null).GroupBy(c => nodes.FirstOrDefault(n => n.BaseUri == c.Node)?.Name ?? "no node")
+                .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} on {g.Key}");
+            var failures = failed == 0 ? null : $"{failed} of {subscribers} SDK subscriptions ended with an error instead of resuming ({string.Join(", ", failedOn)}): " + string.Join("; ",
+                clients.Select(c => c.Failure).OfType<Exception>().GroupBy(f => $"{f.GetType().Name}: {f.Message.TrimEnd('.')}")
                     .OrderByDescending(g => g.Count()).Take(3).Select(g => $"{g.Count()} × {g.Key}"));
             if (failures is not null)
                 Console.Error.WriteLine($"resume: {failures}");
@@ -194,6 +197,9 @@ internal static class ResumeScenario
 
         public Exception? Failure { get; private set; }
 
+        /// <summary>The node its connection went to last (its base address).</summary>
+        public Uri? Node { get; private set; }
+
         /// <summary>
         /// Connects to the first of <paramref name="nodes"/> (WebSockets, negotiation skipped, MessagePack; anonymous,
         /// as the bench servers allow) and subscribes from the sensor's oldest reading. Each connection attempt, the
@@ -202,16 +208,22 @@ internal static class ResumeScenario
         /// </summary>
         public static async Task<SdkSubscriber> StartAsync(Uri[] nodes, string sensor, CancellationToken cancellationToken)
         {
+            SdkSubscriber? subscriber = null;
             var client = new SensorHubClient(new SensorHubClientOptions
             {
                 Url = nodes[0],
                 ConfigureHttpConnection = http =>
                 {
                     WebSocketsOnly(http);
-                    http.WebSocketFactory = (context, ct) => ConnectToFirstAsync(nodes, context, ct);
+                    http.WebSocketFactory = async (context, ct) =>
+                    {
+                        var (socket, node) = await ConnectToFirstAsync(nodes, context, ct);
+                        subscriber!.Node = node;
+                        return socket;
+                    };
                 },
             });
-            var subscriber = new SdkSubscriber(client);
+            subscriber = new SdkSubscriber(client);
             client.ConnectionStateChanged += (_, e) =>
             {
                 if (e.Change == ConnectionChange.Reconnected)
@@ -279,17 +291,17 @@ internal static class ResumeScenario
     }
 
     /// <summary>The WebSocket of one connection attempt: to the first node that accepts it, the hub's path and query kept.</summary>
-    private static async ValueTask<WebSocket> ConnectToFirstAsync(Uri[] nodes, WebSocketConnectionContext context, CancellationToken cancellationToken)
+    private static async ValueTask<(WebSocket Socket, Uri Node)> ConnectToFirstAsync(Uri[] nodes, WebSocketConnectionContext context, CancellationToken cancellationToken)
     {
         Exception? last = null;
-        foreach (var node in nodes)
+        for (var i = 0; i < nodes.Length; i++)
         {
-            var uri = new UriBuilder(context.Uri) { Host = node.Host, Port = node.Port }.Uri;
+            var uri = new UriBuilder(context.Uri) { Host = nodes[i].Host, Port = nodes[i].Port }.Uri;
             var socket = new ClientWebSocket();
             try
             {
                 await socket.ConnectAsync(uri, cancellationToken);
-                return socket;
+                return (socket, nodes[i]);
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
             {
