@@ -232,7 +232,15 @@ internal static class ResumeScenario
                         subscriber._reconnectedAt ??= Stopwatch.GetTimestamp();
                 }
             };
-            await client.StartAsync(cancellationToken);
+            try
+            {
+                await client.StartAsync(cancellationToken);
+            }
+            catch
+            {
+                await client.DisposeAsync();
+                throw;
+            }
             subscriber._consumer = Task.Run(() => subscriber.ConsumeAsync(sensor, cancellationToken), CancellationToken.None);
             return subscriber;
         }
