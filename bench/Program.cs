@@ -9,7 +9,8 @@ namespace SensorHub.Bench;
 
 /// <summary>
 /// <c>dotnet run -c Release --project bench -- smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL]</c>
-/// drives SensorHub and a plain SignalR baseline side by side; <c>micro</c> runs the engine micro-benchmarks;
+/// drives SensorHub and a plain SignalR baseline side by side; <c>redis</c> drives SensorHub nodes on a redis-server of
+/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>micro</c> runs the engine micro-benchmarks;
 /// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs);
 /// <c>device</c> is a device publishing to one of them (the driver starts it for each path run).
 /// </summary>
@@ -17,8 +18,9 @@ internal static class BenchProgram
 {
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
+        "       SensorHub.Bench redis [--only TEXT] [--rounds N]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
-        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin]\n" +
+        "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin] [--set Key=Value]...\n" +
         "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
 
     private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
@@ -38,12 +40,17 @@ internal static class BenchProgram
             case "device":
                 return await Device.RunAsync(options);
             case "serve" when args.Length > 1 && Enum.TryParse<ServerKind>(args[1], ignoreCase: true, out var kind):
-                return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"));
+                return await BenchServer.RunAsync(kind, options.GetValueOrDefault("--url", "http://127.0.0.1:5100"), options.ContainsKey("--stdin"), SetOptions(args));
         }
         if (RunSettings.For(mode) is not { } settings)
         {
             Console.Error.WriteLine(Usage);
             return 2;
+        }
+        if (settings.Current is null && settings.Path is null)
+        {
+            var rounds = options.TryGetValue("--rounds", out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (int?)null;
+            return await RedisBench.RunModeAsync(mode, settings, options.GetValueOrDefault("--only"), rounds);
         }
         return await RunAsync(mode, settings, options);
     }
@@ -93,7 +100,7 @@ internal static class BenchProgram
             for (var round = 0; round < rounds; round++)
             {
                 await RunRoundAsync(a, aRuns, section.ALabel, round);
-                await RunRoundAsync(b, bRuns, section.BLabel, round);
+                await RunRoundAsync(b, bRuns, section.BLabel ?? "B", round);
             }
             foreach (var metric in aRuns.Concat(bRuns).FirstOrDefault()?.Values.Select(v => v.Key) ?? [])
             {
@@ -210,15 +217,44 @@ internal static class BenchProgram
                 () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
         }
 
+        // Issue 14's Redis scenarios (smoke runs a slice): without a redis-server they are skipped, saying so, since
+        // they are not what the rest of the run measures.
+        if (settings.Redis is { } redis)
+        {
+            if (RedisServerProcess.MissingPrerequisite() is { } noRedis)
+            {
+                Console.WriteLine($"redis: skipped: {noRedis}");
+                report.Findings.Add($"The Redis scenarios were skipped: {noRedis}.");
+            }
+            else
+            {
+                hardFailures += await RedisBench.RunAsync(report, redis, Selected);
+            }
+        }
+
         var verdicts = Targets.Judge(report.Rows);
         // Only a full `all` is the committed run (results/latest); any other, or a part of one, writes beside it.
         var name = only is null ? settings.ResultName : $"{mode}-only";
         var directory = Path.Combine(BenchFolder(), "results");
         report.Write(directory, name, total.Elapsed, verdicts);
+        foreach (var finding in report.Findings)
+            Console.WriteLine($"note: {finding}");
         foreach (var v in verdicts)
             Console.WriteLine($"target: {v.Target}: {v.Measured}: {(v.Met ? "met" : "MISSED")}");
         Console.WriteLine($"{mode}: {report.Rows.Count} rows, {report.Failures.Count} failed rounds, in {total.Elapsed.TotalSeconds:F0} s; wrote {Path.Combine(directory, name)}.md and .json");
         return hardFailures == 0 ? 0 : 1;
+    }
+
+    /// <summary>Every <c>--set Key=Value</c> (it may repeat, unlike the other options): settings a <c>serve</c> process overrides.</summary>
+    private static Dictionary<string, string> SetOptions(string[] args)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length - 1; i++)
+        {
+            if (args[i] == "--set" && args[i + 1].IndexOf('=', StringComparison.Ordinal) is var equals and > 0)
+                settings[args[i + 1][..equals]] = args[i + 1][(equals + 1)..];
+        }
+        return settings;
     }
 
     private static Dictionary<string, string> Options(IEnumerable<string> args)

@@ -5,17 +5,23 @@ using System.Text.Json;
 
 namespace SensorHub.Bench;
 
-/// <summary>A group of rows compared the same way: what column A and column B hold.</summary>
-internal sealed record Section(string Title, string ALabel, string BLabel);
+/// <summary>
+/// A group of rows compared the same way: what column A and column B hold. Without <paramref name="BLabel"/> a row has
+/// one value (A); without <paramref name="Ratio"/> A and B are two figures side by side, not to be divided.
+/// </summary>
+internal sealed record Section(string Title, string ALabel, string? BLabel, bool Ratio = true);
 
 internal sealed record Row(Section Section, string Scenario, string Metric, double A, double B)
 {
-    public double Ratio => B == 0 || double.IsNaN(A) || double.IsNaN(B) ? double.NaN : A / B;
+    public double Ratio => !Section.Ratio || Section.BLabel is null || B == 0 || double.IsNaN(A) || double.IsNaN(B) ? double.NaN : A / B;
 }
 
 /// <summary>The run's rows and its verdicts on the issue's targets, written as markdown and JSON.</summary>
-internal sealed class Report(string mode, string command, DateTimeOffset started, IReadOnlyList<string> notes)
+internal sealed class Report(string mode, string command, DateTimeOffset started, IReadOnlyList<string> notes, string? title = null)
 {
+    /// <summary>Notes the run adds as it learns them (below the mode's own).</summary>
+    public List<string> Findings { get; } = [];
+
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 
     public List<Row> Rows { get; } = [];
@@ -35,11 +41,11 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
     {
         Directory.CreateDirectory(directory);
         var md = new StringBuilder()
-            .AppendLine(CultureInfo.InvariantCulture, $"# SensorHub vs plain SignalR ({mode})")
+            .AppendLine(CultureInfo.InvariantCulture, $"# {title ?? "SensorHub vs plain SignalR"} ({mode})")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"- Date: {started:yyyy-MM-dd HH:mm} UTC; run took {elapsed.TotalMinutes:F1} min; `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Machine()}");
-        foreach (var note in notes)
+        foreach (var note in notes.Concat(Findings))
             md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
         if (verdicts.Count > 0)
         {
@@ -57,11 +63,22 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
         }
         foreach (var section in Rows.Select(r => r.Section).Distinct())
         {
-            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}").AppendLine()
-                .AppendLine(CultureInfo.InvariantCulture, $"| scenario | metric | {section.ALabel} | {section.BLabel} | ratio |")
-                .AppendLine("|---|---|---:|---:|---:|");
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}").AppendLine();
+            if (section.BLabel is null)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| scenario | metric | {section.ALabel} |").AppendLine("|---|---|---:|");
+            else if (!section.Ratio)
+                md.AppendLine(CultureInfo.InvariantCulture, $"| scenario | metric | {section.ALabel} | {section.BLabel} |").AppendLine("|---|---|---:|---:|");
+            else
+                md.AppendLine(CultureInfo.InvariantCulture, $"| scenario | metric | {section.ALabel} | {section.BLabel} | ratio |").AppendLine("|---|---|---:|---:|---:|");
             foreach (var r in Rows.Where(r => r.Section == section))
-                md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Metric} | {Format(r.A)} | {Format(r.B)} | {Format(r.Ratio)} |");
+            {
+                md.Append(CultureInfo.InvariantCulture, $"| {r.Scenario} | {r.Metric} | {Format(r.A)} |");
+                if (section.BLabel is not null)
+                    md.Append(CultureInfo.InvariantCulture, $" {Format(r.B)} |");
+                if (section.BLabel is not null && section.Ratio)
+                    md.Append(CultureInfo.InvariantCulture, $" {Format(r.Ratio)} |");
+                md.AppendLine();
+            }
         }
         File.WriteAllText(Path.Combine(directory, $"{name}.md"), md.ToString());
 
@@ -71,7 +88,7 @@ internal sealed class Report(string mode, string command, DateTimeOffset started
             command,
             date = started,
             machine = Machine(),
-            notes,
+            notes = notes.Concat(Findings),
             targets = verdicts,
             failures = Failures,
             rows = Rows.Select(r => new

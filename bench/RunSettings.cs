@@ -7,15 +7,17 @@ namespace SensorHub.Bench;
 /// What a mode runs and where it writes: <paramref name="ResultName"/> is the file name under results/ (only a full
 /// <c>all</c> writes <c>latest</c>). A part that is <see langword="null"/> is not run.
 /// </summary>
-internal sealed record RunSettings(string ResultName, CurrentScenarios? Current, PathScenarios? Path)
+internal sealed record RunSettings(string ResultName, CurrentScenarios? Current, PathScenarios? Path, RedisScenarios? Redis = null)
 {
     public static RunSettings? For(string mode) => mode switch
     {
         // Every scenario for a moment with small N: proves the tool works (CI), measures nothing worth keeping.
-        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke),
+        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke, RedisScenarios.Smoke),
         "quick" => new("quick", CurrentScenarios.Quick, PathScenarios.Quick),
         "path" => new("path", null, PathScenarios.Full),
         "all" => new("latest", CurrentScenarios.All, PathScenarios.Full),
+        // Issue 14: SensorHub nodes on a redis-server of the bench's own (a mode of its own, see RedisBench).
+        "redis" => new("redis", null, null, RedisScenarios.Full),
         _ => null,
     };
 
@@ -33,6 +35,8 @@ internal sealed record RunSettings(string ResultName, CurrentScenarios? Current,
             notes.Add($"In-process scenarios: {current.Rounds} round(s) per row, A then B each round; medians. Fan-out: warm-up {current.Warmup.TotalSeconds} s, measured {current.Duration.TotalSeconds} s.");
             notes.Add("In-process scenarios: the publisher runs inside the server; the load generator (.NET SignalR clients over WebSockets, one connection per subscriber) is the driver. Latency is publish (inside the server) to receive.");
         }
+        if (Redis is { } redis)
+            notes.AddRange(redis.Notes());
         notes.Add("Each server runs in a process of its own (`serve`, workstation GC) on 127.0.0.1, sharing the machine's cores with the load generator and the device. CPU % is of all cores.");
         notes.Add("Memory per connection is the server process's managed heap (after a forced compacting GC) and working set, divided by N. Peaks are sampled every 5 ms.");
         notes.Add("Ratio = A / B: higher is better for readings/s and MB/s, lower for latency, CPU, memory and time.");
@@ -144,4 +148,65 @@ internal sealed record PathScenarios(int Rounds, TimeSpan Warmup, TimeSpan Durat
 
     /// <summary>The row name of the idle scenario with <paramref name="connections"/> JS connections.</summary>
     public static string IdleName(int connections) => $"{PathCase.Prefix}idle: {connections} JS connections with tokens, 1 stream each";
+}
+
+/// <summary>
+/// The Redis mode (issue 14): a redis-server of the bench's own, <see cref="Nodes"/> SensorHub nodes on it and one node
+/// on the in-memory engine, each a process of its own (see <see cref="RedisBench"/>).
+/// </summary>
+/// <param name="Rounds">Rounds of the fan-out, latency and throughput runs (each configuration once a round; medians).</param>
+/// <param name="Nodes">Nodes on Redis; the fan-out runs on the first 1, 2, … of them (<see cref="FanOutNodeCounts"/>).</param>
+/// <param name="FanOutSubscribers">Subscribers of a fan-out run in all, split evenly over its nodes.</param>
+/// <param name="CompareInMemory">Whether the in-memory node runs each case too (column B).</param>
+/// <param name="Latency">Whether the light run for publish-to-receive latency runs (on every node).</param>
+/// <param name="ThroughputDuration">How long the device publishes flat out in a throughput run.</param>
+/// <param name="ResumeSubscribers">SDK subscribers on the node that is killed; 0: no kill.</param>
+/// <param name="ResumeRate">The device's readings per second while a node is killed under its subscribers.</param>
+/// <param name="BeforeKill">How long the device publishes before the kill.</param>
+/// <param name="ResumeWait">How long the subscribers have to resume, and then to receive the rest.</param>
+internal sealed record RedisScenarios(
+    int Rounds,
+    int Nodes,
+    int[] FanOutNodeCounts,
+    int FanOutSubscribers,
+    bool CompareInMemory,
+    TimeSpan Warmup,
+    TimeSpan Duration,
+    bool Latency,
+    TimeSpan ThroughputDuration,
+    int ResumeSubscribers,
+    double ResumeRate,
+    TimeSpan BeforeKill,
+    TimeSpan ResumeWait,
+    bool WarmUp = true)
+{
+    /// <summary>Deliveries per second asked for in all by a heavy fan-out run: more than the driver's clients take in on 2 cores.</summary>
+    public const double HeavyDeliveries = 500_000;
+
+    /// <summary>Deliveries per second in all of the light run that measures latency.</summary>
+    public const double LightDeliveries = 20_000;
+
+    /// <summary>Readings per item of the throughput run's device (<c>PublishBatches</c>).</summary>
+    public const int ThroughputBatch = 50;
+
+    /// <summary>
+    /// A few seconds for CI (<c>smoke</c>): 2 nodes, 10 subscribers across them for half a second, a second of the
+    /// device flat out, and 10 SDK subscribers resuming after their node is killed. Proves the harness runs.
+    /// </summary>
+    public static RedisScenarios Smoke { get; } = new(1, 2, [2], 10, CompareInMemory: false, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500),
+        Latency: false, TimeSpan.FromSeconds(1), 10, 20, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), WarmUp: false);
+
+    /// <summary>The Redis mode: 3 nodes, 300 subscribers, 3 s windows, 1,000 SDK subscribers on the killed node; a few minutes.</summary>
+    public static RedisScenarios Full { get; } = new(2, 3, [1, 2, 3], 300, CompareInMemory: true, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3),
+        Latency: true, TimeSpan.FromSeconds(3), 1000, 50, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30));
+
+    public IReadOnlyList<string> Notes() =>
+    [
+        $"Redis: a redis-server of the bench's own (`--save '' --appendonly no`, a free loopback port, stopped by pid) and {Nodes} SensorHub nodes on it, each a `serve sensorhub` process with `SensorHub:Redis:Configuration` set and a shared key prefix, signing key and upload data folder; beside them one node on the in-memory engine (no Redis). All on 127.0.0.1, sharing the machine's cores with the driver and the device.",
+        $"Fan-out: {FanOutSubscribers} subscribers in all (the driver's .NET clients, MessagePack, `Subscribe`, WebSockets without negotiation), split evenly over the first 1, 2, 3 nodes; a device process publishes on node 1 through `Publish`, heavy = {HeavyDeliveries:N0} deliveries/s asked for in all ({HeavyDeliveries / FanOutSubscribers:N0} readings/s). Warm-up {Warmup.TotalSeconds} s, measured {Duration.TotalSeconds} s, {Rounds} round(s), medians. \"same node\" = subscribers on node 1, \"cross node\" = on the others.",
+        "Cost on Redis: Redis CPU (`INFO cpu`, used_cpu_sys + used_cpu_user) and commands (`INFO commandstats`, the bench's own INFO left out; the commands a script runs count as commands too, so script calls are given apart), from just before the device starts to after it stopped, divided by the readings it published (node heartbeats, position checks and pub/sub included). Redis CPU % is over the measured window, of all cores.",
+        $"Latency: a light run ({LightDeliveries:N0} deliveries/s in all) with the subscribers on all nodes; the device's send to the subscriber's receive, on the machine's monotonic clock.",
+        $"Throughput: one device stream flat out through `PublishBatches` of {ThroughputBatch}, no subscribers, {ThroughputDuration.TotalSeconds} s; readings/s = readings accepted / time from the stream's start to the server's answer.",
+        $"Resume: {ResumeSubscribers} SDK clients (`SensorHub.Client`, MessagePack, WebSockets without negotiation) on node 1, each subscribed from the sensor's oldest reading; a device publishes {ResumeRate} readings/s on the last node; after {BeforeKill.TotalSeconds} s node 1's process is killed (SIGKILL). Each client's connection attempts try node 1, then the other nodes (half in each order): the SDK reconnects and resumes by itself. Resume time: from the kill to the client's first reading on its new connection. Missing and duplicated: against every sequence the sensor issued, once the device stopped and the rest arrived (up to {ResumeWait.TotalSeconds} s).",
+    ];
 }

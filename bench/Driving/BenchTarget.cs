@@ -28,7 +28,11 @@ internal sealed class BenchTarget : IAsyncDisposable
     }
 
     public ServerKind Kind { get; }
-    public string Name => Kind.ToString();
+
+    /// <summary>What it is called in messages: its label (a cluster's "node 1") or its kind.</summary>
+    public string Name => Label ?? Kind.ToString();
+
+    private string? Label { get; init; }
     public Uri BaseUri { get; }
     public bool IsBaseline => Kind == ServerKind.Baseline;
 
@@ -39,13 +43,19 @@ internal sealed class BenchTarget : IAsyncDisposable
     /// Starts <c>serve</c> in a child process of this same program. It keeps this program's workstation GC: with the
     /// load generator busy on the same 2 cores, the server GC's per-core heaps paused for up to half of each second.
     /// </summary>
-    public static async Task<BenchTarget> LaunchAsync(ServerKind kind)
+    /// <param name="kind">Which server.</param>
+    /// <param name="settings">SensorHub settings the process overrides (<c>serve --set Key=Value</c>); none by default.</param>
+    /// <param name="name">What the driver calls it in messages; the kind's name by default.</param>
+    public static async Task<BenchTarget> LaunchAsync(ServerKind kind, IReadOnlyDictionary<string, string>? settings = null, string? name = null)
     {
-        var process = ChildProcess.StartSelf($"{kind} server", ["serve", kind.ToString().ToLowerInvariant(), "--url", "http://127.0.0.1:0", "--stdin"]);
+        List<string> args = ["serve", kind.ToString().ToLowerInvariant(), "--url", "http://127.0.0.1:0", "--stdin"];
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            args.AddRange(["--set", $"{key}={value}"]);
+        var process = ChildProcess.StartSelf($"{name ?? kind.ToString()} server", args);
         try
         {
             var line = await process.ReadLineAsync(l => l.StartsWith(BenchServer.ReadyPrefix, StringComparison.Ordinal), TimeSpan.FromSeconds(60));
-            return new BenchTarget(kind, new Uri(line[BenchServer.ReadyPrefix.Length..]), process);
+            return new BenchTarget(kind, new Uri(line[BenchServer.ReadyPrefix.Length..]), process) { Label = name };
         }
         catch
         {
@@ -56,6 +66,38 @@ internal sealed class BenchTarget : IAsyncDisposable
 
     /// <summary>A <c>serve</c> process that is already running, on this machine or another.</summary>
     public static BenchTarget Attach(ServerKind kind, Uri baseUri) => new(kind, baseUri, process: null);
+
+    /// <summary>The process's pid, when this driver started it.</summary>
+    public int? Pid => _process?.Id;
+
+    /// <summary>Kills its process at once (SIGKILL, by its pid): a node that crashes, leaving nothing behind it.</summary>
+    /// <exception cref="InvalidOperationException">This driver did not start it.</exception>
+    public Task KillAsync() =>
+        (_process ?? throw new InvalidOperationException($"{Name} was not started by this driver; it cannot be killed.")).KillAsync();
+
+    /// <summary>Waits until <c>GET /healthz/ready</c> answers 200 (a node on Redis: Redis answers).</summary>
+    /// <exception cref="TimeoutException">It did not within <paramref name="timeout"/>; the message holds its last answer.</exception>
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        var last = "";
+        while (deadline.Elapsed < timeout)
+        {
+            try
+            {
+                using var response = await _http.GetAsync(SensorHubRoutes.Ready);
+                if (response.IsSuccessStatusCode)
+                    return;
+                last = $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+            }
+            catch (HttpRequestException ex)
+            {
+                last = ex.Message;
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"{Name} was not ready within {timeout.TotalSeconds:0} s; {SensorHubRoutes.Ready} answered: {last}");
+    }
 
     public async Task RegisterSensorAsync(string sensorId) =>
         (await _http.PostAsJsonAsync(ControlRoutes.Sensors, new SensorRegistration(sensorId))).EnsureSuccessStatusCode();

@@ -100,6 +100,16 @@ internal sealed class ChildProcess : IAsyncDisposable
         await _process.StandardInput.FlushAsync();
     }
 
+    /// <summary>Kills it at once by its pid (SIGKILL): a crash, nothing of it runs on. Returns once it has exited.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+            return;
+        // Process.Kill without the tree sends SIGKILL to this pid alone.
+        _process.Kill();
+        await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+    }
+
     /// <summary>Closes its standard input, waits up to <paramref name="grace"/> for it to exit, then kills it (and its children) by pid.</summary>
     /// <returns>Its exit code, or -1 when it had to be killed.</returns>
     public async Task<int> StopAsync(TimeSpan grace)

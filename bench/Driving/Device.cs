@@ -9,7 +9,8 @@ namespace SensorHub.Bench.Driving;
 
 /// <summary>What a device process said when it was done: readings sent and what the server made of them.</summary>
 /// <param name="Seconds">From its first reading to its last.</param>
-internal sealed record DeviceResult(long Sent, long Accepted, long Rejected, double Seconds);
+/// <param name="ResultSeconds">From the stream's start to the server's answer: every reading it accepted was published by then.</param>
+internal sealed record DeviceResult(long Sent, long Accepted, long Rejected, double Seconds, double ResultSeconds);
 
 /// <summary>
 /// <c>device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]</c>:
@@ -19,7 +20,7 @@ internal sealed record DeviceResult(long Sent, long Accepted, long Rejected, dou
 /// then streams for T seconds: R readings a second spread over 1 ms ticks, or with R 0 as fast as the server takes
 /// them (the send awaits SignalR's flush, which is the backpressure). Each reading's value is its
 /// <see cref="Stopwatch.GetTimestamp"/> when the client takes it to send, so a subscriber can tell its latency. It
-/// then completes the stream and prints <c>done {"sent":N,"accepted":A,"rejected":J,"seconds":S}</c>. Its standard
+/// then completes the stream and prints <c>done {"sent":N,"accepted":A,"rejected":J,"seconds":S,"resultSeconds":Q}</c>. Its standard
 /// input closing ends the stream early (it still prints <c>done</c>).
 /// </summary>
 internal static class Device
@@ -71,6 +72,7 @@ internal static class Device
 
         var pacer = new Pacer(rate, (int)batch, TimeSpan.FromSeconds(seconds));
         PublishResult result;
+        var toResult = Stopwatch.StartNew();
         try
         {
             result = await PublishAsync(connection, (int)batch, sensor, pacer, stop.Token);
@@ -80,7 +82,7 @@ internal static class Device
             await Console.Error.WriteLineAsync($"device: the stream failed after {pacer.Sent} readings: {ex.GetType().Name}: {ex.Message}");
             return 1;
         }
-        var done = new DeviceResult(pacer.Sent, result.Accepted, result.Rejected, pacer.Elapsed.TotalSeconds);
+        var done = new DeviceResult(pacer.Sent, result.Accepted, result.Rejected, pacer.Elapsed.TotalSeconds, toResult.Elapsed.TotalSeconds);
         Console.WriteLine(DonePrefix + JsonSerializer.Serialize(done, s_json));
         return 0;
     }
@@ -209,6 +211,10 @@ internal sealed class DeviceProcess(ChildProcess process) : IAsyncDisposable
         await stopping;
         return Device.ParseDone(line);
     }
+
+    /// <summary>Waits for it to finish its run by itself and print its <c>done</c> line.</summary>
+    public async Task<DeviceResult> WaitDoneAsync(TimeSpan timeout) =>
+        Device.ParseDone(await process.ReadLineAsync(l => l.StartsWith(Device.DonePrefix, StringComparison.Ordinal), timeout));
 
     public ValueTask DisposeAsync() => process.DisposeAsync();
 }

@@ -14,9 +14,11 @@ using SensorHub.Server;
 namespace SensorHub.Bench.Serving;
 
 /// <summary>
-/// <c>serve sensorhub|baseline [--url U] [--stdin]</c>: one server under test in a process of its own, so that its CPU
-/// and memory are its own and not the load generator's. Prints <c>listening URL</c> once it accepts connections;
-/// with <c>--stdin</c> it stops when its standard input closes (the driver's way to stop it, even if the driver dies).
+/// <c>serve sensorhub|baseline [--url U] [--stdin] [--set Key=Value]...</c>: one server under test in a process of its
+/// own, so that its CPU and memory are its own and not the load generator's. Prints <c>listening URL</c> once it
+/// accepts connections; with <c>--stdin</c> it stops when its standard input closes (the driver's way to stop it, even
+/// if the driver dies). Each <c>--set</c> overrides one of SensorHub's settings (the Redis mode's nodes:
+/// <c>SensorHub:Redis:Configuration</c>, a shared key prefix, signing key and data folder).
 /// </summary>
 internal static class BenchServer
 {
@@ -32,9 +34,9 @@ internal static class BenchServer
 
     private static readonly TimeSpan ClientTimeout = TimeSpan.FromMinutes(2);
 
-    public static async Task<int> RunAsync(ServerKind kind, string url, bool stopOnStdinClose)
+    public static async Task<int> RunAsync(ServerKind kind, string url, bool stopOnStdinClose, IReadOnlyDictionary<string, string> settings)
     {
-        var app = kind == ServerKind.SensorHub ? BuildSensorHub(url) : BuildBaseline(url);
+        var app = kind == ServerKind.SensorHub ? BuildSensorHub(url, settings) : BuildBaseline(url);
         app.MapBenchControl();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -60,10 +62,14 @@ internal static class BenchServer
         return 0;
     }
 
-    private static WebApplication BuildSensorHub(string url)
+    private static WebApplication BuildSensorHub(string url, IReadOnlyDictionary<string, string> overrides)
     {
-        var dataPath = Path.Combine(Path.GetTempPath(), $"sensorhub-bench-{Guid.NewGuid():N}");
-        var builder = CreateBuilder(url, new Dictionary<string, string?>
+        const string DataPathKey = "SensorHub:Uploads:DataPath";
+        // A data folder given (shared by the nodes of a cluster) belongs to the driver, which deletes it; one of the
+        // server's own goes with the server.
+        var ownDataPath = !overrides.ContainsKey(DataPathKey);
+        var dataPath = overrides.GetValueOrDefault(DataPathKey) ?? Path.Combine(Path.GetTempPath(), $"sensorhub-bench-{Guid.NewGuid():N}");
+        var settings = new Dictionary<string, string?>
         {
             ["SensorHub:Simulation:Enabled"] = "false",
             ["SensorHub:Auth:AllowAnonymous"] = "true",
@@ -73,8 +79,11 @@ internal static class BenchServer
             // would set (default 10,000 readings/s): the baseline has no such limit either.
             ["SensorHub:Hub:PublishRateLimit"] = "100000000",
             ["SensorHub:Hub:TransportSendTimeout"] = SendTimeout.ToString(),
-            ["SensorHub:Uploads:DataPath"] = dataPath,
-        });
+            [DataPathKey] = dataPath,
+        };
+        foreach (var (key, value) in overrides)
+            settings[key] = value;
+        var builder = CreateBuilder(url, settings);
         builder.AddSensorHub();
         builder.Services.AddSingleton<IBenchFeed, SensorHubFeed>();
         var app = builder.Build();
@@ -82,7 +91,7 @@ internal static class BenchServer
         app.Services.GetRequiredService<StreamEndClock>().Follow(app.Services.GetRequiredService<IMeterFactory>());
         app.Lifetime.ApplicationStopped.Register(() =>
         {
-            if (Directory.Exists(dataPath))
+            if (ownDataPath && Directory.Exists(dataPath))
                 Directory.Delete(dataPath, recursive: true);
         });
         return app;
