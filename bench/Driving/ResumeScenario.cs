@@ -141,17 +141,11 @@ internal static class ResumeScenario
     /// <summary>The sensor's newest sequence, as a node on Redis lists it.</summary>
     private static async Task<long> LastSequenceAsync(BenchTarget node, string sensor)
     {
-        await using var client = new SensorHubClient(new SensorHubClientOptions { Url = node.BaseUri, ConfigureHttpConnection = WebSocketsOnly });
+        await using var client = new SensorHubClient(new SensorHubClientOptions { Url = node.BaseUri });
         await client.StartAsync();
         var sensors = await client.ListSensorsAsync(sensor);
         return sensors.FirstOrDefault(s => s.Id == sensor)?.LastSequence
                ?? throw new InvalidOperationException($"{node.Name} does not list {sensor}");
-    }
-
-    private static void WebSocketsOnly(HttpConnectionOptions http)
-    {
-        http.Transports = HttpTransportType.WebSockets;
-        http.SkipNegotiation = true;
     }
 
     private static double Percentile(double[] sorted, double percentile) =>
@@ -198,32 +192,17 @@ internal static class ResumeScenario
         public Exception? Failure { get; private set; }
 
         /// <summary>The node its connection went to last (its base address).</summary>
-        public Uri? Node { get; private set; }
+        public Uri Node => new(_client.HubUrl, "/");
 
         /// <summary>
-        /// Connects to the first of <paramref name="nodes"/> (WebSockets, negotiation skipped, MessagePack; anonymous,
-        /// as the bench servers allow) and subscribes from the sensor's oldest reading. Each connection attempt, the
-        /// start and every reconnection, tries the nodes in order and takes the first that accepts: node 1 while it
-        /// lives, another once it is dead.
+        /// Connects to the first of <paramref name="nodes"/> (the SDK's <c>ServerUrls</c>: WebSockets, negotiation
+        /// skipped, MessagePack; anonymous, as the bench servers allow) and subscribes from the sensor's oldest reading.
+        /// The SDK fails over by itself: node 1 while it lives, the next once it is dead.
         /// </summary>
         public static async Task<SdkSubscriber> StartAsync(Uri[] nodes, string sensor, CancellationToken cancellationToken)
         {
-            SdkSubscriber? subscriber = null;
-            var client = new SensorHubClient(new SensorHubClientOptions
-            {
-                Url = nodes[0],
-                ConfigureHttpConnection = http =>
-                {
-                    WebSocketsOnly(http);
-                    http.WebSocketFactory = async (context, ct) =>
-                    {
-                        var (socket, node) = await ConnectToFirstAsync(nodes, context, ct);
-                        subscriber!.Node = node;
-                        return socket;
-                    };
-                },
-            });
-            subscriber = new SdkSubscriber(client);
+            var client = new SensorHubClient(new SensorHubClientOptions { ServerUrls = nodes });
+            var subscriber = new SdkSubscriber(client);
             client.ConnectionStateChanged += (_, e) =>
             {
                 if (e.Change == ConnectionChange.Reconnected)
@@ -296,27 +275,5 @@ internal static class ResumeScenario
             await _client.DisposeAsync();
             await _consumer.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
         }
-    }
-
-    /// <summary>The WebSocket of one connection attempt: to the first node that accepts it, the hub's path and query kept.</summary>
-    private static async ValueTask<(WebSocket Socket, Uri Node)> ConnectToFirstAsync(Uri[] nodes, WebSocketConnectionContext context, CancellationToken cancellationToken)
-    {
-        Exception? last = null;
-        for (var i = 0; i < nodes.Length; i++)
-        {
-            var uri = new UriBuilder(context.Uri) { Host = nodes[i].Host, Port = nodes[i].Port }.Uri;
-            var socket = new ClientWebSocket();
-            try
-            {
-                await socket.ConnectAsync(uri, cancellationToken);
-                return (socket, nodes[i]);
-            }
-            catch (Exception ex) when (ex is WebSocketException or HttpRequestException)
-            {
-                socket.Dispose();
-                last = ex;
-            }
-        }
-        throw last ?? new InvalidOperationException("no node to connect to");
     }
 }
