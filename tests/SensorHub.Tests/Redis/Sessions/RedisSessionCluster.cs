@@ -19,6 +19,7 @@ public class RedisSessionCluster : IAsyncLifetime
     {
         // Several annotators at once in one session: the default 5 per second would refuse them.
         ["SensorHub:Sessions:AnnotationRateLimit"] = "10000",
+        ["SensorHub:Hub:CreationRateLimit"] = "1000",
     };
 
     public RedisServer Redis => _redis ?? throw new InvalidOperationException("Not started.");
