@@ -53,7 +53,7 @@ public sealed class RedisNodeRegistry(
 
     private readonly RedisOptions _options = options.Value;
     private readonly IDeadNodeCleanup[] _cleanups = cleanups.ToArray();
-    private bool _beaten;
+    private volatile bool _beaten;
     private int _sweeps;
 
     /// <summary>Raised when this node finds that its heartbeat had expired: the others have cleaned up after it.</summary>
@@ -77,19 +77,22 @@ public sealed class RedisNodeRegistry(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The heartbeat has a thread of its own and waits on Redis synchronously (StackExchange.Redis completes a
+        // synchronous call on its own I/O threads): a node whose thread pool is starved is slow, not dead, and must
+        // not be taken for dead by the others.
+        var beating = new Thread(() => Beat(stoppingToken)) { IsBackground = true, Name = "sensorhub-node-heartbeat" };
+        beating.Start();
         using var timer = new PeriodicTimer(_options.NodeHeartbeat, time);
-        do
+        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false))
         {
             if (redis.IsKilled)
                 return;
             try
             {
-                await BeatAsync().ConfigureAwait(false);
                 await SweepAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // Redis unreachable: RedisAvailability says so; the heartbeat lapses, as it should.
                 if (!redis.IsKilled)
                     RedisNodesLog.BeatFailed(logger, e.Message);
             }
@@ -98,7 +101,6 @@ public sealed class RedisNodeRegistry(
                 Interlocked.Increment(ref _sweeps);
             }
         }
-        while (await WaitAsync(timer, stoppingToken).ConfigureAwait(false));
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -131,18 +133,33 @@ public sealed class RedisNodeRegistry(
         }
     }
 
-    private async Task BeatAsync()
+    private void Beat(CancellationToken stoppingToken)
     {
-        var existed = (long)await redis.Database.ScriptEvaluateAsync(
-            BeatScript,
-            [HeartbeatKey(NodeId), redis.Key("nodes")],
-            [NodeId, (long)_options.NodeTimeout.TotalMilliseconds]).ConfigureAwait(false);
-        if (existed == 0 && _beaten)
+        do
         {
-            RedisNodesLog.PresumedDead(logger, NodeId, _options.NodeTimeout);
-            PresumedDead?.Invoke();
+            if (redis.IsKilled)
+                return;
+            try
+            {
+                var existed = (long)redis.Database.ScriptEvaluate(
+                    BeatScript,
+                    [HeartbeatKey(NodeId), redis.Key("nodes")],
+                    [NodeId, (long)_options.NodeTimeout.TotalMilliseconds]);
+                if (existed == 0 && _beaten)
+                {
+                    RedisNodesLog.PresumedDead(logger, NodeId, _options.NodeTimeout);
+                    PresumedDead?.Invoke();
+                }
+                _beaten = true;
+            }
+            catch (Exception e)
+            {
+                // Redis unreachable: RedisAvailability says so; the heartbeat lapses, as it should.
+                if (!redis.IsKilled)
+                    RedisNodesLog.BeatFailed(logger, e.Message);
+            }
         }
-        _beaten = true;
+        while (!stoppingToken.WaitHandle.WaitOne(_options.NodeHeartbeat));
     }
 
     private async Task SweepAsync(CancellationToken cancellationToken)
