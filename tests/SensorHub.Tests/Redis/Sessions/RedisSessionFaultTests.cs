@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
+using SensorHub.Server.Redis.Sessions;
 using SensorHub.Tests.Infrastructure;
 using static SensorHub.Tests.Sessions.SessionCalls;
 
@@ -30,6 +32,34 @@ public sealed class RedisSessionFaultTests(RedisSessionCluster cluster) : IClass
         Assert.Equal(Enumerable.Range(1, 10).Select(i => $"note {i}"), texts);
         await aliceOnC.Hub.AnnotateAsync(session.Id, "after");
         Assert.Equal("after", (await bobStream.ExpectAsync(SessionEventKinds.Annotated)).Annotation!.Text);
+        bobStream.AssertNothingPending();
+        await aliceOnC.Hub.EndSessionAsync(session.Id);
+    }
+
+    [Fact]
+    public async Task AnEventThatNeverCameOverPubSubIsDeliveredByThePositionCheckInItsPlace()
+    {
+        var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
+        await using var aliceOnC = await cluster.C.ConnectAsync(Protocol.Json, alice);
+        await using var bobOnB = await cluster.B.ConnectAsync(Protocol.Json, bob);
+        var session = await aliceOnC.Hub.CreateSessionAsync();
+        await using var bobStream = bobOnB.Hub.JoinSession(session.Id);
+        await bobStream.SnapshotAsync();
+        var silent = new Annotation { Id = Guid.NewGuid().ToString("N"), Author = alice.Name, AuthorId = alice.Name, Text = "silent", Time = DateTime.UtcNow };
+
+        // What a script does, without its PUBLISH: as if the channel had stalled for this one event.
+        var key = cluster.Nodes.Prefix + "session:" + session.Id;
+        await cluster.Redis.Admin.ScriptEvaluateAsync(
+            """
+            local s = string.format('%d', redis.call('INCR', KEYS[1]))
+            redis.call('XADD', KEYS[2], s .. '-0', 'e', cjson.encode({s, 'annotated', ARGV[1]}))
+            """,
+            [key + ":seq", key + ":events"],
+            [JsonSerializer.Serialize(silent, RedisSessionJson.Default.Annotation)]);
+
+        Assert.Equal(silent, (await bobStream.ExpectAsync(SessionEventKinds.Annotated)).Annotation);
+        await aliceOnC.Hub.AnnotateAsync(session.Id, "loud");
+        Assert.Equal("loud", (await bobStream.ExpectAsync(SessionEventKinds.Annotated)).Annotation!.Text);
         bobStream.AssertNothingPending();
         await aliceOnC.Hub.EndSessionAsync(session.Id);
     }
