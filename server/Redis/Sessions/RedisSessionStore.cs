@@ -124,13 +124,16 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
                 // Subscribed (and confirmed) before the snapshot is read: every event after it arrives on the channel
                 // or is in the event stream when the node looks.
                 await local.Subscribed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await local.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsRedisFailure(e))
+            catch (Exception e) when (IsRedisFailure(e) || e is OperationCanceledException)
             {
+                // Not left following a session that no member of this node is in.
                 await CloseIfEmptyAsync(local).ConfigureAwait(false);
+                if (e is OperationCanceledException)
+                    throw;
                 throw _availability.Failed(e);
             }
-            await local.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
                 if (local.Closed)
