@@ -84,9 +84,11 @@ public sealed class RedisSessionFaultTests(RedisSessionCluster cluster) : IClass
             var ended = await Assert.ThrowsAsync<HubException>(() => stream.Completion.WaitAsync(Timeouts.Default));
             await using var refused = alice.Hub.JoinSession(session.Id);
             var error = await Assert.ThrowsAsync<HubException>(() => refused.Completion.WaitAsync(TimeSpan.FromSeconds(3)));
+            var create = await Assert.ThrowsAsync<HubException>(() => alice.Hub.CreateSessionAsync().WaitAsync(TimeSpan.FromSeconds(3)));
 
             Assert.Contains("[backend_unavailable] This node cannot reach Redis", ended.Message, StringComparison.Ordinal);
             Assert.Contains("[backend_unavailable]", error.Message, StringComparison.Ordinal);
+            Assert.Contains("[backend_unavailable]", create.Message, StringComparison.Ordinal);
         }
         finally
         {
