@@ -9,7 +9,8 @@ namespace SensorHub.Server.Sessions;
 /// participants per session, the annotation rate), raising <see cref="SessionException"/>s, and the checks that must
 /// hold at the moment of a change: a joiner or an author must still be able to read every sensor of the session.
 /// Who may do what otherwise, and the checking of arguments, stay in <see cref="SessionService"/>. <see cref="Internal.InMemorySessionStore"/> is the
-/// embedded default; a distributed store replaces this one registration.
+/// embedded default; a distributed store replaces this one registration (<c>RedisSessionStore</c>, where every
+/// change is one script in Redis and every rule below holds across nodes).
 /// </summary>
 public interface ISessionStore
 {

@@ -30,4 +30,8 @@ public sealed class SessionException(string code, string message) : SensorHubExc
     public static SessionException FellBehind(string sessionId, int capacity) =>
         new(SensorHubErrors.FellBehind, $"This stream fell behind session '{sessionId}': more than {capacity} events were waiting to be sent. " +
             "Join again for a fresh snapshot.");
+
+    /// <summary>A stream of a distributed store whose node could not get some of the session's events any more (they were trimmed, or the node was cut off): it ends rather than skip them.</summary>
+    public static SessionException Missed(string sessionId) =>
+        new(SensorHubErrors.FellBehind, $"This stream fell behind session '{sessionId}': some of its events could no longer be sent. Join again for a fresh snapshot.");
 }

@@ -6,20 +6,22 @@ using static SensorHub.Tests.Sessions.SessionCalls;
 
 namespace SensorHub.Tests.Sessions;
 
-/// <summary>Who may see, join, annotate, change and end a session; a private session is unknown to whoever may not see it.</summary>
-public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <summary>
+/// Who may see, join, annotate, change and end a session; a private session is unknown to whoever may not see it. On
+/// every engine: each user's calls go through a node of their own (A, B, C).
+/// </summary>
+public sealed class SessionAccessTests(EngineFixture engines) : IClassFixture<EngineFixture>
 {
-    private SensorHubApplication App => apps[Transport.TestServer];
-
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task PrivateSessionRefusesTheUninvitedAsUnknownAndAdmitsTheInvited(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task PrivateSessionRefusesTheUninvitedAsUnknownAndAdmitsTheInvited(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var (alice, invited, stranger) = (NewOperator("alice"), NewViewer("ivan"), NewOperator("sam"));
-        await using var aliceConnection = await App.ConnectAsync(protocol, alice);
-        await using var invitedConnection = await App.ConnectAsync(protocol, invited);
-        await using var strangerConnection = await App.ConnectAsync(protocol, stranger);
-        await using var adminConnection = await App.ConnectAsync(protocol);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var invitedConnection = await nodes.B.ConnectAsync(protocol, invited);
+        await using var strangerConnection = await nodes.C.ConnectAsync(protocol, stranger);
+        await using var adminConnection = await nodes.C.ConnectAsync(protocol);
         var session = await aliceConnection.Hub.CreateSessionAsync(isPrivate: true, invited: [invited.Name]);
         var unknown = $"sessionId: no session '{session.Id}' is known.";
         var neverMade = Guid.NewGuid().ToString("N");
@@ -36,7 +38,7 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
         foreach (var error in new[] { join, annotate, end, setSensors })
             Assert.Contains(unknown, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(await strangerConnection.Hub.ListSessionsAsync(), s => s.Id == session.Id);
-        Assert.Empty(App.SessionState(session.Id)!.Participants);
+        Assert.Empty(await nodes.C.ParticipantsAsync(session.Id));
 
         foreach (var connection in new[] { aliceConnection, invitedConnection, adminConnection })
         {
@@ -48,12 +50,13 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task AViewerMayJoinButNotCreateAnnotateOrChangeSensors(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task AViewerMayJoinButNotCreateAnnotateOrChangeSensors(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var (alice, vera) = (NewOperator("alice"), NewViewer("vera"));
-        await using var aliceConnection = await App.ConnectAsync(protocol, alice);
-        await using var veraConnection = await App.ConnectAsync(protocol, vera);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var veraConnection = await nodes.B.ConnectAsync(protocol, vera);
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var veraStream = veraConnection.Hub.JoinSession(session.Id);
         await veraStream.SnapshotAsync();
@@ -74,13 +77,14 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task OnlyTheOwnerOrAnAdminMayEndASessionOrChangeItsSensors(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task OnlyTheOwnerOrAnAdminMayEndASessionOrChangeItsSensors(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewOperator("bob"));
-        await using var aliceConnection = await App.ConnectAsync(protocol, alice);
-        await using var bobConnection = await App.ConnectAsync(protocol, bob);
-        await using var adminConnection = await App.ConnectAsync(protocol);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
+        await using var adminConnection = await nodes.C.ConnectAsync(protocol);
         var first = await aliceConnection.Hub.CreateSessionAsync();
         var second = await aliceConnection.Hub.CreateSessionAsync();
         await using var bobStream = bobConnection.Hub.JoinSession(first.Id);
@@ -88,7 +92,7 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
 
         var end = await Assert.ThrowsAsync<HubException>(() => bobConnection.Hub.EndSessionAsync(first.Id));
         var setSensors = await Assert.ThrowsAsync<HubException>(() => bobConnection.Hub.SetSessionSensorsAsync(first.Id, [Humidity]));
-        Assert.NotNull(App.SessionState(first.Id));
+        Assert.NotNull(await nodes.C.FindSessionAsync(first.Id));
         await adminConnection.Hub.SetSessionSensorsAsync(first.Id, [Humidity]);
         await adminConnection.Hub.EndSessionAsync(first.Id);
         await aliceConnection.Hub.EndSessionAsync(second.Id);
@@ -97,18 +101,19 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
         Assert.Contains($"Not allowed: only its owner or an admin may change the sensors of session '{first.Id}'.", setSensors.Message, StringComparison.Ordinal);
         var rest = await bobStream.RestAsync();
         Assert.Equal([SessionEventKinds.SensorsChanged, SessionEventKinds.Ended], rest.Select(e => e.Kind));
-        Assert.Null(App.SessionState(first.Id));
-        Assert.Null(App.SessionState(second.Id));
+        Assert.Null(await nodes.C.FindSessionAsync(first.Id));
+        Assert.Null(await nodes.C.FindSessionAsync(second.Id));
         Assert.Equal(HubConnectionState.Connected, bobConnection.Hub.State);
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task SensorsOutsideTheCallersPrefixesAreRefused(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task SensorsOutsideTheCallersPrefixesAreRefused(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var pat = new TestUser(UniqueName("pat"), [SensorHub.Server.Identity.Roles.Operator], ["plant-1/line-1/"]);
-        await using var alice = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var patConnection = await App.ConnectAsync(protocol, pat);
+        await using var alice = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
+        await using var patConnection = await nodes.B.ConnectAsync(protocol, pat);
         var shared = await alice.Hub.CreateSessionAsync([Temperature]);
 
         var create = await Assert.ThrowsAsync<HubException>(() => patConnection.Hub.CreateSessionAsync([Temperature, "plant-1/line-2/power"]));
@@ -120,7 +125,7 @@ public sealed class SessionAccessTests(ApplicationFixture apps) : IClassFixture<
         Assert.Contains("Not allowed: your token may not read sensor 'plant-1/line-2/power' (request.sensorIds[1]).", create.Message, StringComparison.Ordinal);
         Assert.Contains("Not allowed: your token may not read sensor 'plant-1/line-2/power' (input.sensorId).", annotate.Message, StringComparison.Ordinal);
         Assert.Contains("Not allowed: your token may not read sensor 'plant-1/line-2/power' (sensorIds[0]).", setSensors.Message, StringComparison.Ordinal);
-        Assert.Equal([Temperature], App.SessionState(mine.Id)!.Stored.Info.SensorIds);
+        Assert.Equal([Temperature], (await nodes.C.FindSessionAsync(mine.Id))!.Info.SensorIds);
         await patConnection.Hub.EndSessionAsync(mine.Id);
         await alice.Hub.EndSessionAsync(shared.Id);
     }

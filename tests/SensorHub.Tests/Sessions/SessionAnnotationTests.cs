@@ -4,18 +4,22 @@ using static SensorHub.Tests.Sessions.SessionCalls;
 
 namespace SensorHub.Tests.Sessions;
 
-/// <summary>Annotations and sensor changes reach everyone in the session once, in one order; late joiners get them in the snapshot.</summary>
-public sealed class SessionAnnotationTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <summary>
+/// Annotations and sensor changes reach everyone in the session once, in one order; late joiners get them in the
+/// snapshot. On every engine: the session is made on A, joined on B, annotated on C.
+/// </summary>
+public sealed class SessionAnnotationTests(EngineFixture engines) : IClassFixture<EngineFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task AnAnnotationReachesEveryParticipantOnceAndALateJoinerSeesItInTheSnapshot(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task AnAnnotationReachesEveryParticipantOnceAndALateJoinerSeesItInTheSnapshot(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob, carol) = (NewOperator("alice"), NewOperator("bob"), NewViewer("carol"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
-        await using var carolConnection = await app.ConnectAsync(protocol, carol);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
+        await using var bobOnC = await nodes.C.ConnectAsync(protocol, bob);
+        await using var carolConnection = await nodes.B.ConnectAsync(protocol, carol);
         var session = await aliceConnection.Hub.CreateSessionAsync([Temperature, Humidity]);
         await using var aliceStream = aliceConnection.Hub.JoinSession(session.Id);
         await aliceStream.SnapshotAsync();
@@ -24,7 +28,7 @@ public sealed class SessionAnnotationTests(ApplicationFixture apps) : IClassFixt
         await aliceStream.ExpectAsync(SessionEventKinds.Joined);
         var before = DateTime.UtcNow;
 
-        await bobConnection.Hub.AnnotateAsync(session.Id, "  bearing noise from here ", Temperature, 1_234);
+        await bobOnC.Hub.AnnotateAsync(session.Id, "  bearing noise from here ", Temperature, 1_234);
         var toAlice = (await aliceStream.ExpectAsync(SessionEventKinds.Annotated)).Annotation!;
         var toBob = (await bobStream.ExpectAsync(SessionEventKinds.Annotated)).Annotation!;
         await using var carolStream = carolConnection.Hub.JoinSession(session.Id);
@@ -49,18 +53,19 @@ public sealed class SessionAnnotationTests(ApplicationFixture apps) : IClassFixt
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ChangedSensorsReachEveryParticipantAndTheList(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ChangedSensorsReachEveryParticipantAndTheList(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[Transport.TestServer];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var aliceOnC = await nodes.C.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
         var session = await aliceConnection.Hub.CreateSessionAsync([Temperature]);
         await using var bobStream = bobConnection.Hub.JoinSession(session.Id);
         await bobStream.SnapshotAsync();
 
-        await aliceConnection.Hub.SetSessionSensorsAsync(session.Id, [Humidity, Temperature, Humidity]);
+        await aliceOnC.Hub.SetSessionSensorsAsync(session.Id, [Humidity, Temperature, Humidity]);
         var changed = await bobStream.ExpectAsync(SessionEventKinds.SensorsChanged);
         await using var late = bobConnection.Hub.JoinSession(session.Id);
         var snapshot = await late.SnapshotAsync();

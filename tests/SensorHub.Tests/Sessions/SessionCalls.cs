@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using SensorHub.Contracts;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Redis.Sessions;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Sessions.Internal;
 using SensorHub.Tests.Infrastructure;
@@ -65,9 +66,22 @@ internal static class SessionCalls
     /// <summary>Waits until the server counts <paramref name="connections"/> streams of <paramref name="name"/> in the session (0: gone).</summary>
     public static Task WaitForPresenceAsync(this SensorHubApplication app, string sessionId, string name, int connections) =>
         Timeouts.WaitUntilAsync(
-            () => (app.SessionState(sessionId)?.Participants.FirstOrDefault(p => p.Name == name)?.Connections ?? 0) == connections,
+            async () => ((await app.ParticipantsAsync(sessionId)).FirstOrDefault(p => p.Name == name)?.Connections ?? 0) == connections,
             Timeouts.Default,
             $"{name} has {connections} streams on session {sessionId}");
+
+    /// <summary>The participants of a session now, on any engine (none once it is gone).</summary>
+    public static async Task<Participant[]> ParticipantsAsync(this SensorHubApplication app, string sessionId) =>
+        app.Services.GetRequiredService<ISessionStore>() switch
+        {
+            InMemorySessionStore memory => memory.Find(sessionId)?.Participants ?? [],
+            RedisSessionStore redis => await redis.ParticipantsAsync(sessionId).WaitAsync(Timeouts.Default),
+            var other => throw new InvalidOperationException($"No participants from a {other.GetType().Name}."),
+        };
+
+    /// <summary>An open session as the server's store holds it, on any engine; null once it is gone.</summary>
+    public static Task<StoredSession?> FindSessionAsync(this SensorHubApplication app, string sessionId) =>
+        app.Services.GetRequiredService<ISessionStore>().FindAsync(sessionId, CancellationToken.None).WaitAsync(Timeouts.Default);
 
     /// <summary>Compares what travelled with what was sent: records hold arrays, which compare by reference.</summary>
     public static void AssertSame(SessionInfo expected, SessionInfo? actual)

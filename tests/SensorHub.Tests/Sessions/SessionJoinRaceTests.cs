@@ -4,32 +4,28 @@ using static SensorHub.Tests.Sessions.SessionCalls;
 
 namespace SensorHub.Tests.Sessions;
 
-/// <summary>A server whose annotation rate is high enough to annotate as fast as a client can.</summary>
-public sealed class BusySessionsFixture : IAsyncLifetime
+/// <summary>Servers whose annotation rate is high enough to annotate as fast as a client can, on every engine target.</summary>
+public sealed class BusySessionsFixture() : SessionEngines(new Dictionary<string, string?>
 {
-    public SensorHubApplication App { get; } = new(settings: new Dictionary<string, string?>
-    {
-        ["SensorHub:Sessions:AnnotationRateLimit"] = "100000",
-        ["SensorHub:Hub:CreationRateLimit"] = "1000000",
-        ["SensorHub:Sessions:RecentAnnotations"] = "20",
-    });
+    ["SensorHub:Sessions:AnnotationRateLimit"] = "100000",
+    ["SensorHub:Hub:CreationRateLimit"] = "1000000",
+    ["SensorHub:Sessions:RecentAnnotations"] = "20",
+});
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
-}
-
-/// <summary>Joins while others annotate: each joiner's snapshot and the events after it meet with no gap and no duplicate.</summary>
+/// <summary>
+/// Joins while others annotate: each joiner's snapshot and the events after it meet with no gap and no duplicate. On
+/// Redis across nodes the annotators are on A and C and the joiners on B.
+/// </summary>
 public sealed class SessionJoinRaceTests(BusySessionsFixture fixture) : IClassFixture<BusySessionsFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task JoinsWhileOthersAnnotateSeeNoGapAndNoDuplicate(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task JoinsWhileOthersAnnotateSeeNoGapAndNoDuplicate(EngineTarget engine, Protocol protocol)
     {
-        var app = fixture.App;
+        var nodes = await fixture.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewOperator("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.C.ConnectAsync(protocol, bob);
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var observer = aliceConnection.Hub.JoinSession(session.Id);
         await observer.SnapshotAsync();
@@ -44,7 +40,7 @@ public sealed class SessionJoinRaceTests(BusySessionsFixture fixture) : IClassFi
             await Timeouts.WaitUntilAsync(() => Volatile.Read(ref made) >= 30, Timeouts.Default, "annotations began");
             for (var j = 0; j < 8; j++)
             {
-                var connection = await app.ConnectAsync(protocol, NewViewer($"joiner{j}"));
+                var connection = await nodes.B.ConnectAsync(protocol, NewViewer($"joiner{j}"));
                 var stream = connection.Hub.JoinSession(session.Id);
                 joiners.Add((connection, stream, await stream.SnapshotAsync()));
             }

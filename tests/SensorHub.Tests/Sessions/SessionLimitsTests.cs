@@ -6,39 +6,37 @@ using static SensorHub.Tests.Sessions.SessionCalls;
 
 namespace SensorHub.Tests.Sessions;
 
-/// <summary>A server with tight session limits, set through configuration as an operator would.</summary>
-public sealed class SessionLimitsFixture : IAsyncLifetime
+/// <summary>Servers with tight session limits, set through configuration as an operator would, on every engine target.</summary>
+public sealed class SessionLimitsFixture() : SessionEngines(new Dictionary<string, string?>
 {
-    public SensorHubApplication App { get; } = new(settings: new Dictionary<string, string?>
-    {
-        ["SensorHub:Sessions:MaxOpenSessionsPerUser"] = "2",
-        ["SensorHub:Sessions:MaxParticipantsPerSession"] = "2",
-        ["SensorHub:Sessions:MaxSensorsPerSession"] = "3",
-        ["SensorHub:Sessions:MaxAnnotationLength"] = "20",
-        ["SensorHub:Sessions:AnnotationRateLimit"] = "3",
-        ["SensorHub:Sessions:AnnotationRatePeriod"] = "01:00:00",
-    });
+    ["SensorHub:Sessions:MaxOpenSessionsPerUser"] = "2",
+    ["SensorHub:Sessions:MaxParticipantsPerSession"] = "2",
+    ["SensorHub:Sessions:MaxSensorsPerSession"] = "3",
+    ["SensorHub:Sessions:MaxAnnotationLength"] = "20",
+    ["SensorHub:Sessions:AnnotationRateLimit"] = "3",
+    ["SensorHub:Sessions:AnnotationRatePeriod"] = "01:00:00",
+});
 
-    public Task InitializeAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync() => await App.DisposeAsync();
-}
-
-/// <summary>Each configured limit is enforced with an error that says which, and a refused call changes nothing.</summary>
+/// <summary>
+/// Each configured limit is enforced with an error that says which, and a refused call changes nothing; on Redis
+/// across nodes the limits are the cluster's (calls spread over A, B and C).
+/// </summary>
 public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFixture<SessionLimitsFixture>
 {
-    private SensorHubApplication App => fixture.App;
-
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task OpenSessionsPerUserAreLimitedAndEndedOnesDoNotCount(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task OpenSessionsPerUserAreLimitedAndEndedOnesDoNotCount(EngineTarget engine, Protocol protocol)
     {
-        await using var alice = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var bob = await App.ConnectAsync(protocol, NewOperator("bob"));
+        var nodes = await fixture.NodesAsync(engine);
+        var aliceUser = NewOperator("alice");
+        await using var alice = await nodes.A.ConnectAsync(protocol, aliceUser);
+        await using var aliceOnB = await nodes.B.ConnectAsync(protocol, aliceUser);
+        await using var aliceOnC = await nodes.C.ConnectAsync(protocol, aliceUser);
+        await using var bob = await nodes.B.ConnectAsync(protocol, NewOperator("bob"));
         var first = await alice.Hub.CreateSessionAsync();
-        var second = await alice.Hub.CreateSessionAsync();
+        var second = await aliceOnB.Hub.CreateSessionAsync();
 
-        var refused = await Assert.ThrowsAsync<HubException>(() => alice.Hub.CreateSessionAsync());
+        var refused = await Assert.ThrowsAsync<HubException>(() => aliceOnC.Hub.CreateSessionAsync());
         var bobs = await bob.Hub.CreateSessionAsync();
         await alice.Hub.EndSessionAsync(first.Id);
         var third = await alice.Hub.CreateSessionAsync();
@@ -51,14 +49,15 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ParticipantsPerSessionAreLimitedButAParticipantsSecondConnectionIsNot(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ParticipantsPerSessionAreLimitedButAParticipantsSecondConnectionIsNot(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await fixture.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await App.ConnectAsync(protocol, alice);
-        await using var bobConnection = await App.ConnectAsync(protocol, bob);
-        await using var bobSecondTab = await App.ConnectAsync(protocol, bob);
-        await using var carolConnection = await App.ConnectAsync(protocol, NewViewer("carol"));
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
+        await using var bobSecondTab = await nodes.C.ConnectAsync(protocol, bob);
+        await using var carolConnection = await nodes.C.ConnectAsync(protocol, NewViewer("carol"));
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var aliceStream = aliceConnection.Hub.JoinSession(session.Id);
         await aliceStream.SnapshotAsync();
@@ -79,19 +78,24 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task AnnotationsAreLimitedInRateAndLength(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task AnnotationsAreLimitedInRateAndLength(EngineTarget engine, Protocol protocol)
     {
-        await using var alice = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var bob = await App.ConnectAsync(protocol, NewOperator("bob"));
-        var session = await alice.Hub.CreateSessionAsync();
-        await using var watcher = alice.Hub.JoinSession(session.Id);
+        var nodes = await fixture.NodesAsync(engine);
+        var aliceUser = NewOperator("alice");
+        await using var aliceOnA = await nodes.A.ConnectAsync(protocol, aliceUser);
+        await using var alice = await nodes.C.ConnectAsync(protocol, aliceUser);
+        await using var aliceOnB = await nodes.B.ConnectAsync(protocol, aliceUser);
+        await using var bob = await nodes.C.ConnectAsync(protocol, NewOperator("bob"));
+        var session = await aliceOnA.Hub.CreateSessionAsync();
+        await using var watcher = aliceOnB.Hub.JoinSession(session.Id);
         await watcher.SnapshotAsync();
 
         var tooLong = await Assert.ThrowsAsync<HubException>(() => alice.Hub.AnnotateAsync(session.Id, new string('a', 21)));
+        // The rate is the author's in the session, whichever node each annotation comes through.
         for (var i = 0; i < 3; i++)
-            await alice.Hub.AnnotateAsync(session.Id, $"note {i}");
-        var tooMany = await Assert.ThrowsAsync<HubException>(() => alice.Hub.AnnotateAsync(session.Id, "one too many"));
+            await (i == 1 ? aliceOnA : alice).Hub.AnnotateAsync(session.Id, $"note {i}");
+        var tooMany = await Assert.ThrowsAsync<HubException>(() => aliceOnB.Hub.AnnotateAsync(session.Id, "one too many"));
         await bob.Hub.AnnotateAsync(session.Id, "bob's own allowance");
 
         Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(tooLong.Message));
@@ -108,10 +112,11 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task SensorsPerSessionAreLimited(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task SensorsPerSessionAreLimited(EngineTarget engine, Protocol protocol)
     {
-        await using var alice = await App.ConnectAsync(protocol, NewOperator("alice"));
+        var nodes = await fixture.NodesAsync(engine);
+        await using var alice = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
         var session = await alice.Hub.CreateSessionAsync(["a/1", "a/2", "a/3"]);
 
         var create = await Assert.ThrowsAsync<HubException>(() => alice.Hub.CreateSessionAsync(["a/1", "a/2", "a/3", "a/4"]));
@@ -119,7 +124,7 @@ public sealed class SessionLimitsTests(SessionLimitsFixture fixture) : IClassFix
 
         Assert.Contains("request.sensorIds holds 4 sensors; at most 3 are allowed.", create.Message, StringComparison.Ordinal);
         Assert.Contains("sensorIds holds 4 sensors; at most 3 are allowed.", set.Message, StringComparison.Ordinal);
-        Assert.Equal(["a/1", "a/2", "a/3"], App.SessionState(session.Id)!.Stored.Info.SensorIds);
+        Assert.Equal(["a/1", "a/2", "a/3"], (await nodes.B.FindSessionAsync(session.Id))!.Info.SensorIds);
         await alice.Hub.EndSessionAsync(session.Id);
     }
 }

@@ -10,21 +10,20 @@ namespace SensorHub.Tests.Sessions;
 /// <summary>
 /// Over the hub: a token's <c>sensors</c> prefixes bound the sessions it sees. A session on a sensor outside them
 /// answers exactly as one that was never made, annotations outside them do not reach it, and a change of sensors it may
-/// not read ends its stream as if the session were unknown.
+/// not read ends its stream as if the session were unknown. On every engine, across nodes.
 /// </summary>
-public sealed class SessionPrefixHubTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+public sealed class SessionPrefixHubTests(EngineFixture engines) : IClassFixture<EngineFixture>
 {
     private const string Power = "plant-1/line-2/power";
 
-    private SensorHubApplication App => apps[Transport.TestServer];
-
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ASessionOnSensorsOutsideTheCallersPrefixesAnswersAsOneNeverMadeInEveryCall(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ASessionOnSensorsOutsideTheCallersPrefixesAnswersAsOneNeverMadeInEveryCall(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var bounded = new TestUser(UniqueName("olga"), [Roles.Operator], ["other/"]);
-        await using var aliceConnection = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var boundedConnection = await App.ConnectAsync(protocol, bounded);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
+        await using var boundedConnection = await nodes.B.ConnectAsync(protocol, bounded);
         var secret = await aliceConnection.Hub.CreateSessionAsync(["secret/line-1/temperature"]);
         var mixed = await aliceConnection.Hub.CreateSessionAsync(["other/line-1/temperature", "secret/line-1/temperature"]);
         var inside = await aliceConnection.Hub.CreateSessionAsync(["other/line-1/temperature"]);
@@ -38,8 +37,8 @@ public sealed class SessionPrefixHubTests(ApplicationFixture apps) : IClassFixtu
 
             Assert.Equal(expected, refusals.Select(message => message.Replace(session.Id, neverMade, StringComparison.Ordinal)));
             Assert.All(refusals, message => Assert.Equal(SensorHubErrors.UnknownSession, SensorHubErrors.CodeOf(message)));
-            Assert.Empty(App.SessionState(session.Id)!.Participants);
-            Assert.Equal(session.SensorIds, App.SessionState(session.Id)!.Stored.Info.SensorIds);
+            Assert.Empty(await nodes.C.ParticipantsAsync(session.Id));
+            Assert.Equal(session.SensorIds, (await nodes.C.FindSessionAsync(session.Id))!.Info.SensorIds);
         }
         var listed = await hub.ListSessionsAsync();
         await using var insideStream = hub.JoinSession(inside.Id);
@@ -54,14 +53,15 @@ public sealed class SessionPrefixHubTests(ApplicationFixture apps) : IClassFixtu
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ChangingSensorsEndsTheStreamOfAMemberWhoMayNotReadThemAsIfTheSessionWereUnknown(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ChangingSensorsEndsTheStreamOfAMemberWhoMayNotReadThemAsIfTheSessionWereUnknown(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
         var pat = new TestUser(UniqueName("pat"), [Roles.Viewer], ["plant-1/line-1/"]);
-        await using var aliceConnection = await App.ConnectAsync(protocol, alice);
-        await using var bobConnection = await App.ConnectAsync(protocol, bob);
-        await using var patConnection = await App.ConnectAsync(protocol, pat);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
+        await using var patConnection = await nodes.C.ConnectAsync(protocol, pat);
         var session = await aliceConnection.Hub.CreateSessionAsync([Temperature]);
         await using var bobStream = bobConnection.Hub.JoinSession(session.Id);
         await bobStream.SnapshotAsync();
@@ -86,13 +86,14 @@ public sealed class SessionPrefixHubTests(ApplicationFixture apps) : IClassFixtu
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ASnapshotCarriesNoAnnotationAboutASensorOutsideTheJoinersPrefixes(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ASnapshotCarriesNoAnnotationAboutASensorOutsideTheJoinersPrefixes(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var pat = new TestUser(UniqueName("pat"), [Roles.Viewer], ["plant-1/line-1/"]);
-        await using var aliceConnection = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var patConnection = await App.ConnectAsync(protocol, pat);
-        await using var bobConnection = await App.ConnectAsync(protocol, NewViewer("bob"));
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
+        await using var patConnection = await nodes.B.ConnectAsync(protocol, pat);
+        await using var bobConnection = await nodes.C.ConnectAsync(protocol, NewViewer("bob"));
         var session = await aliceConnection.Hub.CreateSessionAsync([Temperature, Power]);
         await aliceConnection.Hub.AnnotateAsync(session.Id, "power dips", Power, 3);
         await aliceConnection.Hub.AnnotateAsync(session.Id, "warm", Temperature);

@@ -8,18 +8,19 @@ namespace SensorHub.Tests.Sessions;
 
 /// <summary>
 /// Presence over the hub: joining is subscribing to the session's stream and leaving is that stream ending, by a
-/// cancel, a closed or dropped connection, or the session's end. Presence is by user name.
+/// cancel, a closed or dropped connection, or the session's end. Presence is by user name. On every engine: the
+/// session is made on A, the others join on B (and C).
 /// </summary>
-public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+public sealed class SessionPresenceTests(EngineFixture engines) : IClassFixture<EngineFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task TwoUsersSeeEachOtherAndTheOneWhoStaysSeesTheOtherLeaveWhenItCancels(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task TwoUsersSeeEachOtherAndTheOneWhoStaysSeesTheOtherLeaveWhenItCancels(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var aliceStream = aliceConnection.Hub.JoinSession(session.Id);
         var aliceSnapshot = await aliceStream.SnapshotAsync();
@@ -43,13 +44,13 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task AUserWhoseConnectionDropsLeavesWithinASecond(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task AUserWhoseConnectionDropsLeavesWithinASecond(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var aliceStream = aliceConnection.Hub.JoinSession(session.Id);
         await aliceStream.SnapshotAsync();
@@ -64,19 +65,19 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
 
         Assert.Equal(bob.Name, left.Participant!.Name);
         Assert.True(clock.Elapsed < Timeouts.GeneratorEnd, $"left came {clock.Elapsed.TotalMilliseconds:0} ms after the drop");
-        Assert.Equal([alice.Name], app.SessionState(session.Id)!.Participants.Select(p => p.Name));
+        Assert.Equal([alice.Name], (await nodes.C.ParticipantsAsync(session.Id)).Select(p => p.Name));
         await aliceConnection.Hub.EndSessionAsync(session.Id);
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task TwoConnectionsOfOneUserAreOneParticipantWhoLeavesWithTheLast(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task TwoConnectionsOfOneUserAreOneParticipantWhoLeavesWithTheLast(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobTab1 = await app.ConnectAsync(protocol, bob);
-        var bobTab2 = await app.ConnectAsync(protocol, bob);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobTab1 = await nodes.B.ConnectAsync(protocol, bob);
+        var bobTab2 = await nodes.C.ConnectAsync(protocol, bob);
         try
         {
             var session = await aliceConnection.Hub.CreateSessionAsync();
@@ -89,7 +90,7 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
             await using var bobStream2 = bobTab2.Hub.JoinSession(session.Id);
             var secondSnapshot = await bobStream2.SnapshotAsync();
             await bobStream1.CancelAsync();
-            await app.WaitForPresenceAsync(session.Id, bob.Name, 1);
+            await nodes.A.WaitForPresenceAsync(session.Id, bob.Name, 1);
             // Something after the first stream's end, so that a 'left' for it would have come before this.
             await aliceConnection.Hub.AnnotateAsync(session.Id, "bob is still here");
             await aliceStream.ExpectAsync(SessionEventKinds.Annotated);
@@ -111,14 +112,14 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task EndingASessionCompletesEveryStreamAndReleasesItsState(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task EndingASessionCompletesEveryStreamAndReleasesItsState(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var (alice, bob) = (NewOperator("alice"), NewViewer("bob"));
-        await using var aliceConnection = await app.ConnectAsync(protocol, alice);
-        await using var bobConnection = await app.ConnectAsync(protocol, bob);
-        var baseline = app.Activity.ActiveStreams;
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, alice);
+        await using var bobConnection = await nodes.B.ConnectAsync(protocol, bob);
+        var baseline = nodes.All.Select(node => node.Activity.ActiveStreams).ToArray();
         var session = await aliceConnection.Hub.CreateSessionAsync();
         var streams = new[]
         {
@@ -139,9 +140,11 @@ public sealed class SessionPresenceTests(ApplicationFixture apps) : IClassFixtur
                 Assert.Equal(SessionEventKinds.Ended, rest[^1].Kind);
                 Assert.DoesNotContain(rest, e => e.Kind == SessionEventKinds.Left);
             }
-            Assert.Null(app.SessionState(session.Id));
+            Assert.Null(await nodes.C.FindSessionAsync(session.Id));
+            Assert.Empty(await nodes.C.ParticipantsAsync(session.Id));
             Assert.DoesNotContain(await bobConnection.Hub.ListSessionsAsync(), s => s.Id == session.Id);
-            await Timeouts.WaitUntilAsync(() => app.Activity.ActiveStreams == baseline, Timeouts.GeneratorEnd, "the session streams' generators ended");
+            await Timeouts.WaitUntilAsync(
+                () => nodes.All.Select(node => node.Activity.ActiveStreams).SequenceEqual(baseline), Timeouts.GeneratorEnd, "the session streams' generators ended");
             await using var late = bobConnection.Hub.JoinSession(session.Id);
             var error = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => late.Completion);
             Assert.Contains($"sessionId: no session '{session.Id}' is known.", error.Message, StringComparison.Ordinal);

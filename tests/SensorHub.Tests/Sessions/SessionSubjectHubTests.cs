@@ -11,18 +11,17 @@ namespace SensorHub.Tests.Sessions;
 /// Over the hub, with tokens minted apart from dev tokens: presence, ownership and invitations go by the token's
 /// subject, never by its name; a token without a subject may list and join, but neither create a session nor annotate.
 /// </summary>
-public sealed class SessionSubjectHubTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+public sealed class SessionSubjectHubTests(EngineFixture engines) : IClassFixture<EngineFixture>
 {
-    private SensorHubApplication App => apps[Transport.TestServer];
-
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task TwoUsersWhoShareANameAreTwoParticipantsAndOnlyTheCreatorOwnsTheSession(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task TwoUsersWhoShareANameAreTwoParticipantsAndOnlyTheCreatorOwnsTheSession(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var alice = NewOperator("alice");
         var (first, second) = (UniqueName("sub-1"), UniqueName("sub-2"));
-        await using var firstConnection = await App.ConnectAsSubjectAsync(protocol, alice, first);
-        await using var secondConnection = await App.ConnectAsSubjectAsync(protocol, alice, second);
+        await using var firstConnection = await nodes.A.ConnectAsSubjectAsync(protocol, alice, first);
+        await using var secondConnection = await nodes.B.ConnectAsSubjectAsync(protocol, alice, second);
         var session = await firstConnection.Hub.CreateSessionAsync();
         await using var firstStream = firstConnection.Hub.JoinSession(session.Id);
         await firstStream.SnapshotAsync();
@@ -44,18 +43,19 @@ public sealed class SessionSubjectHubTests(ApplicationFixture apps) : IClassFixt
         Assert.Equal(new Participant { Id = second, Name = alice.Name, Connections = 0 }, left.Participant);
         Assert.Equal(SensorHubErrors.NotAllowed, SensorHubErrors.CodeOf(end.Message));
         Assert.Equal(SensorHubErrors.NotAllowed, SensorHubErrors.CodeOf(setSensors.Message));
-        Assert.Equal([new Participant { Id = first, Name = alice.Name, Connections = 1 }], App.SessionState(session.Id)!.Participants);
+        Assert.Equal([new Participant { Id = first, Name = alice.Name, Connections = 1 }], await nodes.C.ParticipantsAsync(session.Id));
         await firstConnection.Hub.EndSessionAsync(session.Id);
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task APrivateSessionAdmitsTheInvitedBySubjectNotByName(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task APrivateSessionAdmitsTheInvitedBySubjectNotByName(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var bobSubject = UniqueName("sub-bob");
-        await using var aliceConnection = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var bobConnection = await App.ConnectAsSubjectAsync(protocol, NewViewer("robert"), bobSubject);
-        await using var impostorConnection = await App.ConnectAsSubjectAsync(protocol, TestUser.Viewer(bobSubject), UniqueName("sub-other"));
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
+        await using var bobConnection = await nodes.B.ConnectAsSubjectAsync(protocol, NewViewer("robert"), bobSubject);
+        await using var impostorConnection = await nodes.C.ConnectAsSubjectAsync(protocol, TestUser.Viewer(bobSubject), UniqueName("sub-other"));
         var session = await aliceConnection.Hub.CreateSessionAsync(isPrivate: true, invited: [bobSubject]);
 
         await using var bobStream = bobConnection.Hub.JoinSession(session.Id);
@@ -71,12 +71,13 @@ public sealed class SessionSubjectHubTests(ApplicationFixture apps) : IClassFixt
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task ATokenWithoutASubjectMayListAndJoinOneParticipantPerStreamButNeitherCreateNorAnnotate(Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ATokenWithoutASubjectMayListAndJoinOneParticipantPerStreamButNeitherCreateNorAnnotate(EngineTarget engine, Protocol protocol)
     {
+        var nodes = await engines.NodesAsync(engine);
         var nameless = NewOperator("nameless");
-        await using var aliceConnection = await App.ConnectAsync(protocol, NewOperator("alice"));
-        await using var namelessConnection = await App.ConnectAsSubjectAsync(protocol, nameless, subject: null);
+        await using var aliceConnection = await nodes.A.ConnectAsync(protocol, NewOperator("alice"));
+        await using var namelessConnection = await nodes.B.ConnectAsSubjectAsync(protocol, nameless, subject: null);
         var session = await aliceConnection.Hub.CreateSessionAsync();
         await using var aliceStream = aliceConnection.Hub.JoinSession(session.Id);
         await aliceStream.SnapshotAsync();
