@@ -88,13 +88,14 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
     private readonly TimeProvider _time;
     private readonly ILogger<RedisUploadCoordinator> _logger;
 
-    public RedisUploadCoordinator(
-        RedisConnection redis, RedisAvailability availability, IOptions<RedisOptions> options, TimeProvider time, ILogger<RedisUploadCoordinator> logger)
+    public RedisUploadCoordinator(RedisConnection redis, RedisAvailability availability, IOptions<RedisOptions> options, ILogger<RedisUploadCoordinator> logger)
     {
         _redis = redis;
         _availability = availability;
         _options = options.Value;
-        _time = time;
+        // The system's clock, never the application's TimeProvider (a test's fake clock): Redis lets a lease run out by
+        // real time, so the writer must count its lease by real time too.
+        _time = TimeProvider.System;
         _logger = logger;
     }
 

@@ -194,6 +194,50 @@ public sealed class RedisUploadTests : IAsyncLifetime
         Assert.Equal(UploadStreams.Sha256Of(data), result.Sha256);
     }
 
+    /// <summary>
+    /// A writer that lost its lease while it stood between a chunk's checks and its write (a pause, as a long GC or a
+    /// stalled disk would make) writes nothing once it goes on: another node resumed and completed the upload
+    /// meanwhile, and its bytes stay exactly the file's.
+    /// </summary>
+    [Fact]
+    public async Task AWriterThatLostItsLeaseWhilePausedWritesNothingAfterwards()
+    {
+        await using var nodes = new RedisNodes(_redis, settings: new Dictionary<string, string?> { ["SensorHub:Redis:UploadLease"] = Lease });
+        var paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var goOn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var hooks = new UploadHooks
+        {
+            BeforeChunkWrite = async (_, offset, _) =>
+            {
+                if (offset == 0)
+                    return;
+                paused.TrySetResult();
+                // Deaf to the cancel on purpose: the writer goes on only when the test says so.
+                await goOn.Task;
+            },
+        };
+        var a = await nodes.StartNodeAsync(testServices: s => s.AddSingleton(hooks));
+        var b = await nodes.StartNodeAsync();
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        await using var onA = await a.ConnectAsync(Protocol.Json);
+        var data = UploadStreams.RandomBytes(3000);
+        var uploadId = (await onA.Hub.BeginUploadAsync(new UploadRequest { Name = "paused.bin", TotalBytes = data.Length, Sha256 = UploadStreams.Sha256Of(data) })).UploadId;
+        var upload = onA.Hub.UploadAsync(uploadId, 0, UploadStreams.Chunks([data[..1000], UploadStreams.RandomBytes(1000)]), cts.Token);
+        await paused.Task.WaitAsync(Timeouts.Default);
+
+        // The lease goes (as if it had run out) and B takes the upload over, while A stands before its write.
+        await _redis.Admin.KeyDeleteAsync(nodes.Prefix + "uploads:lease:" + uploadId);
+        await using var onB = await b.ConnectAsync(Protocol.Json);
+        var result = await ResumeAsync(onB.Hub, uploadId, data, cts.Token);
+        Assert.True(result.Complete);
+
+        goOn.TrySetResult();
+        var stopped = await Assert.ThrowsAsync<HubException>(() => upload.WaitAsync(Timeouts.Default));
+        Assert.Equal(SensorHubErrors.BackendUnavailable, SensorHubErrors.CodeOf(stopped.Message));
+        Assert.Equal(data, await onB.Hub.DownloadAsync(uploadId, 0, cts.Token));
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(nodes.DataPath, uploadId + ".data"), cts.Token));
+    }
+
     /// <summary>With Redis unreachable past the grace period, <c>BeginUpload</c> and <c>Upload</c> are refused at once.</summary>
     [Fact]
     public async Task BeginAndUploadAreRefusedAtOnceWhileRedisIsUnavailable()
