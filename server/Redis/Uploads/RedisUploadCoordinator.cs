@@ -21,7 +21,8 @@ namespace SensorHub.Server.Redis.Uploads;
 /// <para>
 /// Keys, under <see cref="RedisOptions.KeyPrefix"/>: <c>uploads:lease:{id}</c> (a string, the holder's token, with
 /// expiry), <c>uploads:janitor</c> (the same for the sweep), <c>uploads:quota:{ownerId}</c> (a hash: <c>uploads</c>,
-/// <c>bytes</c>) and <c>uploads:owners</c> (the set of owners counted). Channel: <c>uploads:changed:{id}</c>.
+/// <c>bytes</c>), <c>uploads:owners</c> (the set of owners counted) and <c>uploads:counted</c> (set once counted from
+/// the records). Channel: <c>uploads:changed:{id}</c>.
 /// </para>
 /// </remarks>
 internal sealed class RedisUploadCoordinator : IUploadCoordinator
@@ -79,6 +80,7 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
             redis.call('srem', KEYS[1], owner)
           end
         end
+        redis.call('set', KEYS[2], '1')
         return 1
         """;
 
@@ -105,6 +107,9 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
     private TimeSpan JanitorTurn => _options.UploadLease * 4;
 
     private RedisKey OwnersKey => _redis.Key("uploads:owners");
+
+    /// <summary>Set once the counts were made from the records: a node that starts then leaves them be.</summary>
+    private RedisKey CountedKey => _redis.Key("uploads:counted");
 
     public void ThrowIfUnavailable() => _availability.ThrowIfUnavailable();
 
@@ -199,11 +204,33 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
         await EvaluateAsync(RemoveScript, [QuotaKey(ownerId), OwnersKey], [uploads, bytes, ownerId]).ConfigureAwait(false);
 
     /// <summary>
-    /// Sets the cluster's counts to what the records say, at a node's start and at each sweep: the count then holds no
-    /// reservation of a node that died before its write. An upload begun, or a chunk reserved, on another node while
+    /// Sets the cluster's counts to what the records say, at each sweep (and at a node's start when Redis has none):
+    /// the count then holds no reservation of a node that died before its write. An upload begun, or a chunk reserved, on another node while
     /// the records were read may be missed by it until the next sweep.
     /// </summary>
     public async Task CountedAsync(IReadOnlyList<(string OwnerId, long Bytes)> uploads, bool atStart)
+    {
+        if (!atStart)
+        {
+            await CountAsync(uploads).ConfigureAwait(false);
+            return;
+        }
+        // At start only when the cluster's counts are missing (the first node ever, or a Redis that lost its data):
+        // otherwise they are the cluster's already, and counting again would drop what other nodes do meanwhile.
+        // Bounded, so that a node whose Redis is down starts all the same (it refuses uploads until Redis answers).
+        try
+        {
+            if (await _redis.Database.KeyExistsAsync(CountedKey).WaitAsync(_options.GracePeriod, _time).ConfigureAwait(false))
+                return;
+            await CountAsync(uploads).WaitAsync(_options.GracePeriod, _time).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SensorHubException || IsRedisFailure(ex))
+        {
+            RedisUploadsLog.QuotasNotCounted(_logger, ex.Message);
+        }
+    }
+
+    private async Task CountAsync(IReadOnlyList<(string OwnerId, long Bytes)> uploads)
     {
         var owners = uploads
             .GroupBy(u => u.OwnerId, StringComparer.Ordinal)
@@ -216,16 +243,7 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
             arguments.Add(count);
             arguments.Add(bytes);
         }
-        try
-        {
-            await EvaluateAsync(CountScript, [OwnersKey], [.. arguments]).ConfigureAwait(false);
-        }
-        catch (SensorHubException) when (atStart)
-        {
-            // A node whose Redis is down starts all the same (it refuses uploads until Redis answers); its janitor
-            // counts again at its next sweep.
-            return;
-        }
+        await EvaluateAsync(CountScript, [OwnersKey, CountedKey], [.. arguments]).ConfigureAwait(false);
         RedisUploadsLog.QuotasCounted(_logger, uploads.Count, owners.Count);
     }
 

@@ -17,4 +17,7 @@ internal static partial class RedisUploadsLog
 
     [LoggerMessage(8305, LogLevel.Information, "Upload quotas counted again from {Uploads} records for {Owners} owners.")]
     public static partial void QuotasCounted(ILogger logger, int uploads, int owners);
+
+    [LoggerMessage(8306, LogLevel.Warning, "Upload quotas could not be counted again at start ({Error}); the janitor's next sweep counts them.")]
+    public static partial void QuotasNotCounted(ILogger logger, string error);
 }
