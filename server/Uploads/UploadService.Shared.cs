@@ -77,7 +77,8 @@ internal sealed partial class UploadService
     /// <summary>
     /// A watch over a shared folder: the upload's status as the folder has it, read again each time any node announces
     /// a change (and at least every <see cref="SharedWatchPoll"/>), each one sent when it differs from the last; it
-    /// ends after the final status, when the upload is deleted, or when the server stops.
+    /// ends after the final status, when the upload is deleted (with the error it was deleted for), or when the server
+    /// stops.
     /// </summary>
     private async IAsyncEnumerable<UploadStatus> WatchSharedAsync(UploadState state, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -91,7 +92,13 @@ internal sealed partial class UploadService
             while (true)
             {
                 if (await ReloadAsync(state.Id, cancellationToken).ConfigureAwait(false) is not { } current)
+                {
+                    // Deleted by the janitor (on any node) while unfinished: as on one node, the watch ends with the
+                    // failure it was deleted for.
+                    if (last is not null)
+                        yield return last with { Error = $"deleted: untouched for longer than {_options.StaleAfter}" };
                     yield break;
+                }
                 var status = current.Status;
                 if (last is null || status.ReceivedBytes != last.ReceivedBytes || status.Complete != last.Complete || status.Error != last.Error)
                 {

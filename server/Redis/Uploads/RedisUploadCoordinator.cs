@@ -175,6 +175,9 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
 
     public async Task<IUploadChanges> FollowAsync(string uploadId, CancellationToken cancellationToken)
     {
+        // Without Redis the watch still follows the folder, by looking.
+        if (!_availability.IsAvailable)
+            return new Changes(null, _time);
         try
         {
             var queue = await _redis.Subscriber.SubscribeAsync(ChangedChannel(uploadId))
@@ -183,7 +186,6 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
-            // Without Redis the watch still follows the folder, by looking.
             return new Changes(null, _time);
         }
     }

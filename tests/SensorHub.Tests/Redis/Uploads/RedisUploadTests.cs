@@ -288,6 +288,14 @@ public sealed class RedisUploadTests : IAsyncLifetime
         await using var onA = await a.ConnectAsync(Protocol.Json);
         var kept = (await onA.Hub.BeginUploadAsync(new UploadRequest { Name = "leased.bin", TotalBytes = 10 })).UploadId;
         var stale = (await onA.Hub.BeginUploadAsync(new UploadRequest { Name = "stale.bin", TotalBytes = 10 })).UploadId;
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        var watched = Task.Run(async () =>
+        {
+            var statuses = new List<UploadStatus>();
+            await foreach (var status in onA.Hub.StreamAsync<UploadStatus>(SensorHubMethods.WatchUpload, stale, cts.Token))
+                statuses.Add(status);
+            return statuses;
+        }, cts.Token);
         await Task.Delay(300);
 
         // Another node's turn: B's sweep does nothing.
@@ -303,6 +311,9 @@ public sealed class RedisUploadTests : IAsyncLifetime
         var left = await onA.Hub.InvokeAsync<IReadOnlyList<UploadStatus>>(SensorHubMethods.ListUploads);
         Assert.Equal([kept], left.Select(u => u.UploadId));
         Assert.False(await _redis.Admin.KeyExistsAsync(janitor));
+        // A watch of the deleted upload, on A, ends with the failure it was deleted for.
+        var last = (await watched.WaitAsync(Timeouts.Default))[^1];
+        Assert.StartsWith("deleted: untouched", last.Error, StringComparison.Ordinal);
     }
 
     /// <summary>
