@@ -329,6 +329,12 @@ internal sealed class RedisUploadCoordinator : IUploadCoordinator
             {
                 await _renewing.ConfigureAwait(false);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The renewal ended by a failure nobody foresaw: the lease is taken for lost (nothing more is written
+                // under it), and the slot is still given back below.
+                Lose(ex.Message);
+            }
             catch (OperationCanceledException)
             {
             }
