@@ -63,6 +63,14 @@ public sealed class RedisOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan PositionCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long an upload's write lease lives in Redis. The node writing an upload renews it every third of this while
+    /// it writes; a writer that stops renewing it (killed, cut off from Redis) stops writing before it runs out, and
+    /// once it has run out another node may resume the upload. Default 15 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.300", "00:10:00")]
+    public TimeSpan UploadLease { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 [OptionsValidator]

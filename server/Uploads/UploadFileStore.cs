@@ -31,7 +31,13 @@ internal sealed class UploadFileStore
     /// whatever reason (it cannot be opened or read, its JSON is broken, its shape is wrong), is logged and skipped:
     /// one damaged file must not keep the server from starting. Files not named like the store's are left alone.
     /// </summary>
-    public async Task<List<(UploadRecord Record, long Bytes)>> LoadAllAsync(CancellationToken cancellationToken)
+    /// <param name="leftoversOlderThan">
+    /// Which leftovers are deleted: all (zero, a folder of one node's own: nothing is being written at start), only
+    /// those last written longer ago than this (a folder other nodes write now: a record half written may be one
+    /// another node is writing at this moment), or none (<see langword="null"/>, a look only).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    public async Task<List<(UploadRecord Record, long Bytes)>> LoadAllAsync(TimeSpan? leftoversOlderThan, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Root);
         // Every entry, directories and broken links included: a record's name that is taken by anything at all keeps
@@ -60,8 +66,26 @@ internal sealed class UploadFileStore
                 UploadsLog.RecordUnreadable(_logger, entry.FullName, ex);
             }
         }
-        DeleteLeftovers(entries, names, uploads);
+        if (leftoversOlderThan is { } age)
+            DeleteLeftovers(entries.Where(e => DateTime.UtcNow - e.LastWriteTimeUtc >= age).ToList(), names, uploads);
         return uploads;
+    }
+
+    /// <summary>
+    /// One upload's record and bytes as they are in the folder now, or <see langword="null"/> when it has no record
+    /// (never had, or deleted). For a folder other nodes write: a record is replaced by a rename, so it is read whole,
+    /// old or new.
+    /// </summary>
+    public async Task<(UploadRecord Record, long Bytes)?> TryLoadAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await LoadAsync(RecordPath(id), id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     /// <summary>How long reading one record at start may take before it is skipped as unreadable.</summary>

@@ -22,13 +22,18 @@ internal sealed partial class UploadService
         CheckMayAppend(state, user);
         if (offset < 0)
             throw new UploadException(SensorHubErrors.InvalidArgument, $"offset must be 0 or more; it was {offset}.");
+        _coordinator.ThrowIfUnavailable();
         await _hooks.BeforeWriteSlotAsync(state.Id, offset, cancellationToken).ConfigureAwait(false);
-        if (!state.TryBeginWrite())
-            throw new UploadException(SensorHubErrors.UploadHasWriter, $"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
+        var slot = await _coordinator.TryTakeWriteSlotAsync(state, cancellationToken).ConfigureAwait(false)
+                   ?? throw new UploadException(SensorHubErrors.UploadHasWriter, $"uploadId: upload '{state.Id}' already has a writer; one Upload stream at a time may append to it.");
         try
         {
             if (Interlocked.Increment(ref _activeWriters) > _options.MaxConcurrentUploads)
                 throw new UploadException(SensorHubErrors.ServerBusy, $"The server is running its most uploads at once ({_options.MaxConcurrentUploads}); try again later.");
+            // Another node may have written it since this one last looked: the folder, read under the slot, says
+            // where it stands.
+            if (_coordinator.IsShared && !await ReloadUnderSlotAsync(state, cancellationToken).ConfigureAwait(false))
+                throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{state.Id}' is known.");
             // Decided while holding the write slot: only its holder completes or fails an upload, the janitor deletes
             // one only while holding it, and no other writer moves the end. Decided before taking it, a writer could
             // append to an upload that completed in between.
@@ -39,11 +44,20 @@ internal sealed partial class UploadService
             if (offset != state.ReceivedBytes)
                 throw new UploadException(SensorHubErrors.UploadOffsetMismatch, $"offset {offset} does not match the {state.ReceivedBytes} bytes already received; resume at {state.ReceivedBytes}.");
 
-            var unprocessed = await PrepareAsync(state, cancellationToken).ConfigureAwait(false);
-            var publisher = new Publisher(user.Id, user.MayPublish);
-            await WriteAsync(state, unprocessed, chunks, publisher, cancellationToken).ConfigureAwait(false);
-            if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
-                await FinishAsync(state, publisher, cancellationToken).ConfigureAwait(false);
+            // A slot that is lost (its lease could not be renewed) stops the writer as a cancel would, with its own error.
+            using var writing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, slot.LostToken);
+            try
+            {
+                var unprocessed = await PrepareAsync(state, writing.Token).ConfigureAwait(false);
+                var publisher = new Publisher(user.Id, user.MayPublish);
+                await WriteAsync(state, slot, unprocessed, chunks, publisher, writing.Token).ConfigureAwait(false);
+                if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
+                    await FinishAsync(state, slot, publisher, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (slot.LostToken.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw slot.Lost();
+            }
             var result = Summarize(state);
             // A complete upload takes no more bytes: its line buffers and id cache need not live as long as its record.
             if (state.Record.Complete)
@@ -53,7 +67,7 @@ internal sealed partial class UploadService
         finally
         {
             Interlocked.Decrement(ref _activeWriters);
-            state.EndWrite();
+            await slot.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -64,10 +78,20 @@ internal sealed partial class UploadService
     /// of it; the upload then completes on a resume.
     /// </summary>
     private async Task WriteAsync(
-        UploadState state, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Publisher publisher, CancellationToken cancellationToken)
+        UploadState state, IUploadWriteSlot slot, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Publisher publisher, CancellationToken cancellationToken)
     {
         var worker = new UploadWorker(
-            state, unprocessed, publisher, checkpoint => _store.SaveAsync(state.SetProcessed(checkpoint), CancellationToken.None), _hooks, _logger);
+            state,
+            unprocessed,
+            publisher,
+            checkpoint =>
+            {
+                slot.EnsureHeld();
+                return _store.SaveAsync(state.SetProcessed(checkpoint), CancellationToken.None);
+            },
+            slot.EnsureHeld,
+            _hooks,
+            _logger);
         try
         {
             await QueueFromDiskAsync(state, unprocessed, worker, cancellationToken).ConfigureAwait(false);
@@ -77,8 +101,9 @@ internal sealed partial class UploadService
                 if (chunk is null || chunk.Length == 0)
                     continue;
                 CheckChunk(state, chunk.Length);
-                await WriteChunkAsync(state, file, chunk, cancellationToken).ConfigureAwait(false);
+                await WriteChunkAsync(state, slot, file, chunk, cancellationToken).ConfigureAwait(false);
                 state.Advance(chunk.Length, _time.GetUtcNow().UtcDateTime);
+                _coordinator.Changed(state.Id);
                 // Not cancellable, as the write: what is on disk is always hashed.
                 await worker.EnqueueAsync(chunk).ConfigureAwait(false);
             }
@@ -201,11 +226,13 @@ internal sealed partial class UploadService
             cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task FinishAsync(UploadState state, Publisher publisher, CancellationToken cancellationToken)
+    private async Task FinishAsync(UploadState state, IUploadWriteSlot slot, Publisher publisher, CancellationToken cancellationToken)
     {
         var processor = state.Processor;
         if (processor is not null)
         {
+            // Its last row is published here: not by a writer that may have lost the upload to another.
+            slot.EnsureHeld();
             try
             {
                 await processor.CompleteAsync(publisher, CancellationToken.None).ConfigureAwait(false);
@@ -217,6 +244,7 @@ internal sealed partial class UploadService
                 Forget(state);
                 try
                 {
+                    slot.EnsureHeld();
                     await _store.SaveAsync(state.SetProcessed(processor.Checkpoint), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception saveError)
@@ -234,11 +262,13 @@ internal sealed partial class UploadService
         if (state.Record.ExpectedSha256 is { } expected && expected != sha256)
         {
             var error = $"sha256 mismatch: the complete file's SHA-256 is {sha256}, the request declared {expected}; its bytes were deleted.";
+            slot.EnsureHeld();
             // A failed upload keeps no bytes, so it frees its share of its owner's quota at once.
-            _quotas.RemoveUpload(state.Record.OwnerId!, state.ReceivedBytes);
+            await _coordinator.RemoveAsync(state.Record.OwnerId!, 1, state.ReceivedBytes).ConfigureAwait(false);
             // The failure is saved before the bytes go: a crash in between leaves the bytes of a failed upload, which
             // the next start deletes, rather than an unfinished upload whose bytes are missing.
             await _store.SaveAsync(state.Fail(error, now), CancellationToken.None).ConfigureAwait(false);
+            _coordinator.Changed(state.Id);
             try
             {
                 _store.DeleteData(state.Id);
@@ -252,7 +282,9 @@ internal sealed partial class UploadService
         }
 
         // Not cancellable, as the failure's record above: the state in memory is complete now, and so must be the one on disk.
+        slot.EnsureHeld();
         await _store.SaveAsync(state.Complete(sha256, processor?.Checkpoint, now), CancellationToken.None).ConfigureAwait(false);
+        _coordinator.Changed(state.Id);
         UploadsLog.Completed(_logger, state.Id, state.ReceivedBytes, sha256);
     }
 }

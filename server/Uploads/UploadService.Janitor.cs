@@ -13,6 +13,27 @@ internal sealed partial class UploadService
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         await _hooks.BeforeSweepAsync(cancellationToken).ConfigureAwait(false);
+        // One node sweeps at a time; the others skip their turn.
+        var turn = await _coordinator.TryTakeJanitorTurnAsync(cancellationToken).ConfigureAwait(false);
+        if (turn is null)
+            return;
+        await using (turn.ConfigureAwait(false))
+            await SweepUnderTurnAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task SweepUnderTurnAsync(CancellationToken cancellationToken)
+    {
+        if (_coordinator.IsShared)
+        {
+            // The folder is the truth: every upload any node began, and what each owner keeps by the records, which
+            // sets the cluster's quota counts again (correcting any drift, such as a reservation of a node that died).
+            var uploads = await RefreshAllAsync(LeftoversOlderThan, cancellationToken).ConfigureAwait(false);
+            var counted = uploads
+                .Where(u => u.Record is { Failed: false, OwnerId: not null })
+                .Select(u => (u.Record.OwnerId!, u.Bytes))
+                .ToList();
+            await _coordinator.CountedAsync(counted, atStart: false).ConfigureAwait(false);
+        }
         var now = _time.GetUtcNow().UtcDateTime;
         foreach (var state in _uploads.Values)
         {
@@ -36,19 +57,23 @@ internal sealed partial class UploadService
         if (Expiry(state.Record, now) is null)
             return;
         await _hooks.BeforeJanitorSlotAsync(state.Id, cancellationToken).ConfigureAwait(false);
-        // A writer holds it: it is being touched, so it is not stale, and nothing completes under a writer.
-        if (!state.TryBeginWrite())
+        // A writer holds it (on any node): it is being touched, so it is not stale, and nothing completes under a writer.
+        var slot = await _coordinator.TryTakeWriteSlotAsync(state, cancellationToken).ConfigureAwait(false);
+        if (slot is null)
             return;
         try
         {
+            if (_coordinator.IsShared && !await ReloadUnderSlotAsync(state, cancellationToken).ConfigureAwait(false))
+                return;
             // Decided again under the write slot, which keeps writers off while it goes: the upload may have been
             // resumed, or even completed, since the look above.
             var record = state.Record;
             if (Expiry(record, now) is not { } expiry)
                 return;
+            slot.EnsureHeld();
             _uploads.TryRemove(state.Id, out _);
             if (record is { Failed: false, OwnerId: { } ownerId })
-                _quotas.RemoveUpload(ownerId, state.ReceivedBytes);
+                await _coordinator.RemoveAsync(ownerId, 1, state.ReceivedBytes).ConfigureAwait(false);
             // Failing it ends its watches, and a writer that found it before it went is refused by its error.
             if (expiry == Expired.Stale && !record.Failed)
                 state.Fail($"deleted: untouched for longer than {_options.StaleAfter}", now);
@@ -64,6 +89,7 @@ internal sealed partial class UploadService
                 UploadsLog.FilesNotDeleted(_logger, state.Id, ex);
                 return;
             }
+            _coordinator.Changed(state.Id);
             if (expiry == Expired.Stale)
                 UploadsLog.StaleDeleted(_logger, state.Id);
             else
@@ -71,7 +97,7 @@ internal sealed partial class UploadService
         }
         finally
         {
-            state.EndWrite();
+            await slot.DisposeAsync().ConfigureAwait(false);
         }
     }
 

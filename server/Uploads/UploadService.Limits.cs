@@ -12,11 +12,12 @@ internal sealed partial class UploadService
     /// pass a limit together; a chunk refused or not written gives its reservation back, and the upload keeps what it
     /// had.
     /// </summary>
-    private async Task WriteChunkAsync(UploadState state, FileStream file, byte[] chunk, CancellationToken cancellationToken)
+    private async Task WriteChunkAsync(UploadState state, IUploadWriteSlot slot, FileStream file, byte[] chunk, CancellationToken cancellationToken)
     {
         // Only uploads with an owner take bytes (CheckMayAppend).
         var ownerId = state.Record.OwnerId!;
-        if (!_quotas.TryAddBytes(ownerId, chunk.Length, out var stored))
+        var (added, stored) = await _coordinator.TryAddBytesAsync(ownerId, chunk.Length, _options.MaxBytesPerOwner).ConfigureAwait(false);
+        if (!added)
         {
             throw new UploadException(
                 SensorHubErrors.QuotaExceeded,
@@ -28,6 +29,11 @@ internal sealed partial class UploadService
         {
             CheckFreeSpace(state, chunk.Length, beingWritten);
             await _hooks.BeforeChunkWriteAsync(state.Id, state.ReceivedBytes, cancellationToken).ConfigureAwait(false);
+            // Last before the write: a writer that lost its slot (to another node, after its lease ran out) writes
+            // nothing more. And the fence: in a shared folder the file must still end where this writer left it.
+            slot.EnsureHeld();
+            if (_coordinator.IsShared && file.Length != state.ReceivedBytes)
+                throw slot.Lost();
             // Neither the write nor the flush is cancellable: a chunk is taken whole or not at all.
             await file.WriteAsync(chunk, CancellationToken.None).ConfigureAwait(false);
             await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
@@ -38,7 +44,7 @@ internal sealed partial class UploadService
             // Written, the bytes are in the disk's free space now, and stay in the owner's share.
             Interlocked.Add(ref _bytesBeingWritten, -chunk.Length);
             if (!written)
-                _quotas.RemoveBytes(ownerId, chunk.Length);
+                await _coordinator.RemoveAsync(ownerId, 0, chunk.Length).ConfigureAwait(false);
         }
     }
 

@@ -25,13 +25,17 @@ internal sealed partial class UploadService : IDisposable
     private readonly CancellationTokenRegistration _onStopping;
     private readonly ILogger<UploadService> _logger;
     private readonly UploadHooks _hooks;
-    private readonly UploadQuotas _quotas;
+    private readonly IUploadCoordinator _coordinator;
     private readonly DiskSpace _disk;
     private int _activeWriters;
     private long _bytesBeingWritten;
 
     /// <param name="hooks">Registered by tests only; the server runs without (see <see cref="UploadHooks"/>).</param>
     /// <param name="disk">Registered by tests only, to simulate a full disk; the server asks the operating system.</param>
+    /// <param name="coordinator">
+    /// Registered by the Redis engine, for nodes that share one data folder; without one the node keeps its write
+    /// slots, watches, janitor and quotas in memory (<see cref="InMemoryUploadCoordinator"/>).
+    /// </param>
     public UploadService(
         UploadFileStore store,
         ReadingIngest ingest,
@@ -40,7 +44,8 @@ internal sealed partial class UploadService : IDisposable
         ShutdownSignal shutdown,
         ILogger<UploadService> logger,
         UploadHooks? hooks = null,
-        DiskSpace? disk = null)
+        DiskSpace? disk = null,
+        IUploadCoordinator? coordinator = null)
     {
         _store = store;
         _ingest = ingest;
@@ -50,7 +55,7 @@ internal sealed partial class UploadService : IDisposable
         _logger = logger;
         _hooks = hooks ?? UploadHooks.None;
         _disk = disk ?? DiskSpace.System;
-        _quotas = new UploadQuotas(_options.MaxBytesPerOwner, _options.MaxUploadsPerOwner);
+        _coordinator = coordinator ?? new InMemoryUploadCoordinator(_options.MaxBytesPerOwner, _options.MaxUploadsPerOwner);
         // Ending every watch when the server begins to stop lets each WatchUpload stream send the newest status and
         // complete before SignalR closes the connections. Uploads themselves keep what they received.
         _onStopping = shutdown.Stopping.Register(EndWatches);
@@ -66,6 +71,7 @@ internal sealed partial class UploadService : IDisposable
     public async Task<UploadStatus> BeginAsync(UploadRequest? request, SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _coordinator.ThrowIfUnavailable();
         if (user.Id is not { } ownerId)
         {
             throw new UploadException(
@@ -88,7 +94,8 @@ internal sealed partial class UploadService : IDisposable
             UpdatedUtc = now,
             Processed = ProcessingCheckpoint.Start,
         };
-        if (!_quotas.TryAddUpload(ownerId, out var kept))
+        var (added, kept) = await _coordinator.TryAddUploadAsync(ownerId, _options.MaxUploadsPerOwner).ConfigureAwait(false);
+        if (!added)
         {
             throw new UploadException(
                 SensorHubErrors.QuotaExceeded,
@@ -100,7 +107,7 @@ internal sealed partial class UploadService : IDisposable
         }
         catch
         {
-            _quotas.RemoveUpload(ownerId, 0);
+            await _coordinator.RemoveAsync(ownerId, 1, 0).ConfigureAwait(false);
             throw;
         }
         var state = new UploadState(record, 0);
@@ -117,6 +124,8 @@ internal sealed partial class UploadService : IDisposable
     public async Task<IReadOnlyList<UploadStatus>> ListAsync(SensorHubUser user, CancellationToken cancellationToken)
     {
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_coordinator.IsShared)
+            await RefreshAllAsync(leftoversOlderThan: null, cancellationToken).ConfigureAwait(false);
         return _uploads.Values
             .Where(u => user.IsAdmin || user.Is(u.Record.OwnerId))
             .OrderBy(u => u.Record.CreatedUtc)
@@ -129,6 +138,12 @@ internal sealed partial class UploadService : IDisposable
     public async IAsyncEnumerable<UploadStatus> WatchAsync(string? uploadId, SensorHubUser user, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
+        if (_coordinator.IsShared)
+        {
+            await foreach (var status in WatchSharedAsync(state, cancellationToken).ConfigureAwait(false))
+                yield return status;
+            yield break;
+        }
         var changes = state.Watch(stopping: _shutdown.IsStopping);
         try
         {
@@ -149,14 +164,16 @@ internal sealed partial class UploadService : IDisposable
     {
         try
         {
-            var uploads = await _store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+            var uploads = await _store.LoadAllAsync(LeftoversOlderThan, cancellationToken).ConfigureAwait(false);
+            var counted = new List<(string, long)>();
             foreach (var (record, bytes) in uploads)
             {
                 if (!_uploads.TryAdd(record.Id, new UploadState(record, bytes)))
                     continue;
                 if (record is { Failed: false, OwnerId: { } ownerId })
-                    _quotas.AddLoaded(ownerId, bytes);
+                    counted.Add((ownerId, bytes));
             }
+            await _coordinator.CountedAsync(counted, atStart: true).ConfigureAwait(false);
             UploadsLog.Loaded(_logger, uploads.Count, _store.Root);
             _loaded.TrySetResult();
         }
@@ -171,7 +188,7 @@ internal sealed partial class UploadService : IDisposable
     internal UploadState? Peek(string uploadId) => _uploads.GetValueOrDefault(uploadId);
 
     /// <summary>What <paramref name="ownerId"/> keeps now, counted for their quota: for tests that look inside.</summary>
-    internal (int Uploads, long Bytes) QuotaOf(string ownerId) => _quotas.Of(ownerId);
+    internal (int Uploads, long Bytes) QuotaOf(string ownerId) => _coordinator.QuotaOfAsync(ownerId).GetAwaiter().GetResult();
 
     /// <summary>
     /// An upload <paramref name="user"/> may see. Any other answers exactly as an unknown id, so that its existence
@@ -181,7 +198,10 @@ internal sealed partial class UploadService : IDisposable
     {
         CheckUploadId(uploadId);
         await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return _uploads.TryGetValue(uploadId, out var state) && MaySee(user, state.Record)
+        var state = _coordinator.IsShared
+            ? await ReloadAsync(uploadId, cancellationToken).ConfigureAwait(false)
+            : _uploads.GetValueOrDefault(uploadId);
+        return state is not null && MaySee(user, state.Record)
             ? state
             : throw new UploadException(SensorHubErrors.UnknownUpload, $"uploadId: no upload '{uploadId}' is known.");
     }

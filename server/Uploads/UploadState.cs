@@ -53,6 +53,35 @@ internal sealed class UploadState(UploadRecord record, long receivedBytes)
 
     public void EndWrite() => Volatile.Write(ref _writing, 0);
 
+    /// <summary>
+    /// Takes the record and bytes as read again from a data folder other nodes write too: done by the holder of the
+    /// write slot, whose view then is the folder's. The watchers in memory see nothing of it (shared, a watch follows
+    /// the folder).
+    /// </summary>
+    public void Reload(UploadRecord record, long receivedBytes)
+    {
+        lock (_gate)
+        {
+            _record = record;
+            _receivedBytes = receivedBytes;
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Reload"/>, unless a writer of this node holds the write slot: then its view is newer than any
+    /// read of the folder.
+    /// </summary>
+    public void ReloadIfIdle(UploadRecord record, long receivedBytes)
+    {
+        lock (_gate)
+        {
+            if (IsWriting)
+                return;
+            _record = record;
+            _receivedBytes = receivedBytes;
+        }
+    }
+
     public UploadStatus Status
     {
         get

@@ -23,6 +23,7 @@ internal sealed class UploadWorker
     private readonly UploadState _state;
     private readonly Publisher _publisher;
     private readonly Func<ProcessingCheckpoint, Task> _saveCheckpoint;
+    private readonly Action _ensureHeld;
     private readonly UploadHooks _hooks;
     private readonly ILogger _logger;
     private readonly Task _run;
@@ -33,15 +34,17 @@ internal sealed class UploadWorker
     /// <param name="offset">Where the first chunk queued starts.</param>
     /// <param name="publisher">The writer, as a publisher of the CSV's rows.</param>
     /// <param name="saveCheckpoint">Saves the processor's checkpoint in the upload's record.</param>
+    /// <param name="ensureHeld">Throws unless the writer still holds the upload's write slot: nothing is processed (published) without it.</param>
     /// <param name="hooks">Where a test stops the worker.</param>
     /// <param name="logger">The service's logger.</param>
     public UploadWorker(
-        UploadState state, long offset, Publisher publisher, Func<ProcessingCheckpoint, Task> saveCheckpoint, UploadHooks hooks, ILogger logger)
+        UploadState state, long offset, Publisher publisher, Func<ProcessingCheckpoint, Task> saveCheckpoint, Action ensureHeld, UploadHooks hooks, ILogger logger)
     {
         _state = state;
         _digested = offset;
         _publisher = publisher;
         _saveCheckpoint = saveCheckpoint;
+        _ensureHeld = ensureHeld;
         _hooks = hooks;
         _logger = logger;
         _saved = state.Processor?.Checkpoint.Bytes ?? 0;
@@ -71,6 +74,7 @@ internal sealed class UploadWorker
             await foreach (var chunk in _chunks.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 await _hooks.BeforeProcessingAsync(_state.Id, _digested, CancellationToken.None).ConfigureAwait(false);
+                _ensureHeld();
                 _state.Hasher!.AppendData(chunk);
                 Volatile.Write(ref _digested, _digested + chunk.Length);
                 if (_state.Processor is { } processor)
