@@ -81,9 +81,9 @@ public sealed class RedisConnection : IAsyncDisposable
         var configuration = ConfigurationOptions.Parse(_options.Configuration!);
         configuration.AbortOnConnectFail = false;
         configuration.ClientName ??= "sensorhub-" + NodeId;
-        // Fail a command after a second of an unreachable Redis rather than StackExchange.Redis's 5 s default, so that
-        // a publish is refused well within the grace period; a command in flight when the connection drops fails at
-        // once, and is never sent again (see RedisFeedEngine: its outcome is unknown).
+        // A connection attempt gives up after at most 5 s (a configuration string may ask for less). A command in
+        // flight when the connection drops fails, and StackExchange.Redis never sends it again: its outcome is unknown,
+        // and the feeds refuse to guess (see RedisFeedEngine).
         configuration.ConnectTimeout = Math.Min(configuration.ConnectTimeout, 5_000);
         return ConnectionMultiplexer.Connect(configuration);
     }

@@ -42,8 +42,8 @@ public sealed class RedisOptions
 
     /// <summary>
     /// How long a node's heartbeat lives. A node that stops renewing it (killed, cut off) is dead once it expires:
-    /// the others then take its members out of their sessions and its upload write slots become free. Default
-    /// 15 seconds.
+    /// the others then take its members out of their sessions. (Its upload write slots are leases of their own, which
+    /// end after <c>UploadLease</c>.) Default 15 seconds.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:10:00")]
     public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(15);
