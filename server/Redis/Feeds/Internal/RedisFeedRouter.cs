@@ -69,6 +69,13 @@ internal sealed class RedisFeedRouter : BackgroundService
 
     public void CountDropped(long readings) => Interlocked.Add(ref _dropped, readings);
 
+    /// <summary>This node's subscribers to a sensor now (for tests and diagnostics).</summary>
+    internal int SubscribersOf(string sensorId)
+    {
+        lock (_lock)
+            return _channels.TryGetValue(sensorId, out var channel) ? channel.Count : 0;
+    }
+
     /// <summary>
     /// Attaches a live buffer: the channel is confirmed first, then the sensor's newest sequence is read, so a reading
     /// is either in the stream at or below <see cref="IFeedSubscription.AttachedAfter"/> or reaches the buffer.
