@@ -54,18 +54,25 @@ public sealed class ReadingIngest(
     {
         if (Admit(sensorId, value, timestamp, publisher, out var timestampUtc) is { } rejection)
             return rejection;
+        return await PublishAdmittedAsync(sensorId!, value, timestampUtc, publisher, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>Publishes one reading that passed <see cref="Admit"/>.</summary>
+    /// <returns>Why the engine refused it (counted), or <see langword="null"/> when it was published.</returns>
+    private async ValueTask<ItemRejection?> PublishAdmittedAsync(
+        string sensorId, double value, DateTime timestampUtc, Publisher publisher, CancellationToken cancellationToken)
+    {
         // With a limit on new sensors, a permit is spent only by an item whose sensor turned out unknown: the first
         // call registers nothing, and only after the permit is taken does the second one register.
         var registration = publisher.NewSensors is null ? publisher.Registration : SensorRegistration.None;
-        var outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, registration, cancellationToken).ConfigureAwait(false);
+        var outcome = await engine.PublishAsync(sensorId, value, timestampUtc, registration, cancellationToken).ConfigureAwait(false);
         if (outcome.Status == PublishStatus.UnknownSensor && publisher.NewSensors is { } newSensors && publisher.Registration.Allowed)
         {
             if (Refusal(newSensors) is { } newSensorWait)
-                return NewSensorRateLimited(sensorId!, newSensorWait);
-            outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, publisher.Registration, cancellationToken).ConfigureAwait(false);
+                return NewSensorRateLimited(sensorId, newSensorWait);
+            outcome = await engine.PublishAsync(sensorId, value, timestampUtc, publisher.Registration, cancellationToken).ConfigureAwait(false);
         }
-        return RejectionFor(outcome.Status, sensorId!);
+        return RejectionFor(outcome.Status, sensorId);
     }
 
     /// <summary>
@@ -73,8 +80,8 @@ public sealed class ReadingIngest(
     /// on a distributed engine), and with a limit on new sensors spends a permit only when the sensor turned out unknown.
     /// </summary>
     /// <returns>
-    /// The rejection of every reading in the run (counted once; the caller counts the others), or
-    /// <see langword="null"/> when all were published; and how many were published.
+    /// Why the engine refused the first reading not published (counted), or <see langword="null"/> when all were
+    /// published; and how many were published.
     /// </returns>
     private async ValueTask<(ItemRejection? Rejection, int Published)> PublishRunAsync(
         string sensorId, ReadOnlyMemory<ReadingValue> run, Publisher publisher, CancellationToken cancellationToken)
@@ -232,11 +239,22 @@ public sealed class ReadingIngest(
                 return;
             var (sensorId, start, count) = (runSensor!, runStart, runLength);
             runLength = 0;
-            ItemRejection? refused;
-            int published;
             try
             {
-                (refused, published) = await PublishRunAsync(sensorId, run.AsMemory(0, count), publisher, cancellationToken).ConfigureAwait(false);
+                var (refused, published) = await PublishRunAsync(sensorId, run.AsMemory(0, count), publisher, cancellationToken).ConfigureAwait(false);
+                accepted += published;
+                if (refused is not { } refusal)
+                    return;
+                Rejected(refusal, sensorId, readings: 1, start + published);
+                // Refused runs are rare (a cap, a new sensor's rate): the rest go one by one, exactly as they would have
+                // alone (each may spend a new-sensor permit, and be refused for another reason).
+                for (var k = published + 1; k < count; k++)
+                {
+                    if (await PublishAdmittedAsync(sensorId, run[k].Value, run[k].TimestampUtc, publisher, cancellationToken).ConfigureAwait(false) is { } next)
+                        Rejected(next, sensorId, readings: 1, start + k);
+                    else
+                        accepted++;
+                }
             }
             catch (SensorHubException e) when (e.Code == SensorHubErrors.BackendUnavailable)
             {
@@ -244,18 +262,8 @@ public sealed class ReadingIngest(
                 // the last ones sent may or may not have been published (sending them again could publish them twice).
                 throw new SensorHubException(
                     e.Code,
-                    $"{e.Message} {accepted} readings of this stream were accepted before this; the {count} readings " +
-                    $"from position {start} on may or may not have been published, and were not sent again.");
-            }
-            accepted += published;
-            if (refused is not { } refusal)
-                return;
-            for (var k = published; k < count; k++)
-            {
-                // Reject counted the refusal once; each reading of the run is one.
-                if (k > published)
-                    refusals.Count(refusal.Code);
-                Rejected(refusal, sensorId, readings: 1, start + k);
+                    $"{e.Message} {accepted} readings of this stream were accepted before this; the readings " +
+                    $"from position {start} to {start + count - 1} may or may not have been published, and were not sent again.");
             }
         }
 
