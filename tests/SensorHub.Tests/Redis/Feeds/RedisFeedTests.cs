@@ -164,6 +164,31 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     }
 
     [Fact]
+    public async Task NoNodeRemovesASensorThatHasASubscriberOnAnotherNode()
+    {
+        await using var nodes = new RedisNodes(fixture.Redis);
+        var (a, b, c) = await ThreeAsync(nodes);
+        var watched = Sensors.NewId();
+        var idle = Sensors.NewId();
+        foreach (var id in new[] { watched, idle })
+            Assert.True((await a.Engine.PublishAsync(id, 1, DateTime.UtcNow, SensorRegistration.ByPublisher("alice"), CancellationToken.None)).IsPublished);
+        using (var subscription = await b.Engine.SubscribeAsync(watched, LiveBufferMode.Queue, CancellationToken.None))
+        {
+            // Longer than the idle time with no reading: only the subscriber on B keeps it (B marks it seen at each position check).
+            await Task.Delay(TimeSpan.FromSeconds(1.2));
+            Assert.Equal(1, await c.Engine.RemoveIdleSensorsAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
+            Assert.Null(await c.Engine.FindSensorAsync(idle, CancellationToken.None));
+            Assert.NotNull(await c.Engine.FindSensorAsync(watched, CancellationToken.None));
+        }
+        await Timeouts.WaitUntilAsync(
+            async () => await c.Engine.RemoveIdleSensorsAsync(TimeSpan.FromSeconds(1), CancellationToken.None) == 1,
+            Timeouts.Default,
+            "the sensor goes once its subscriber left and it stayed idle");
+        Assert.Null(await a.Engine.FindSensorAsync(watched, CancellationToken.None));
+        Assert.Empty((await a.Engine.ListSensorsAsync(watched, null, 10, null, CancellationToken.None)).Sensors);
+    }
+
+    [Fact]
     public async Task TheCapsAreExactAcrossNodesWhenPublishersRace()
     {
         await using var nodes = new RedisNodes(fixture.Redis, settings: new Dictionary<string, string?>
