@@ -8,20 +8,13 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 /// </summary>
 internal static class RedisFeedScripts
 {
-    /// <summary>How far every sensor's sequence jumps after a Redis restart: more than the readings a lost second of AOF could hold.</summary>
-    public const long RestartGap = 1_000_000_000;
-
-    /// <summary>
-    /// Sequences stay below 2^53 - 1 (JavaScript reads them exactly); a publish that would pass it fails.
-    /// </summary>
-    public const long MaxSequence = 9_007_199_254_740_991;
-
     /// <summary>
     /// The start of every script that issues sequences. Redis's run id changes at every start of redis-server; the
     /// run id the sequences were last issued under is kept in <c>meta</c>. When they differ, Redis restarted (or this
     /// is the first script ever), and with <c>appendfsync everysec</c> it may have lost the last second of writes:
     /// sequences issued then, seen by subscribers, are gone from the counters. The generation goes up, every sensor's
-    /// next sequence then jumps by <see cref="RestartGap"/> (checked against the sensor's own generation), and the
+    /// next sequence then jumps by 10^9 (more than one Redis can issue in the lost second; checked against the sensor's
+    /// own generation), and the
     /// floor for new sensors (<c>hwm</c>) goes past the clock by the same gap. So no sequence is ever issued twice,
     /// whatever the AOF lost, and a subscriber resuming after the restart sees a jump, never a repeat.
     /// KEYS[meta]; defines <c>gen</c> and <c>nowms</c> (Redis's clock, milliseconds).
@@ -62,7 +55,8 @@ internal static class RedisFeedScripts
     /// <summary>
     /// Publishes readings to one sensor, registering it first when it is unknown and the registration and caps allow.
     /// KEYS: meta, sensor, history, ids, publishers. ARGV: id, mode (<c>n</c> none, <c>s</c> server, <c>p</c> publisher),
-    /// publisher, max sensors, max per publisher, history capacity, channel, then ticks and value per reading.
+    /// publisher, max sensors, max per publisher, history capacity, channel, then ticks and value per reading. A
+    /// publish that would take a sequence past 2^53 - 1 (JavaScript reads sequences exactly below it) fails.
     /// Returns { status (0 published, 1 registered, 2 unknown, 3 too many sensors, 4 too many for the publisher), first sequence }.
     /// The channel's message: the first sequence, then ticks and value per reading, separated by spaces.
     /// </summary>
