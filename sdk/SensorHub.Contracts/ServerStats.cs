@@ -41,15 +41,18 @@ public sealed record ServerStats
 
     /// <summary>
     /// The node that answered, on a Redis cluster (its id among the nodes, new at every start); <see langword="null"/>
-    /// on the in-memory engine, where the server is one process.
+    /// on the in-memory engine, where the server is one process (the field is then left out).
     /// </summary>
     [JsonPropertyName("node")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Node { get; init; }
 
     /// <summary>
     /// The fields counted over the whole cluster (<c>sensors</c> and <c>readingsPublished</c> on a Redis cluster, read
-    /// from Redis at most a second ago); every other count is this node's. Empty on the in-memory engine.
+    /// from Redis at most a second ago); every other count is this node's. <see langword="null"/> (left out) on the
+    /// in-memory engine, whose counts are all the one server's.
     /// </summary>
     [JsonPropertyName("clusterWide")]
-    public IReadOnlyList<string> ClusterWide { get; init; } = [];
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? ClusterWide { get; init; }
 }

@@ -29,7 +29,7 @@ internal static class StatsEndpoints
             ReadingsDropped = counters.Dropped,
             Refusals = refusals.Snapshot(),
             Node = counters.Node,
-            ClusterWide = counters.Node is null ? [] : ClusterWide,
+            ClusterWide = counters.Node is null ? null : ClusterWide,
         };
     }
 
