@@ -39,6 +39,37 @@ public interface IFeedEngine
     ValueTask<PublishOutcome> PublishAsync(
         string sensorId, double value, DateTime timestampUtc, SensorRegistration registration, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Publishes several readings to one sensor, in order, with consecutive sequences, as <see cref="PublishAsync"/>
+    /// would one by one: the first reading decides whether the sensor is registered (or refused), the others follow it.
+    /// A distributed engine sends them in one round trip; this default publishes them one by one.
+    /// </summary>
+    /// <param name="sensorId">A valid sensor id.</param>
+    /// <param name="readings">Finite values with UTC timestamps; at least one.</param>
+    /// <param name="registration">As for <see cref="PublishAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What became of them: the status of the first, and how many were published from which sequence on.</returns>
+    /// <exception cref="SensorHubException">
+    /// <c>backend_unavailable</c>: a distributed engine could not reach its store, or lost the connection after it
+    /// sent the readings (their outcome is unknown; they are never sent again, which could publish them twice).
+    /// </exception>
+    async ValueTask<PublishManyOutcome> PublishManyAsync(
+        string sensorId, ReadOnlyMemory<ReadingValue> readings, SensorRegistration registration, CancellationToken cancellationToken)
+    {
+        var status = PublishStatus.Published;
+        long first = 0;
+        for (var i = 0; i < readings.Length; i++)
+        {
+            var reading = readings.Span[i];
+            var outcome = await PublishAsync(sensorId, reading.Value, reading.TimestampUtc, registration, cancellationToken).ConfigureAwait(false);
+            if (!outcome.IsPublished)
+                return new PublishManyOutcome(i == 0 ? outcome.Status : status, first, i);
+            if (i == 0)
+                (status, first) = (outcome.Status, outcome.Reading.Sequence);
+        }
+        return new PublishManyOutcome(status, first, readings.Length);
+    }
+
     /// <summary>One sensor, or <see langword="null"/> when it is unknown.</summary>
     ValueTask<SensorInfo?> FindSensorAsync(string sensorId, CancellationToken cancellationToken);
 
@@ -82,6 +113,15 @@ public interface IFeedEngine
     FeedCounters GetCounters();
 }
 
+/// <summary>One reading to publish: a finite value and its UTC timestamp.</summary>
+public readonly record struct ReadingValue(double Value, DateTime TimestampUtc);
+
+/// <summary>What <see cref="IFeedEngine.PublishManyAsync"/> did.</summary>
+/// <param name="Status">The status of the first reading (<see cref="PublishStatus.Registered"/> when it registered the sensor).</param>
+/// <param name="FirstSequence">The sequence of the first reading published; 0 when none was.</param>
+/// <param name="Published">How many were published, from the first on, with consecutive sequences.</param>
+public readonly record struct PublishManyOutcome(PublishStatus Status, long FirstSequence, int Published);
+
 /// <summary>What a live buffer keeps when its reader falls behind.</summary>
 public enum LiveBufferMode
 {
@@ -96,7 +136,17 @@ public enum LiveBufferMode
 public sealed record SensorDescriptor(string Id, string Name, string Kind, string? Unit);
 
 /// <summary>The engine's counters since start (<see cref="Sensors"/> and <see cref="Subscriptions"/>: now).</summary>
-public readonly record struct FeedCounters(long Sensors, long Published, long Delivered, long Dropped, long Subscriptions);
+/// <param name="Sensors">Sensors known now.</param>
+/// <param name="Published">Readings published since start.</param>
+/// <param name="Delivered">Readings handed to subscribers' streams.</param>
+/// <param name="Dropped">Readings subscribers lost.</param>
+/// <param name="Subscriptions">Live subscriptions attached now.</param>
+/// <param name="Node">
+/// <see langword="null"/> for an engine of one process, where every count is the server's. A distributed engine names
+/// this node: then <see cref="Sensors"/> and <see cref="Published"/> are the cluster's (kept in its store, read at most
+/// a second ago), and <see cref="Delivered"/>, <see cref="Dropped"/> and <see cref="Subscriptions"/> this node's.
+/// </param>
+public readonly record struct FeedCounters(long Sensors, long Published, long Delivered, long Dropped, long Subscriptions, string? Node = null);
 
 /// <summary>Whether <see cref="IFeedEngine.PublishAsync"/> may register an unknown sensor, and whom it counts against.</summary>
 public readonly record struct SensorRegistration

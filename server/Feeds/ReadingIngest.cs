@@ -52,87 +52,227 @@ public sealed class ReadingIngest(
     public async ValueTask<ItemRejection?> PublishOneAsync(
         string? sensorId, double value, DateTime? timestamp, Publisher publisher, CancellationToken cancellationToken)
     {
-        if (Check(sensorId, value, timestamp, out var timestampUtc) is { } problem)
+        if (Admit(sensorId, value, timestamp, publisher, out var timestampUtc) is { } rejection)
+            return rejection;
+        return await PublishAdmittedAsync(sensorId!, value, timestampUtc, publisher, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Publishes one reading that passed <see cref="Admit"/>.</summary>
+    /// <returns>Why the engine refused it (counted), or <see langword="null"/> when it was published.</returns>
+    private async ValueTask<ItemRejection?> PublishAdmittedAsync(
+        string sensorId, double value, DateTime timestampUtc, Publisher publisher, CancellationToken cancellationToken)
+    {
+        // With a limit on new sensors, a permit is spent only by an item whose sensor turned out unknown: the first
+        // call registers nothing, and only after the permit is taken does the second one register.
+        var registration = publisher.NewSensors is null ? publisher.Registration : SensorRegistration.None;
+        var outcome = await engine.PublishAsync(sensorId, value, timestampUtc, registration, cancellationToken).ConfigureAwait(false);
+        if (outcome.Status == PublishStatus.UnknownSensor && publisher.NewSensors is { } newSensors && publisher.Registration.Allowed)
+        {
+            if (Refusal(newSensors) is { } newSensorWait)
+                return NewSensorRateLimited(sensorId, newSensorWait);
+            outcome = await engine.PublishAsync(sensorId, value, timestampUtc, publisher.Registration, cancellationToken).ConfigureAwait(false);
+        }
+        return RejectionFor(outcome.Status, sensorId);
+    }
+
+    /// <summary>
+    /// Publishes readings to one sensor that each passed <see cref="Admit"/>, in one call to the engine (one round trip
+    /// on a distributed engine), and with a limit on new sensors spends a permit only when the sensor turned out unknown.
+    /// </summary>
+    /// <returns>
+    /// Why the engine refused the first reading not published (counted), or <see langword="null"/> when all were
+    /// published; and how many were published.
+    /// </returns>
+    private async ValueTask<(ItemRejection? Rejection, int Published)> PublishRunAsync(
+        string sensorId, ReadOnlyMemory<ReadingValue> run, Publisher publisher, CancellationToken cancellationToken)
+    {
+        // As in PublishOneAsync: a permit for a new sensor is spent only when the sensor turned out unknown.
+        var registration = publisher.NewSensors is null ? publisher.Registration : SensorRegistration.None;
+        var outcome = await engine.PublishManyAsync(sensorId, run, registration, cancellationToken).ConfigureAwait(false);
+        if (outcome.Status == PublishStatus.UnknownSensor && publisher.NewSensors is { } newSensors && publisher.Registration.Allowed)
+        {
+            if (Refusal(newSensors) is { } newSensorWait)
+                return (NewSensorRateLimited(sensorId, newSensorWait), 0);
+            outcome = await engine.PublishManyAsync(sensorId, run, publisher.Registration, cancellationToken).ConfigureAwait(false);
+        }
+        return (RejectionFor(outcome.Status, sensorId), outcome.Published);
+    }
+
+    private ItemRejection NewSensorRateLimited(string sensorId, string wait) =>
+        Reject(SensorHubErrors.RateLimited, $"sensor '{sensorId}' is new, and this connection registers sensors faster than it may; {wait}");
+
+    /// <summary>The rejection for what the engine answered (counted), or <see langword="null"/> when it published.</summary>
+    private ItemRejection? RejectionFor(PublishStatus status, string sensorId) => status switch
+    {
+        PublishStatus.Published or PublishStatus.Registered => null,
+        PublishStatus.TooManySensors => Reject(
+            SensorHubErrors.TooManySensors, $"sensor '{sensorId}' is new, and the server already holds its most sensors ({_options.MaxSensors})"),
+        PublishStatus.TooManySensorsForPublisher => Reject(
+            SensorHubErrors.TooManySensors,
+            $"sensor '{sensorId}' is new, and you have registered {_options.MaxSensorsPerPublisher} sensors, the most one publisher may"),
+        // Only a publisher that may not register asks without registering and is left with an unknown sensor.
+        _ => Reject(SensorHubErrors.NotAllowed, $"sensor '{sensorId}' is new, and a token without a subject may not register sensors"),
+    };
+
+    /// <summary>
+    /// The checks a reading passes before the engine sees it: valid, a sensor <paramref name="publisher"/> may publish
+    /// to, within its rate (a permit taken).
+    /// </summary>
+    /// <returns>Why it was rejected (counted), or <see langword="null"/> with its UTC timestamp.</returns>
+    private ItemRejection? Admit(string? sensorId, double value, DateTime? timestamp, Publisher publisher, out DateTime timestampUtc)
+    {
+        if (Check(sensorId, value, timestamp, out timestampUtc) is { } problem)
             return Reject(SensorHubErrors.InvalidArgument, problem);
         if (!publisher.MayPublish(sensorId!))
             return Reject(SensorHubErrors.NotAllowed, $"not allowed to publish to sensor '{sensorId}'");
         if (publisher.Readings is { } readings && Refusal(readings) is { } readingsWait)
             return Reject(SensorHubErrors.RateLimited, $"this connection publishes more readings a second than it may; {readingsWait}");
-
-        // With a limit on new sensors, a permit is spent only by an item whose sensor turned out unknown: the first
-        // call registers nothing, and only after the permit is taken does the second one register.
-        var registration = publisher.NewSensors is null ? publisher.Registration : SensorRegistration.None;
-        var outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, registration, cancellationToken).ConfigureAwait(false);
-        if (outcome.Status == PublishStatus.UnknownSensor && publisher.NewSensors is { } newSensors && publisher.Registration.Allowed)
-        {
-            if (Refusal(newSensors) is { } newSensorWait)
-                return Reject(SensorHubErrors.RateLimited, $"sensor '{sensorId}' is new, and this connection registers sensors faster than it may; {newSensorWait}");
-            outcome = await engine.PublishAsync(sensorId!, value, timestampUtc, publisher.Registration, cancellationToken).ConfigureAwait(false);
-        }
-
-        return outcome.Status switch
-        {
-            PublishStatus.Published or PublishStatus.Registered => null,
-            PublishStatus.TooManySensors => Reject(
-                SensorHubErrors.TooManySensors, $"sensor '{sensorId}' is new, and the server already holds its most sensors ({_options.MaxSensors})"),
-            PublishStatus.TooManySensorsForPublisher => Reject(
-                SensorHubErrors.TooManySensors,
-                $"sensor '{sensorId}' is new, and you have registered {_options.MaxSensorsPerPublisher} sensors, the most one publisher may"),
-            // Only a publisher that may not register asks without registering and is left with an unknown sensor.
-            _ => Reject(SensorHubErrors.NotAllowed, $"sensor '{sensorId}' is new, and a token without a subject may not register sensors"),
-        };
+        return null;
     }
 
     /// <summary>
     /// The one loop of <see cref="PublishAsync"/> and <see cref="PublishBatchesAsync"/>: every stream item holds
-    /// readings (<typeparamref name="TShape"/> says how many and which), each published alone and numbered by its
-    /// position over the whole stream. Nothing is allocated per reading here: the shapes are structs the JIT
-    /// specializes the loop for, and a batch is read in place.
+    /// readings (<typeparamref name="TShape"/> says how many and which), each checked alone and numbered by its
+    /// position over the whole stream. Consecutive readings for one sensor that are ready together (in one batch, or
+    /// items the client sent faster than they were published) go to the engine as one run, up to
+    /// <see cref="FeedOptions.MaxPublishBatchSize"/>: one round trip on a distributed engine. A run is sent before the
+    /// loop waits for the client, so a reading never waits for the next one.
     /// </summary>
     private async Task<PublishResult> IngestAsync<TItem, TShape>(IAsyncEnumerable<TItem> items, Publisher publisher, CancellationToken cancellationToken)
         where TShape : struct, IStreamItemShape<TItem>
     {
         long index = 0, accepted = 0, rejected = 0;
         var rejections = new List<PublishRejection>();
-        await foreach (var item in items.WithCancellation(cancellationToken).ConfigureAwait(false))
+        // Grows to the largest run the stream sends (at most MaxPublishBatchSize): a device that sends one reading at
+        // a time keeps a small one.
+        var run = new ReadingValue[Math.Min(_options.MaxPublishBatchSize, 8)];
+        var runLength = 0;
+        long runStart = 0;
+        string? runSensor = null;
+        var enumerator = items.GetAsyncEnumerator(cancellationToken);
+        try
         {
-            var length = TShape.LengthOf(item);
-            if (length < 0)
+            while (true)
             {
-                // A null batch has no readings to reject one by one: it is one rejected item where it would have started.
-                Rejected(Reject(SensorHubErrors.InvalidArgument, "the batch is null"), sensorId: null, readings: 1);
-                index++;
-                continue;
+                var next = enumerator.MoveNextAsync();
+                if (!next.IsCompleted && runLength > 0)
+                    await FlushAsync().ConfigureAwait(false);
+                bool more;
+                try
+                {
+                    more = await next.ConfigureAwait(false);
+                }
+                catch
+                {
+                    // The client's stream failed: what it sent before is published, as it would have been one by one.
+                    await FlushAsync().ConfigureAwait(false);
+                    throw;
+                }
+                if (!more)
+                    break;
+                var item = enumerator.Current;
+                var length = TShape.LengthOf(item);
+                if (length < 0)
+                {
+                    // A null batch has no readings to reject one by one: it is one rejected item where it would have started.
+                    await FlushAsync().ConfigureAwait(false);
+                    Rejected(Reject(SensorHubErrors.InvalidArgument, "the batch is null"), sensorId: null, readings: 1, index);
+                    index++;
+                    continue;
+                }
+                if (length > _options.MaxPublishBatchSize)
+                {
+                    // Rejected whole, without a look at its readings, so that the items SignalR buffers behind it wait for no
+                    // work that grows with what the client sent. Its readings keep their positions: later indexes still match.
+                    await FlushAsync().ConfigureAwait(false);
+                    Rejected(
+                        Reject(SensorHubErrors.InvalidArgument, $"the batch holds {length} readings; at most {_options.MaxPublishBatchSize} are allowed in one batch"),
+                        sensorId: null, readings: length, index);
+                    index += length;
+                    continue;
+                }
+                for (var i = 0; i < length; i++)
+                {
+                    var reading = TShape.ReadingAt(item, i);
+                    ItemRejection? refused;
+                    DateTime timestampUtc = default;
+                    if (reading is null)
+                        refused = Reject(SensorHubErrors.InvalidArgument, "the item is null");
+                    else
+                        refused = Admit(reading.SensorId, reading.Value, reading.Timestamp, publisher, out timestampUtc);
+                    if (refused is { } refusal)
+                    {
+                        // Rejections are listed in position order: what is pending before this one goes first.
+                        await FlushAsync().ConfigureAwait(false);
+                        Rejected(refusal, reading?.SensorId, readings: 1, index);
+                    }
+                    else
+                    {
+                        if (runLength > 0 && !string.Equals(runSensor, reading!.SensorId, StringComparison.Ordinal))
+                            await FlushAsync().ConfigureAwait(false);
+                        if (runLength == run.Length)
+                        {
+                            if (run.Length < _options.MaxPublishBatchSize)
+                                Array.Resize(ref run, (int)Math.Min(_options.MaxPublishBatchSize, run.Length * 2L));
+                            else
+                                await FlushAsync().ConfigureAwait(false);
+                        }
+                        if (runLength == 0)
+                            (runSensor, runStart) = (reading!.SensorId, index);
+                        run[runLength++] = new ReadingValue(reading!.Value, timestampUtc);
+                    }
+                    index++;
+                }
             }
-            if (length > _options.MaxPublishBatchSize)
-            {
-                // Rejected whole, without a look at its readings, so that the items SignalR buffers behind it wait for no
-                // work that grows with what the client sent. Its readings keep their positions: later indexes still match.
-                Rejected(
-                    Reject(SensorHubErrors.InvalidArgument, $"the batch holds {length} readings; at most {_options.MaxPublishBatchSize} are allowed in one batch"),
-                    sensorId: null, readings: length);
-                index += length;
-                continue;
-            }
-            for (var i = 0; i < length; i++)
-            {
-                var reading = TShape.ReadingAt(item, i);
-                if (await PublishOneAsync(reading, publisher, cancellationToken).ConfigureAwait(false) is { } rejection)
-                    Rejected(rejection, reading?.SensorId, readings: 1);
-                else
-                    accepted++;
-                index++;
-            }
+            await FlushAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
         }
         FeedsLog.PublishEnded(logger, accepted, rejected);
         return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
 
-        // Counts the readings a rejection covers, and lists it (while the list has room) at the current position.
-        void Rejected(ItemRejection rejection, string? sensorId, long readings)
+        async ValueTask FlushAsync()
+        {
+            if (runLength == 0)
+                return;
+            var (sensorId, start, count) = (runSensor!, runStart, runLength);
+            runLength = 0;
+            try
+            {
+                var (refused, published) = await PublishRunAsync(sensorId, run.AsMemory(0, count), publisher, cancellationToken).ConfigureAwait(false);
+                accepted += published;
+                if (refused is not { } refusal)
+                    return;
+                Rejected(refusal, sensorId, readings: 1, start + published);
+                // Refused runs are rare (a cap, a new sensor's rate): the rest go one by one, exactly as they would have
+                // alone (each may spend a new-sensor permit, and be refused for another reason).
+                for (var k = published + 1; k < count; k++)
+                {
+                    if (await PublishAdmittedAsync(sensorId, run[k].Value, run[k].TimestampUtc, publisher, cancellationToken).ConfigureAwait(false) is { } next)
+                        Rejected(next, sensorId, readings: 1, start + k);
+                    else
+                        accepted++;
+                }
+            }
+            catch (SensorHubException e) when (e.Code == SensorHubErrors.BackendUnavailable)
+            {
+                // Never a silent drop, and never a retry: the device learns how many readings were accepted, and that
+                // the last ones sent may or may not have been published (sending them again could publish them twice).
+                throw new SensorHubException(
+                    e.Code,
+                    $"{e.Message} {accepted} readings of this stream were accepted before this; the readings " +
+                    $"from position {start} to {start + count - 1} may or may not have been published, and were not sent again.");
+            }
+        }
+
+        // Counts the readings a rejection covers, and lists it (while the list has room) at its position.
+        void Rejected(ItemRejection rejection, string? sensorId, long readings, long at)
         {
             rejected += readings;
             if (rejections.Count < _options.MaxRejectionsReported)
-                rejections.Add(new PublishRejection { Index = index, SensorId = Echo(sensorId), Code = rejection.Code, Reason = rejection.Reason });
+                rejections.Add(new PublishRejection { Index = at, SensorId = Echo(sensorId), Code = rejection.Code, Reason = rejection.Reason });
         }
     }
 

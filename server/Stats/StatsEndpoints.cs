@@ -28,8 +28,13 @@ internal static class StatsEndpoints
             ReadingsDelivered = counters.Delivered,
             ReadingsDropped = counters.Dropped,
             Refusals = refusals.Snapshot(),
+            Node = counters.Node,
+            ClusterWide = counters.Node is null ? null : ClusterWide,
         };
     }
+
+    /// <summary>What a distributed engine counts over the cluster: the rest is the node's.</summary>
+    private static readonly string[] ClusterWide = ["sensors", "readingsPublished"];
 
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder endpoints)
     {

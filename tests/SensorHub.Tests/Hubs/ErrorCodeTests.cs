@@ -88,9 +88,17 @@ public sealed class ErrorCodeTests(ErrorCodeFixture fixture) : IClassFixture<Err
 
     private SensorHubApplication App => fixture.App;
 
+    /// <summary>
+    /// Codes only a node on Redis raises, which this in-memory server cannot: each has its case against a real
+    /// redis-server (<c>backend_unavailable</c>: <see cref="Redis.Feeds.RedisFeedFaultTests"/>, through the hub).
+    /// </summary>
+    private static readonly string[] s_provokedOnRedis = [SensorHubErrors.BackendUnavailable];
+
     [Fact]
     public void EveryCodeHasACase() =>
-        Assert.Equal(SensorHubErrors.All.Order(StringComparer.Ordinal), s_cases.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            SensorHubErrors.All.Except(s_provokedOnRedis).Order(StringComparer.Ordinal),
+            s_cases.Keys.Order(StringComparer.Ordinal));
 
     [Theory]
     [MemberData(nameof(Cases))]

@@ -6,18 +6,19 @@ using SensorHub.Tests.Infrastructure;
 namespace SensorHub.Tests.Hubs;
 
 /// <summary><c>ListSensors(SensorQuery? query)</c> through the hub: pages by prefix and position, its default, its checks, and the caller's prefixes.</summary>
-public sealed class ListSensorsTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <remarks>Pages run over every engine target: sensors published on node A, listed on node B.</remarks>
+public sealed class ListSensorsTests(EngineFixture engines, ApplicationFixture apps) : IClassFixture<EngineFixture>, IClassFixture<ApplicationFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task PagesGoThroughAPrefixsSensorsInIdOrderWithTheirNewestReadings(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task PagesGoThroughAPrefixsSensorsInIdOrderWithTheirNewestReadings(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var root = Sensors.NewId("list") + "/";
         foreach (var (leaf, value) in new[] { ("d", 4.0), ("b/2", 3), ("a", 1), ("c", 5), ("b/1", 2) })
-            await app.Engine.PublishAsync(root + leaf, 1, firstValue: value);
-        await app.Engine.PublishAsync(Sensors.NewId("list"), 1);
-        await using var connection = await app.ConnectAsync(protocol);
+            await nodes.A.Engine.PublishAsync(root + leaf, 1, firstValue: value);
+        await nodes.A.Engine.PublishAsync(Sensors.NewId("list"), 1);
+        await using var connection = await nodes.B.ConnectAsync(protocol);
 
         var first = await connection.Hub.ListSensorsAsync(new SensorQuery { Prefix = root, Limit = 2 });
         var second = await connection.Hub.ListSensorsAsync(new SensorQuery { Prefix = root, After = first.Next, Limit = 2 });
@@ -32,13 +33,13 @@ public sealed class ListSensorsTests(ApplicationFixture apps) : IClassFixture<Ap
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task WithoutAQueryTheFirstPageHoldsTheDefaultNumberOfSensors(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task WithoutAQueryTheFirstPageHoldsTheDefaultNumberOfSensors(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         for (var i = 0; i <= SensorQuery.DefaultLimit; i++)
-            await app.Engine.PublishAsync(Sensors.NewId("many"), 1);
-        await using var connection = await app.ConnectAsync(protocol);
+            await nodes.A.Engine.PublishAsync(Sensors.NewId("many"), 1);
+        await using var connection = await nodes.B.ConnectAsync(protocol);
 
         var page = await connection.Hub.ListSensorsAsync(null);
 
@@ -86,15 +87,15 @@ public sealed class ListSensorsTests(ApplicationFixture apps) : IClassFixture<Ap
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task ACallerBoundByPrefixesGetsFullPagesOfItsOwnSensorsOnly(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ACallerBoundByPrefixesGetsFullPagesOfItsOwnSensorsOnly(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var root = Sensors.NewId("bound") + "/";
         // Theirs sort between mine, so that a page filled before filtering would come back short.
         foreach (var leaf in new[] { "a-theirs", "b-mine/1", "c-theirs", "d-theirs", "b-mine/2", "e-shared", "b-mine/3" })
-            await app.Engine.PublishAsync(root + leaf, 1);
-        await using var viewer = await app.ConnectAsync(protocol, new TestUser("vic", [Server.Identity.Roles.Viewer], [root + "b-mine/", root + "e-"]));
+            await nodes.A.Engine.PublishAsync(root + leaf, 1);
+        await using var viewer = await nodes.B.ConnectAsync(protocol, new TestUser("vic", [Server.Identity.Roles.Viewer], [root + "b-mine/", root + "e-"]));
 
         var first = await viewer.Hub.ListSensorsAsync(new SensorQuery { Prefix = root, Limit = 2 });
         var second = await viewer.Hub.ListSensorsAsync(new SensorQuery { Prefix = root, After = first.Next, Limit = 2 });

@@ -15,16 +15,17 @@ namespace SensorHub.Tests.Hubs;
 /// rejected item, an empty one takes no position, one over <c>MaxPublishBatchSize</c> is rejected whole; the stream
 /// holds a stream slot and needs a publisher's role like <c>Publish</c>.
 /// </summary>
-public sealed class PublishBatchesTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <remarks>What crosses nodes runs over every engine target (a device on node A, a viewer on node B).</remarks>
+public sealed class PublishBatchesTests(EngineFixture engines, ApplicationFixture apps) : IClassFixture<EngineFixture>, IClassFixture<ApplicationFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task BatchesReachALiveSubscriberInOrderWithConsecutiveSequences(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task BatchesReachALiveSubscriberInOrderWithConsecutiveSequences(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var sensorId = Sensors.NewId("batches");
-        await using var device = await app.ConnectAsync(protocol);
-        await using var viewer = await app.ConnectAsync(protocol);
+        await using var device = await nodes.A.ConnectAsync(protocol);
+        await using var viewer = await nodes.B.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         var stamp = new DateTime(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
         int[] sizes = [1, 50, 0, 120, 29];
@@ -34,7 +35,7 @@ public sealed class PublishBatchesTests(ApplicationFixture apps) : IClassFixture
         var stream = Channel.CreateUnbounded<ReadingInput[]>();
         var publishing = device.Hub.InvokeAsync<PublishResult>(SensorHubMethods.PublishBatches, stream.Reader, cts.Token);
         await stream.Writer.WriteAsync(batches[0], cts.Token);
-        await Timeouts.WaitUntilAsync(async () => await app.Engine.FindSensorAsync(sensorId, CancellationToken.None) is not null,
+        await Timeouts.WaitUntilAsync(async () => await nodes.B.Engine.FindSensorAsync(sensorId, CancellationToken.None) is not null,
             Timeouts.Default, "the first batch is published");
         var reading = viewer.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, sizes.Sum(), cts.Token);
         foreach (var batch in batches.Skip(1))
@@ -52,12 +53,13 @@ public sealed class PublishBatchesTests(ApplicationFixture apps) : IClassFixture
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task RejectionsAreNumberedOverTheWholeStreamAndANullBatchIsOneRejectedItem(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task RejectionsAreNumberedOverTheWholeStreamAndANullBatchIsOneRejectedItem(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var sensorId = Sensors.NewId("batches");
-        await using var connection = await app.ConnectAsync(protocol);
+        await using var connection = await nodes.A.ConnectAsync(protocol);
+        await using var viewer = await nodes.B.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         // Each good reading's value is its position, so that what was kept shows which positions were accepted.
         ReadingInput Good(int position) => new() { SensorId = sensorId, Value = position };
@@ -87,7 +89,7 @@ public sealed class PublishBatchesTests(ApplicationFixture apps) : IClassFixture
         batches.Add([Good(last)]);
 
         var result = await connection.Hub.InvokeAsync<PublishResult>(SensorHubMethods.PublishBatches, Stream(batches), cts.Token);
-        var kept = await connection.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, (int)result.Accepted, cts.Token);
+        var kept = await viewer.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, (int)result.Accepted, cts.Token);
 
         Assert.Equal((last + 1L - expected.Count, (long)expected.Count), (result.Accepted, result.Rejected));
         Assert.Equal(expected.Select(e => (e.Index, e.SensorId)), result.Rejections.Select(r => (r.Index, r.SensorId)));

@@ -5,16 +5,20 @@ using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Hubs;
 
-public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <summary>
+/// The publishing contract. What crosses nodes runs over every engine target (a device on node A, a viewer on node B);
+/// the checks of single items stay on one in-memory server over both transports.
+/// </summary>
+public sealed class PublishTests(EngineFixture engines, ApplicationFixture apps) : IClassFixture<EngineFixture>, IClassFixture<ApplicationFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task PublishedReadingsGetConsecutiveSequencesAndReachSubscribers(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task PublishedReadingsGetConsecutiveSequencesAndReachSubscribers(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var sensorId = Sensors.NewId("device");
-        await using var device = await app.ConnectAsync(protocol);
-        await using var viewer = await app.ConnectAsync(protocol);
+        await using var device = await nodes.A.ConnectAsync(protocol);
+        await using var viewer = await nodes.B.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         var stamp = new DateTime(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
 
@@ -33,17 +37,18 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task PublishingToANewSensorRegistersItAsADevice(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task PublishingToANewSensorRegistersItAsADevice(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var sensorId = Sensors.NewId("device");
-        await using var connection = await app.ConnectAsync(protocol);
+        await using var connection = await nodes.A.ConnectAsync(protocol);
+        await using var viewer = await nodes.B.ConnectAsync(protocol);
         var before = DateTime.UtcNow;
 
         var result = await connection.Hub.InvokeAsync<PublishResult>(
             SensorHubMethods.Publish, Items([new ReadingInput { SensorId = sensorId, Value = 3.25 }])).WaitAsync(Timeouts.Default);
-        var sensors = await connection.Hub.ListAllSensorsAsync(sensorId);
+        var sensors = await viewer.Hub.ListAllSensorsAsync(sensorId);
 
         Assert.Equal(1, result.Accepted);
         var sensor = Assert.Single(sensors, s => s.Id == sensorId);
@@ -54,12 +59,13 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task BadItemsAreRejectedAloneAndTheItemsAroundThemKept(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task BadItemsAreRejectedAloneAndTheItemsAroundThemKept(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
         var sensorId = Sensors.NewId("device");
-        await using var connection = await app.ConnectAsync(protocol);
+        await using var connection = await nodes.A.ConnectAsync(protocol);
+        await using var viewer = await nodes.B.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         var items = new List<ReadingInput?>
         {
@@ -91,7 +97,7 @@ public sealed class PublishTests(ApplicationFixture apps) : IClassFixture<Applic
         items.Add(new() { SensorId = sensorId, Value = 10 });
 
         var result = await connection.Hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Items(items), cts.Token);
-        var kept = await connection.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, 4, cts.Token);
+        var kept = await viewer.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = 0 }, 4, cts.Token);
 
         Assert.Equal(4, result.Accepted);
         Assert.Equal(expected.Count, result.Rejected);

@@ -1,16 +1,21 @@
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Contracts;
 using SensorHub.Tests.Infrastructure;
+using SensorHub.Tests.Redis.Feeds;
 
 namespace SensorHub.Tests.Hubs;
 
-public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
+/// <summary>
+/// The subscription contract over every engine target: readings published on node A, subscribed to on node B (one
+/// node on the in-memory engine and on one Redis node), with one run over real Kestrel.
+/// </summary>
+public sealed class SubscribeTests(EngineFixture engines, ApplicationFixture apps) : IClassFixture<EngineFixture>, IClassFixture<ApplicationFixture>
 {
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task SubscribeDeliversLiveReadingsInSequenceOrder(Transport transport, Protocol protocol)
+    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
+    public async Task SubscribeOverKestrelDeliversLiveReadingsInSequenceOrder(Protocol protocol)
     {
-        var app = apps[transport];
+        var app = apps[Transport.Kestrel];
         var sensorId = Sensors.NewId();
         await app.Engine.PublishAsync(sensorId, 1);
         await using var connection = await app.ConnectAsync(protocol);
@@ -20,6 +25,25 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
         await WaitForSubscriberAsync(app, sensorId);
         var published = await app.Engine.PublishAsync(sensorId, 50, firstValue: 100);
 
+        Assert.Equal(published, await received);
+        await cts.CancelAsync();
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task SubscribeDeliversLiveReadingsInSequenceOrder(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var sensorId = Sensors.NewId();
+        await publisher.PublishAsync(sensorId, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var received = connection.Hub.ReadReadingsAsync(sensorId, null, 50, cts.Token);
+        await WaitForSubscriberAsync(app, sensorId);
+        var published = await publisher.PublishAsync(sensorId, 50, firstValue: 100);
+
         var readings = await received;
         Assert.Equal(published, readings);
         Assert.All(readings, r => Assert.Equal(DateTimeKind.Utc, r.Timestamp.Kind));
@@ -28,30 +52,32 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task ReplayJoinsLiveWithoutGapOrDuplicateWhileAPublisherRuns(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ReplayJoinsLiveWithoutGapOrDuplicateWhileAPublisherRuns(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        var history = await app.Engine.PublishAsync(sensorId, 3_000);
+        var history = await publisher.PublishAsync(sensorId, 3_000);
         var from = history[500].Sequence;
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         // The publisher runs while the replay is read and sent: 800 readings, within the subscriber's buffer of 1,000.
         using var publishing = new CancellationTokenSource();
-        var publisher = Task.Run(async () =>
+        // On three nodes it publishes on C, while the history came from A and the subscriber is on B.
+        var running = Task.Run(async () =>
         {
             for (var i = 0; i < 800 && !publishing.IsCancellationRequested; i++)
             {
-                await app.Engine.PublishAsync(sensorId, 10_000 + i, DateTime.UtcNow, CancellationToken.None);
+                await nodes.C.Engine.PublishAsync(sensorId, 10_000 + i, DateTime.UtcNow, CancellationToken.None);
                 if (i % 50 == 0)
                     await Task.Yield();
             }
         });
         var readings = await connection.Hub.ReadReadingsAsync(
             sensorId, new SubscribeOptions { FromSequence = from }, 2_500 + 800, cts.Token);
-        await publisher;
+        await running;
 
         Assert.Equal(from, readings[0].Sequence);
         Sensors.AssertConsecutive(readings);
@@ -61,12 +87,13 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task FromSequenceOlderThanHistoryStartsAtTheOldestKept(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task FromSequenceOlderThanHistoryStartsAtTheOldestKept(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        var history = await app.Engine.PublishAsync(sensorId, 10);
+        var history = await publisher.PublishAsync(sensorId, 10);
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
@@ -78,31 +105,33 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task FromSequencePastTheNewestWaitsForThatSequenceLive(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task FromSequencePastTheNewestWaitsForThatSequenceLive(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        var history = await app.Engine.PublishAsync(sensorId, 5);
+        var history = await publisher.PublishAsync(sensorId, 5);
         var from = history[^1].Sequence + 3;
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         var received = connection.Hub.ReadReadingsAsync(sensorId, new SubscribeOptions { FromSequence = from }, 4, cts.Token);
         await WaitForSubscriberAsync(app, sensorId);
-        var live = await app.Engine.PublishAsync(sensorId, 6);
+        var live = await publisher.PublishAsync(sensorId, 6);
 
         Assert.Equal(live.Skip(2), await received);
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task HundredSubscribersOnOneSensorEachGetTheIdenticalSequence(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task HundredSubscribersOnOneSensorEachGetTheIdenticalSequence(EngineTarget engine, Protocol protocol)
     {
         const int subscribers = 100, count = 200;
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        await app.Engine.PublishAsync(sensorId, 1);
+        await publisher.PublishAsync(sensorId, 1);
         await using var first = await app.ConnectAsync(protocol);
         await using var second = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
@@ -112,19 +141,20 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
             .Select(i => (i % 2 == 0 ? first : second).Hub.ReadReadingsAsync(sensorId, null, count, cts.Token))
             .ToList();
         await WaitForSubscriberAsync(app, sensorId, subscribers);
-        var published = await app.Engine.PublishAsync(sensorId, count);
+        var published = await publisher.PublishAsync(sensorId, count);
 
         foreach (var stream in streams)
             Assert.Equal(published, await stream);
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task SubscribeBatchesDeliversTheSameReadingsAsSubscribe(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task SubscribeBatchesDeliversTheSameReadingsAsSubscribe(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        var history = await app.Engine.PublishAsync(sensorId, 700);
+        var history = await publisher.PublishAsync(sensorId, 700);
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         var options = new SubscribeOptions { FromSequence = history[0].Sequence };
@@ -132,7 +162,7 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
         var single = connection.Hub.ReadReadingsAsync(sensorId, options, 1_400, cts.Token);
         var batches = connection.Hub.ReadBatchesAsync(sensorId, options, 1_400, cts.Token);
         await WaitForSubscriberAsync(app, sensorId, 2);
-        await app.Engine.PublishAsync(sensorId, 700);
+        await publisher.PublishAsync(sensorId, 700);
 
         var (batched, batchCount) = await batches;
         Assert.Equal(await single, batched);
@@ -140,12 +170,13 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task SubscribeBatchesDeliversAnIdleFeedsReadingAlone(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task SubscribeBatchesDeliversAnIdleFeedsReadingAlone(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        await app.Engine.PublishAsync(sensorId, 1);
+        await publisher.PublishAsync(sensorId, 1);
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
@@ -153,7 +184,7 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
             .GetAsyncEnumerator(cts.Token);
         var next = batches.MoveNextAsync();
         await WaitForSubscriberAsync(app, sensorId);
-        var reading = (await app.Engine.PublishAsync(sensorId, 1))[0];
+        var reading = (await publisher.PublishAsync(sensorId, 1))[0];
 
         Assert.True(await next);
         Assert.Equal([reading], batches.Current);
@@ -161,12 +192,13 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     }
 
     [Theory]
-    [MemberData(nameof(HubTargets.All), MemberType = typeof(HubTargets))]
-    public async Task ListSensorsShowsEachSensorsNewestReading(Transport transport, Protocol protocol)
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ListSensorsShowsEachSensorsNewestReading(EngineTarget engine, Protocol protocol)
     {
-        var app = apps[transport];
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
         var sensorId = Sensors.NewId();
-        var published = await app.Engine.PublishAsync(sensorId, 3, firstValue: 7.5);
+        var published = await publisher.PublishAsync(sensorId, 3, firstValue: 7.5);
         await using var connection = await app.ConnectAsync(protocol);
 
         var sensors = await connection.Hub.ListAllSensorsAsync(sensorId);
@@ -182,8 +214,8 @@ public sealed class SubscribeTests(ApplicationFixture apps) : IClassFixture<Appl
     {
         // A stream's subscription is attached when its generator takes its first step on the server.
         await Timeouts.WaitUntilAsync(
-            () => app.Engine.GetCounters().Subscriptions >= subscribers && Sensors.SubscribersOf(app, sensorId) >= subscribers,
+            () => app.Engine.GetCounters().Subscriptions >= subscribers && FeedProbe.SubscribersOf(app, sensorId) >= subscribers,
             Timeouts.Default,
-            $"{subscribers} subscribers on {sensorId} (has {Sensors.SubscribersOf(app, sensorId)}, engine {app.Engine.GetCounters().Subscriptions}, streams {app.Activity.ActiveStreams})");
+            $"{subscribers} subscribers on {sensorId} (has {FeedProbe.SubscribersOf(app, sensorId)}, engine {app.Engine.GetCounters().Subscriptions}, streams {app.Activity.ActiveStreams})");
     }
 }

@@ -1,0 +1,364 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
+using SensorHub.Server.Shutdown;
+using StackExchange.Redis;
+
+namespace SensorHub.Server.Redis.Feeds.Internal;
+
+/// <summary>
+/// The node's side of the sensors' channels: it subscribes to a sensor's channel once for all its local subscribers,
+/// and only while it has some (it leaves <see cref="RedisOptions.UnsubscribeDelay"/> after the last one), and offers
+/// each reading to them without ever waiting for one. It keeps their order exact: a jump in a channel's sequences
+/// (a lost message, a resubscription after the pub/sub connection dropped) is filled from the sensor's stream before
+/// newer readings go out, and every <see cref="RedisOptions.PositionCheckInterval"/> it compares each followed sensor's
+/// newest sequence in Redis with the newest that reached it, and reads from the stream what is still missing a check
+/// later (a pub/sub connection that stalls without failing). The same check refreshes the cluster's counters.
+/// </summary>
+internal sealed class RedisFeedRouter : BackgroundService
+{
+    private const int FillPage = 1_000;
+
+    private readonly RedisConnection _redis;
+    private readonly RedisFeedKeys _keys;
+    private readonly RedisOptions _options;
+    private readonly int _bufferCapacity;
+    private readonly ShutdownSignal _shutdown;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RedisFeedRouter> _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SensorChannel> _channels = new(StringComparer.Ordinal);
+    private readonly CancellationTokenRegistration _onStopping;
+    private long _dropped;
+    private long _subscriptions;
+    private long _clusterSensors;
+    private long _clusterPublished;
+
+    public RedisFeedRouter(
+        RedisConnection redis,
+        RedisAvailability availability,
+        RedisFeedKeys keys,
+        IOptions<RedisOptions> options,
+        IOptions<FeedOptions> feedOptions,
+        ShutdownSignal shutdown,
+        TimeProvider time,
+        ILogger<RedisFeedRouter> logger)
+    {
+        _redis = redis;
+        Availability = availability;
+        _keys = keys;
+        _options = options.Value;
+        _bufferCapacity = feedOptions.Value.SubscriberBufferCapacity;
+        _shutdown = shutdown;
+        _time = time;
+        _logger = logger;
+        _onStopping = shutdown.Stopping.Register(CompleteAll);
+    }
+
+    public RedisAvailability Availability { get; }
+
+    /// <summary>Readings this node handed to its subscribers.</summary>
+    public StripedCounter Delivered { get; } = new();
+
+    /// <summary>This node's counters, with the cluster's sensors and readings as the last position check read them.</summary>
+    public FeedCounters Counters => new(
+        Volatile.Read(ref _clusterSensors), Volatile.Read(ref _clusterPublished), Delivered.Sum(),
+        Volatile.Read(ref _dropped), Volatile.Read(ref _subscriptions), _redis.NodeId);
+
+    public void CountDropped(long readings) => Interlocked.Add(ref _dropped, readings);
+
+    /// <summary>This node's subscribers to a sensor now (for tests and diagnostics).</summary>
+    internal int SubscribersOf(string sensorId)
+    {
+        lock (_lock)
+            return _channels.TryGetValue(sensorId, out var channel) ? channel.Count : 0;
+    }
+
+    /// <summary>
+    /// Attaches a live buffer: the channel is confirmed first, then the sensor's newest sequence is read, so a reading
+    /// is either in the stream at or below <see cref="IFeedSubscription.AttachedAfter"/> or reaches the buffer.
+    /// </summary>
+    /// <returns>The subscription, or <see langword="null"/> when the sensor is unknown.</returns>
+    public async ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken)
+    {
+        Availability.ThrowIfUnavailable();
+        var channel = Hold(sensorId);
+        RedisLiveSubscription? subscription = null;
+        try
+        {
+            try
+            {
+                await channel.Subscribed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                var newest = await _redis.Database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+                if (newest.IsNull)
+                    return null;
+                subscription = new RedisLiveSubscription(this, channel, mode, _bufferCapacity);
+                channel.Attach(subscription, (long)newest);
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                throw Availability.Failed(e);
+            }
+            Interlocked.Increment(ref _subscriptions);
+            if (_shutdown.IsStopping)
+                subscription.Complete();
+            subscription.EndOn(Availability.Lost);
+            return subscription;
+        }
+        finally
+        {
+            if (subscription is null)
+                Release(channel);
+        }
+    }
+
+    public void Detach(SensorChannel channel, RedisLiveSubscription subscription)
+    {
+        if (channel.Detach(subscription))
+            Interlocked.Decrement(ref _subscriptions);
+        Release(channel);
+    }
+
+    private SensorChannel Hold(string sensorId)
+    {
+        lock (_lock)
+        {
+            if (!_channels.TryGetValue(sensorId, out var channel))
+            {
+                channel = new SensorChannel(sensorId, _keys.Channel(sensorId));
+                channel.Subscribed = SubscribeChannelAsync(channel);
+                _channels[sensorId] = channel;
+            }
+            channel.Holders++;
+            return channel;
+        }
+    }
+
+    private async Task<ChannelMessageQueue> SubscribeChannelAsync(SensorChannel channel)
+    {
+        // Returns once Redis confirmed the subscription (StackExchange.Redis awaits the SUBSCRIBE's answer).
+        var queue = await _redis.Subscriber.SubscribeAsync(channel.Channel).ConfigureAwait(false);
+        // One message at a time, in the channel's order.
+        queue.OnMessage(message => OnMessageAsync(channel, message.Message));
+        RedisFeedsLog.Followed(_logger, channel.SensorId);
+        return queue;
+    }
+
+    private void Release(SensorChannel channel)
+    {
+        lock (_lock)
+        {
+            if (--channel.Holders > 0)
+                return;
+        }
+        _ = LeaveLaterAsync(channel);
+    }
+
+    /// <summary>Leaves the channel a moment after its last subscriber, unless another came meanwhile.</summary>
+    private async Task LeaveLaterAsync(SensorChannel channel)
+    {
+        if (!channel.Subscribed.IsFaulted && !channel.Subscribed.IsCanceled)
+        {
+            try
+            {
+                await Task.Delay(_options.UnsubscribeDelay, _time).ConfigureAwait(false);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+        lock (_lock)
+        {
+            if (channel.Holders > 0 || channel.Closed)
+                return;
+            channel.Closed = true;
+            _channels.Remove(channel.SensorId);
+        }
+        try
+        {
+            var queue = await channel.Subscribed.ConfigureAwait(false);
+            if (!_redis.IsKilled)
+                await queue.UnsubscribeAsync().ConfigureAwait(false);
+            RedisFeedsLog.Left(_logger, channel.SensorId);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The subscription failed, or Redis is away: StackExchange.Redis drops the handler either way.
+        }
+    }
+
+    private async Task OnMessageAsync(SensorChannel channel, RedisValue message)
+    {
+        Reading[] readings;
+        try
+        {
+            readings = Parse(channel.SensorId, message);
+        }
+        catch (FormatException)
+        {
+            RedisFeedsLog.BadMessage(_logger, channel.SensorId);
+            return;
+        }
+        if (readings.Length == 0)
+            return;
+        await channel.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var last = channel.LastFanned;
+            if (last >= 0 && readings[0].Sequence > last + 1)
+                await FillAsync(channel, readings[0].Sequence - 1).ConfigureAwait(false);
+            channel.FanOut(readings);
+        }
+        finally
+        {
+            channel.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads from the sensor's stream what its subscribers have not been offered, up to <paramref name="through"/>,
+    /// and offers it. Called under the channel's gate. A failure leaves the jump to each subscriber's cursor, which
+    /// fills it from history in its turn.
+    /// </summary>
+    private async Task FillAsync(SensorChannel channel, long through)
+    {
+        try
+        {
+            var from = channel.LastFanned + 1;
+            while (from <= through)
+            {
+                var entries = await _redis.Database.StreamRangeAsync(
+                    _keys.History(channel.SensorId), $"{from}-0", $"{through}-0", FillPage).ConfigureAwait(false);
+                if (entries.Length == 0)
+                    break;
+                var readings = RedisReadingHistory.ToReadings(channel.SensorId, entries);
+                channel.FanOut(readings);
+                RedisFeedsLog.Filled(_logger, channel.SensorId, readings.Count, from);
+                from = readings[^1].Sequence + 1;
+                if (entries.Length < FillPage)
+                    break;
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            RedisFeedsLog.FillFailed(_logger, channel.SensorId, e.Message);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.PositionCheckInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+                await CheckPositionsAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The stall guard and the node's presence: for each followed sensor with subscribers, marks it seen (no sweep
+    /// removes it) and reads its newest sequence; what was in Redis a check ago and has still not reached the node is
+    /// read from the stream. Also reads the cluster's counters.
+    /// </summary>
+    internal async Task CheckPositionsAsync()
+    {
+        if (_redis.IsKilled || !Availability.IsAvailable)
+            return;
+        SensorChannel[] followed;
+        lock (_lock)
+            followed = _channels.Values.Where(c => c.Count > 0 && c.Subscribed.IsCompletedSuccessfully).ToArray();
+        try
+        {
+            var database = _redis.Database;
+            var counters = database.HashGetAsync(_keys.Meta, ["sensors", "published"]);
+            var newest = new Task<RedisResult>[followed.Length];
+            for (var i = 0; i < followed.Length; i++)
+                newest[i] = database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(followed[i].SensorId)]);
+            var values = await counters.ConfigureAwait(false);
+            Volatile.Write(ref _clusterSensors, (long?)values[0] ?? 0);
+            Volatile.Write(ref _clusterPublished, (long?)values[1] ?? 0);
+            for (var i = 0; i < followed.Length; i++)
+            {
+                var result = await newest[i].ConfigureAwait(false);
+                if (result.IsNull)
+                    continue;
+                await CatchUpAsync(followed[i], (long)result).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            RedisFeedsLog.CheckFailed(_logger, e.Message);
+        }
+    }
+
+    private async Task CatchUpAsync(SensorChannel channel, long newest)
+    {
+        await channel.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            // What Redis held a check ago and the channel has still not brought is not on its way: read it.
+            var behind = channel.Observed;
+            channel.Observed = newest;
+            if (behind > channel.LastFanned && channel.LastFanned >= 0)
+            {
+                RedisFeedsLog.Stalled(_logger, channel.SensorId, channel.LastFanned, behind);
+                await FillAsync(channel, newest).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            channel.Gate.Release();
+        }
+    }
+
+    private void CompleteAll()
+    {
+        SensorChannel[] all;
+        lock (_lock)
+            all = [.. _channels.Values];
+        foreach (var channel in all)
+            channel.CompleteAll();
+    }
+
+    public override void Dispose()
+    {
+        _onStopping.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>A channel message: the first sequence, then ticks and value per reading, separated by spaces.</summary>
+    internal static Reading[] Parse(string sensorId, RedisValue message)
+    {
+        var text = ((string?)message ?? "").AsSpan();
+        var space = text.IndexOf(' ');
+        if (space <= 0)
+            throw new FormatException("No sequence.");
+        var first = long.Parse(text[..space], NumberStyles.None, CultureInfo.InvariantCulture);
+        text = text[(space + 1)..];
+        var readings = new List<Reading>();
+        while (!text.IsEmpty)
+        {
+            var t = text.IndexOf(' ');
+            if (t <= 0)
+                throw new FormatException("No value.");
+            var ticks = long.Parse(text[..t], NumberStyles.None, CultureInfo.InvariantCulture);
+            text = text[(t + 1)..];
+            var v = text.IndexOf(' ');
+            var valueText = v < 0 ? text : text[..v];
+            text = v < 0 ? [] : text[(v + 1)..];
+            readings.Add(new Reading
+            {
+                SensorId = sensorId,
+                Sequence = first + readings.Count,
+                Timestamp = new DateTime(ticks, DateTimeKind.Utc),
+                Value = double.Parse(valueText, NumberStyles.Float, CultureInfo.InvariantCulture),
+            });
+        }
+        return [.. readings];
+    }
+}
