@@ -33,16 +33,18 @@ internal sealed class SensorSimulator(
             return;
         }
 
-        foreach (var sensor in settings.Sensors)
-        {
-            await engine.RegisterAsync(
-                new SensorDescriptor(sensor.Id, sensor.Name ?? sensor.Id, sensor.Kind, sensor.Unit), stoppingToken);
-        }
-        SimulationLog.Started(logger, settings.Sensors.Count);
-
         try
         {
-            await Task.WhenAll(settings.Sensors.Select(sensor => RunAsync(sensor, stoppingToken)));
+            // On Redis the engine refuses while Redis is unavailable (backend_unavailable): the simulation waits and
+            // goes on once it answers, rather than end (and, as a failed background service, stop the node).
+            foreach (var sensor in settings.Sensors)
+            {
+                await WhileUnavailableAsync(
+                    () => engine.RegisterAsync(new SensorDescriptor(sensor.Id, sensor.Name ?? sensor.Id, sensor.Kind, sensor.Unit), stoppingToken).AsTask(),
+                    stoppingToken);
+            }
+            SimulationLog.Started(logger, settings.Sensors.Count);
+            await Task.WhenAll(settings.Sensors.Select(sensor => WhileUnavailableAsync(() => RunAsync(sensor, stoppingToken), stoppingToken)));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -54,6 +56,24 @@ internal sealed class SensorSimulator(
         var result = await ingest.PublishAsync(GenerateAsync(sensor, cancellationToken), Publisher.Server, cancellationToken);
         if (result.Rejected > 0)
             SimulationLog.Rejected(logger, sensor.Id, result.Rejected, result.Rejections.FirstOrDefault()?.Reason ?? "");
+    }
+
+    /// <summary>Runs <paramref name="step"/> again a second after each <c>backend_unavailable</c>, until it ends otherwise.</summary>
+    private async Task WhileUnavailableAsync(Func<Task> step, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await step();
+                return;
+            }
+            catch (SensorHubException e) when (e.Code == SensorHubErrors.BackendUnavailable && !cancellationToken.IsCancellationRequested)
+            {
+                SimulationLog.BackendUnavailable(logger, e.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+            }
+        }
     }
 
     private async IAsyncEnumerable<ReadingInput> GenerateAsync(

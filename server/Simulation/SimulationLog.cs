@@ -10,4 +10,7 @@ internal static partial class SimulationLog
 
     [LoggerMessage(3003, LogLevel.Warning, "Simulated sensor {SensorId} had {Rejected} readings rejected: {Reason}")]
     public static partial void Rejected(ILogger logger, string sensorId, long rejected, string reason);
+
+    [LoggerMessage(3004, LogLevel.Warning, "Simulation waits for the engine: {Error}")]
+    public static partial void BackendUnavailable(ILogger logger, string error);
 }
