@@ -98,6 +98,30 @@ public sealed class ReadingIngest(
         return (RejectionFor(outcome.Status, sensorId), outcome.Published);
     }
 
+    /// <summary>How long an abandoned stream's pending read may take to end once cancelled.</summary>
+    private static readonly TimeSpan AbandonWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Ends the read in flight of a stream that is given up (its token cancelled) and waits for it, so that the stream
+    /// can be disposed. Returns whether it may be: <see langword="false"/> when the read did not end within
+    /// <see cref="AbandonWait"/> (a stream that ignores its token), which is then left to the collector rather than
+    /// disposed mid-read.
+    /// </summary>
+    private static async ValueTask<bool> AbandonAsync(ValueTask<bool> pending, CancellationTokenSource stopReading)
+    {
+        await stopReading.CancelAsync().ConfigureAwait(false);
+        var read = pending.AsTask();
+        try
+        {
+            await read.WaitAsync(AbandonWait).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The read's own outcome (cancelled, failed, timed out) does not matter: the flush's error is what is thrown.
+        }
+        return read.IsCompleted;
+    }
+
     private ItemRejection NewSensorRateLimited(string sensorId, string wait) =>
         Reject(SensorHubErrors.RateLimited, $"sensor '{sensorId}' is new, and this connection registers sensors faster than it may; {wait}");
 
@@ -149,14 +173,29 @@ public sealed class ReadingIngest(
         var runLength = 0;
         long runStart = 0;
         string? runSensor = null;
-        var enumerator = items.GetAsyncEnumerator(cancellationToken);
+        // The stream is read with a token of its own, so that a flush that fails while the next item is awaited can
+        // end that wait before the stream is disposed: an async iterator disposed while a MoveNextAsync is in flight
+        // throws NotSupportedException, which would hide the flush's error (and stop the simulator's host).
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var enumerator = items.GetAsyncEnumerator(stopReading.Token);
+        var disposable = true;
         try
         {
             while (true)
             {
                 var next = enumerator.MoveNextAsync();
                 if (!next.IsCompleted && runLength > 0)
-                    await FlushAsync().ConfigureAwait(false);
+                {
+                    try
+                    {
+                        await FlushAsync().ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        disposable = await AbandonAsync(next, stopReading).ConfigureAwait(false);
+                        throw;
+                    }
+                }
                 bool more;
                 try
                 {
@@ -228,7 +267,8 @@ public sealed class ReadingIngest(
         }
         finally
         {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
+            if (disposable)
+                await enumerator.DisposeAsync().ConfigureAwait(false);
         }
         FeedsLog.PublishEnded(logger, accepted, rejected);
         return new PublishResult { Accepted = accepted, Rejected = rejected, Rejections = [.. rejections] };
