@@ -60,8 +60,10 @@ elif in_use "$redis_port"; then
   echo "cluster.sh: port $redis_port (for redis-server) is in use" >&2; exit 1
 fi
 
-# Everything this run started, stopped by pid however the script ends (Ctrl+C, an error, a node that died).
+# Everything this run started, stopped by pid however the script ends (Ctrl+C, SIGTERM, an error, redis-server ending).
 work=$(mktemp -d "${TMPDIR:-/tmp}/sensorhub-cluster.XXXXXX")
+# The logs outlive the run (the rest of $work goes with it), so that a node that died can still be looked at.
+logs=$(mktemp -d "${TMPDIR:-/tmp}/sensorhub-cluster-logs.XXXXXX")
 pids=()
 stopping=no
 # Sends TERM to the given pids, waits up to 10 s for them, then KILLs what is left.
@@ -83,7 +85,7 @@ stop_all() {
   stopping=yes
   trap '' INT TERM
   if [ ${#pids[@]} -gt 0 ]; then
-    echo "cluster.sh: stopping ${pids[*]}" >&2
+    echo "cluster.sh: stopping the nodes (${pids[*]:1}), then redis-server (${pids[0]}); logs stay in $logs" >&2
     # The nodes first (they end their streams and leave their sessions), Redis (pids[0]) last.
     [ ${#pids[@]} -gt 1 ] && stop_pids "${pids[@]:1}"
     stop_pids "${pids[0]}"
@@ -105,14 +107,16 @@ dll=$(ls "$repo"/server/bin/Release/net*/SensorHub.Server.dll 2>/dev/null | tail
 mkdir -p "$work/redis"
 persistence=(--appendonly no)
 [ "$aof" = yes ] && persistence=(--appendonly yes --appendfsync everysec)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' "${persistence[@]}" --dir "$work/redis" \
-  --daemonize no --logfile "$work/redis.log" &
+# Each process in a session of its own (setsid): Ctrl+C in the terminal then reaches this script alone, which stops
+# the nodes first (they end their streams and leave their sessions) and redis-server last.
+setsid redis-server --port "$redis_port" --bind 127.0.0.1 --save '' "${persistence[@]}" --dir "$work/redis" \
+  --daemonize no --logfile "$logs/redis.log" &
 pids+=($!)
 for _ in $(seq 1 100); do
   redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
   sleep 0.1
 done
-redis-cli -p "$redis_port" ping >/dev/null 2>&1 || { echo "cluster.sh: redis-server did not answer on $redis_port (see $work/redis.log)" >&2; exit 1; }
+redis-cli -p "$redis_port" ping >/dev/null 2>&1 || { echo "cluster.sh: redis-server did not answer on $redis_port (see $logs/redis.log)" >&2; exit 1; }
 
 if [ -z "$data" ]; then data="$work/data"; fi
 mkdir -p "$data"
@@ -126,7 +130,7 @@ for i in "${!node_ports[@]}"; do
   simulation=false
   [ "$i" -eq 0 ] && simulation=true
   ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} \
-  dotnet "$dll" \
+  setsid dotnet "$dll" \
     --contentRoot "$repo/server" \
     --urls "http://$host:$port" \
     --SensorHub:Redis:Configuration="127.0.0.1:$redis_port" \
@@ -134,7 +138,7 @@ for i in "${!node_ports[@]}"; do
     --SensorHub:Auth:SigningKey="$signing_key" \
     --SensorHub:Uploads:DataPath="$data" \
     --SensorHub:Simulation:Enabled="$simulation" \
-    >"$work/node$((i + 1)).log" 2>&1 &
+    >"$logs/node$((i + 1)).log" 2>&1 &
   pids+=($!)
   urls+=("http://$host:$port")
 done
@@ -148,25 +152,44 @@ for i in "${!urls[@]}"; do
   done
   if [ "$ready" != yes ]; then
     echo "cluster.sh: node $((i + 1)) (${urls[$i]}) did not become ready; its log:" >&2
-    tail -n 40 "$work/node$((i + 1)).log" >&2
+    tail -n 40 "$logs/node$((i + 1)).log" >&2
     exit 1
   fi
 done
 
 cat <<EOF
 SensorHub cluster ready: redis-server on 127.0.0.1:$redis_port (pid ${pids[0]}, key prefix '$prefix'), data in $data
-$(for i in "${!urls[@]}"; do echo "  node $((i + 1)): ${urls[$i]}   (pid ${pids[$((i + 1))]}$([ "$i" -eq 0 ] && echo ", simulated sensors"), log $work/node$((i + 1)).log)"; done)
+$(for i in "${!urls[@]}"; do echo "  node $((i + 1)): ${urls[$i]}   (pid ${pids[$((i + 1))]}$([ "$i" -eq 0 ] && echo ", simulated sensors"), log $logs/node$((i + 1)).log)"; done)
 Dashboard: open any node, e.g. ${urls[$((${#urls[@]} - 1))]}/
 Sample:    dotnet run --project client-sample -- subscribe plant-1/line-1/temperature --url $(IFS=,; echo "${urls[*]}")
-Ctrl+C stops everything.
+Ctrl+C (or SIGTERM to pid $$) stops everything; a node that dies is reported and the others go on.
 EOF
 
-# Until Ctrl+C, or until a process ends by itself (then the others are stopped too).
+# Until Ctrl+C (or SIGTERM). A node that ends by itself (killed, crashed) is reported and the others go on, so that
+# failing over to them can be tried; the cluster stops when redis-server ends or when no node is left.
 set +e
-wait -n "${pids[@]}"
-status=$?
-if [ "$stopping" = no ]; then
-  echo "cluster.sh: a process of the cluster ended (status $status); stopping the rest" >&2
-  for i in "${!urls[@]}"; do kill -0 "${pids[$((i + 1))]}" 2>/dev/null || tail -n 20 "$work/node$((i + 1)).log" >&2; done
-fi
-exit 1
+live=("${pids[@]}")
+while true; do
+  wait -n "${live[@]}"
+  status=$?
+  [ "$stopping" = yes ] && exit 0
+  still=()
+  for pid in "${live[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then still+=("$pid"); continue; fi
+    if [ "$pid" = "${pids[0]}" ]; then
+      echo "cluster.sh: redis-server ended (status $status); stopping the nodes" >&2
+      exit 1
+    fi
+    for i in "${!urls[@]}"; do
+      if [ "${pids[$((i + 1))]}" = "$pid" ]; then
+        echo "cluster.sh: node $((i + 1)) (${urls[$i]}, pid $pid) ended (status $status); the others go on. The end of its log:" >&2
+        tail -n 20 "$logs/node$((i + 1)).log" >&2
+      fi
+    done
+  done
+  live=("${still[@]}")
+  if [ ${#live[@]} -le 1 ]; then
+    echo "cluster.sh: no node is left; stopping redis-server" >&2
+    exit 1
+  fi
+done
