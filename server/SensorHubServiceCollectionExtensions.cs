@@ -67,8 +67,10 @@ public static class SensorHubServiceCollectionExtensions
         builder.Logging.AddFilter(DispatcherLogCategory, LogLevel.Critical);
         services.AddSignalR(hub =>
             {
-                // In this order: errors outermost, so that a refusal by the others is mapped too; roles before
-                // limits, so that a call refused for its role takes nothing.
+                // In this order: client streams drained after everything else has ended (so that a refusal by any
+                // filter leaves the connection up); errors next, so that a refusal by the others is mapped too; roles
+                // before limits, so that a call refused for its role takes nothing.
+                hub.AddFilter<ClientStreamDrainFilter>();
                 hub.AddFilter<HubErrorFilter>();
                 hub.AddFilter<HubAuthorizationFilter>();
                 hub.AddFilter<ConnectionLimitsFilter>();

@@ -15,7 +15,13 @@ internal static class HubStreams
 
     /// <summary>Whether the method takes a client-to-server stream (an <c>IAsyncEnumerable&lt;T&gt;</c> or <c>ChannelReader&lt;T&gt;</c> argument).</summary>
     public static bool TakesClientStream(MethodInfo method) =>
-        method.GetParameters().Any(p => p.ParameterType.IsGenericType
-            && p.ParameterType.GetGenericTypeDefinition() is var definition
-            && (definition == typeof(IAsyncEnumerable<>) || definition == typeof(ChannelReader<>)));
+        method.GetParameters().Any(p => ClientStreamItemType(p.ParameterType) is not null);
+
+    /// <summary>The item type of a client-to-server stream parameter of this type, or <see langword="null"/> when it is none.</summary>
+    public static Type? ClientStreamItemType(Type parameterType) =>
+        parameterType.IsGenericType
+        && parameterType.GetGenericTypeDefinition() is var definition
+        && (definition == typeof(IAsyncEnumerable<>) || definition == typeof(ChannelReader<>))
+            ? parameterType.GetGenericArguments()[0]
+            : null;
 }
