@@ -49,6 +49,8 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSingleton<ReadingIngest>();
         services.AddSingleton<HubActivity>();
         services.AddSingleton<Refusals>();
+        services.AddSingleton<HubDiagnosticsFilter>();
+        HubInvocationOutcome.Listen();
         services.AddSingleton<HubErrorFilter>();
         services.AddSingleton<HubAuthorizationFilter>();
         services.AddSingleton<ConnectionLimitsFilter>();
@@ -67,9 +69,11 @@ public static class SensorHubServiceCollectionExtensions
         builder.Logging.AddFilter(DispatcherLogCategory, LogLevel.Critical);
         services.AddSignalR(hub =>
             {
-                // In this order: client streams drained after everything else has ended (so that a refusal by any
+                // In this order: the call's trace tags and log scope around all the rest (so that what the others log
+                // carries its fields); client streams drained after everything else has ended (so that a refusal by any
                 // filter leaves the connection up); errors next, so that a refusal by the others is mapped too; roles
                 // before limits, so that a call refused for its role takes nothing.
+                hub.AddFilter<HubDiagnosticsFilter>();
                 hub.AddFilter<ClientStreamDrainFilter>();
                 hub.AddFilter<HubErrorFilter>();
                 hub.AddFilter<HubAuthorizationFilter>();

@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
+using SensorHub.Server.Hubs;
 
 namespace SensorHub.Server.HubProtocols;
 
@@ -12,6 +13,7 @@ namespace SensorHub.Server.HubProtocols;
 /// skipped; but SignalR's receive loop, when <c>MaximumReceiveMessageSize</c> is set (always, here), takes "no message"
 /// for "not whole yet" and parses the same bytes again on every read: the connection never handles another message,
 /// and hangs until its client timeout (dotnet/aspnetcore#69285, open in 10.0). This parses the next message at once.
+/// It also tells the invocation it parses where it came from (<see cref="InvocationOrigin"/>): its id and this protocol.
 /// </summary>
 /// <remarks>
 /// Whatever the loop does with the position returned by a <c>false</c>, nothing is lost: with the size limit it keeps
@@ -35,7 +37,10 @@ internal sealed class SkippingHubProtocol(IHubProtocol inner) : IHubProtocol
         {
             var length = input.Length;
             if (inner.TryParseMessage(ref input, binder, out message))
+            {
+                InvocationOrigin.Parsed(inner.Name, message);
                 return true;
+            }
             // Nothing taken: the next message is not whole yet. Something taken: it was a message to ignore.
             if (input.Length == length)
                 return false;

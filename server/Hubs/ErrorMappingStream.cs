@@ -52,6 +52,21 @@ internal sealed class ErrorMappingStream<T>(IAsyncEnumerable<T> inner, ErrorCont
             // The common case, an item already buffered, costs nothing more.
             if (next.IsCompletedSuccessfully)
                 return next;
+            if (next.IsCompleted)
+            {
+                // Failed at once (an unknown sensor found on the first step): mapped here, in the flow SignalR steps
+                // the stream in, which is the call's (CallContextStream), so that the refusal is logged with the
+                // call's fields. A continuation on a step that has already completed would be queued to the thread
+                // pool, without them.
+                try
+                {
+                    return new ValueTask<bool>(next.GetAwaiter().GetResult());
+                }
+                catch (Exception ex)
+                {
+                    return ValueTask.FromException<bool>(Mapped(ex));
+                }
+            }
             _step.Reset();
             _pending = next.ConfigureAwait(false).GetAwaiter();
             _pending.UnsafeOnCompleted(_onInnerCompleted);

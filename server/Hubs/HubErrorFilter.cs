@@ -26,14 +26,14 @@ internal sealed class HubErrorFilter(Refusals refusals, ILogger<HubErrorFilter> 
         }
         catch (SensorHubException ex)
         {
-            throw HubErrors.From(ex, refusals, logger, invocationContext.Context, invocationContext.HubMethodName);
+            throw HubErrors.From(ex, refusals, logger, invocationContext.Context, invocationContext.HubMethodName, HubInvocationOutcome.Current);
         }
         catch (Exception ex) when (HubErrors.LogUnexpected(ex, logger, invocationContext.Context, invocationContext.HubMethodName))
         {
             throw;
         }
         return result is not null && s_wrappers.GetOrAdd(invocationContext.HubMethod, WrapperFor) is { } wrap
-            ? wrap(result, new ErrorContext(refusals, logger, invocationContext.Context, invocationContext.HubMethodName))
+            ? wrap(result, new ErrorContext(refusals, logger, invocationContext.Context, invocationContext.HubMethodName, HubInvocationOutcome.Current))
             : result;
     }
 
@@ -46,10 +46,14 @@ internal sealed class HubErrorFilter(Refusals refusals, ILogger<HubErrorFilter> 
     private static object Wrap<T>(object stream, ErrorContext context) => new ErrorMappingStream<T>((IAsyncEnumerable<T>)stream, context);
 }
 
-/// <summary>What a stream's errors are mapped, counted and logged with.</summary>
-internal sealed record ErrorContext(Refusals Refusals, ILogger Logger, HubCallerContext Caller, string Method)
+/// <summary>
+/// What a stream's errors are mapped, counted and logged with. <paramref name="Invocation"/> is SignalR's activity of
+/// the call, kept from when the filter ran: a step's error is mapped where the step completed, on whichever thread
+/// completed it, where <see cref="System.Diagnostics.Activity.Current"/> need not be the call's.
+/// </summary>
+internal sealed record ErrorContext(Refusals Refusals, ILogger Logger, HubCallerContext Caller, string Method, System.Diagnostics.Activity? Invocation = null)
 {
-    public HubException From(SensorHubException error) => HubErrors.From(error, Refusals, Logger, Caller, Method);
+    public HubException From(SensorHubException error) => HubErrors.From(error, Refusals, Logger, Caller, Method, Invocation);
 
     public bool LogUnexpected(Exception error) => HubErrors.LogUnexpected(error, Logger, Caller, Method);
 }

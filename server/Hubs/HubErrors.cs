@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.SignalR;
 using SensorHub.Contracts;
 using SensorHub.Server.Stats;
@@ -11,9 +12,11 @@ namespace SensorHub.Server.Hubs;
 /// </summary>
 internal static class HubErrors
 {
-    public static HubException From(SensorHubException error, Refusals refusals, ILogger logger, HubCallerContext caller, string method)
+    /// <param name="invocation">The call's activity (SignalR's), marked refused with the code; <see langword="null"/> when none is recorded.</param>
+    public static HubException From(SensorHubException error, Refusals refusals, ILogger logger, HubCallerContext caller, string method, Activity? invocation)
     {
         refusals.Count(error.Code);
+        HubInvocationOutcome.Refused(invocation, error.Code);
         HubLog.Refused(logger, method, caller.ConnectionId, error.Code, error.Message);
         return new HubException(SensorHubErrors.Format(error.Code, error.Message), error);
     }

@@ -4,46 +4,46 @@ namespace SensorHub.Client.Internal;
 
 internal static partial class ClientLog
 {
-    [LoggerMessage(6001, LogLevel.Information, "Connected to {Url} ({ConnectionId}).")]
+    [LoggerMessage(9001, LogLevel.Information, "Connected to {Url} ({ConnectionId}).")]
     public static partial void Connected(ILogger logger, Uri url, string? connectionId);
 
-    [LoggerMessage(6002, LogLevel.Warning, "The connection dropped; reconnecting.")]
+    [LoggerMessage(9002, LogLevel.Warning, "The connection dropped; reconnecting.")]
     public static partial void Reconnecting(ILogger logger, Exception? error);
 
-    [LoggerMessage(6003, LogLevel.Information, "Reconnected ({ConnectionId}).")]
+    [LoggerMessage(9003, LogLevel.Information, "Reconnected ({ConnectionId}).")]
     public static partial void Reconnected(ILogger logger, string? connectionId);
 
-    [LoggerMessage(6004, LogLevel.Information, "The connection closed.")]
+    [LoggerMessage(9004, LogLevel.Information, "The connection closed.")]
     public static partial void Disconnected(ILogger logger, Exception? error);
 
-    [LoggerMessage(6005, LogLevel.Information, "{Method} on {Target} was interrupted ({Cause}); resuming (attempt {Attempt}).")]
+    [LoggerMessage(9005, LogLevel.Information, "{Method} on {Target} was interrupted ({Cause}); resuming (attempt {Attempt}).")]
     public static partial void Resuming(ILogger logger, string method, string target, int attempt, Interruption cause, Exception? error);
 
-    [LoggerMessage(6006, LogLevel.Warning, "Sensor {SensorId}: readings {FromSequence} to {ToSequence} cannot be delivered ({Cause}).")]
+    [LoggerMessage(9006, LogLevel.Warning, "Sensor {SensorId}: readings {FromSequence} to {ToSequence} cannot be delivered ({Cause}).")]
     public static partial void Gap(ILogger logger, string sensorId, long fromSequence, long toSequence, SequenceGapCause cause);
 
-    [LoggerMessage(6007, LogLevel.Error, "A handler of {Event} threw.")]
+    [LoggerMessage(9007, LogLevel.Error, "A handler of {Event} threw.")]
     public static partial void HandlerFailed(ILogger logger, string @event, Exception error);
 
-    [LoggerMessage(6008, LogLevel.Information, "{Method} on {Target} was refused with {Code} while resuming; retrying in {Delay} (refused for {Elapsed} so far).")]
+    [LoggerMessage(9008, LogLevel.Information, "{Method} on {Target} was refused with {Code} while resuming; retrying in {Delay} (refused for {Elapsed} so far).")]
     public static partial void RetryingRefusal(ILogger logger, string method, string target, string code, TimeSpan delay, TimeSpan elapsed);
 
-    [LoggerMessage(6009, LogLevel.Warning, "{Method} on {Target} was still refused with {Code} after {Elapsed}, longer than its patience of {Patience}; giving up.")]
+    [LoggerMessage(9009, LogLevel.Warning, "{Method} on {Target} was still refused with {Code} after {Elapsed}, longer than its patience of {Patience}; giving up.")]
     public static partial void RefusedPastPatience(ILogger logger, string method, string target, string code, TimeSpan elapsed, TimeSpan patience);
 
-    [LoggerMessage(6010, LogLevel.Warning,
+    [LoggerMessage(9010, LogLevel.Warning,
         "Sensor {SensorId}: the server restarted or had lost the sensor after sequence {LastSequence}; it went on at {NextSequence}. Readings in between, if any, are lost; how many is unknown.")]
     public static partial void RestartGap(ILogger logger, string sensorId, long lastSequence, long nextSequence);
 
-    [LoggerMessage(6011, LogLevel.Warning, "Sensor {SensorId}: could not ask the server where the sensor's numbering starts; a jump at the seam is reported as history lost.")]
+    [LoggerMessage(9011, LogLevel.Warning, "Sensor {SensorId}: could not ask the server where the sensor's numbering starts; a jump at the seam is reported as history lost.")]
     public static partial void GapNotClassified(ILogger logger, string sensorId, Exception error);
 
-    [LoggerMessage(6012, LogLevel.Warning, "Could not connect to {Url}; the next attempt goes to {NextUrl}.")]
+    [LoggerMessage(9012, LogLevel.Warning, "Could not connect to {Url}; the next attempt goes to {NextUrl}.")]
     public static partial void ServerUnreachable(ILogger logger, Uri url, Uri nextUrl, Exception error);
 
-    [LoggerMessage(6013, LogLevel.Warning, "Leaving {Url} for {NextUrl}: {Why}")]
+    [LoggerMessage(9013, LogLevel.Warning, "Leaving {Url} for {NextUrl}: {Why}")]
     public static partial void LeavingServer(ILogger logger, Uri url, Uri nextUrl, string why);
 
-    [LoggerMessage(6014, LogLevel.Debug, "Closing the connection that is being left failed.")]
+    [LoggerMessage(9014, LogLevel.Debug, "Closing the connection that is being left failed.")]
     public static partial void LeaveFailed(ILogger logger, Exception error);
 }

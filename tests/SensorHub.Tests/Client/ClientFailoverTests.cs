@@ -336,8 +336,8 @@ internal sealed class LogView(RecordingLoggerProvider logs, Func<IReadOnlyList<C
 /// <summary>The event ids of the SDK's failover log entries.</summary>
 internal static class FailoverLogEvents
 {
-    public const int ServerUnreachable = 6012;
-    public const int LeavingServer = 6013;
+    public const int ServerUnreachable = 9012;
+    public const int LeavingServer = 9013;
 }
 
 /// <summary>

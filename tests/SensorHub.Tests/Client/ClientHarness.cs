@@ -246,8 +246,8 @@ public sealed class RecordingProgress<T>(Action<T>? onReport = null) : IProgress
 /// <summary>The event ids of the SDK's log (<c>ClientLog</c>) that the tests wait for.</summary>
 internal static class ClientLogEvents
 {
-    public const int Resuming = 6005;
-    public const int RetryingRefusal = 6008;
-    public const int RefusedPastPatience = 6009;
-    public const int RestartGap = 6010;
+    public const int Resuming = 9005;
+    public const int RetryingRefusal = 9008;
+    public const int RefusedPastPatience = 9009;
+    public const int RestartGap = 9010;
 }

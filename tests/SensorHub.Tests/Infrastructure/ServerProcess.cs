@@ -162,6 +162,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
             _listening.TrySetResult(new Uri(match.Groups[1].Value));
     }
 
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    // Not up to a quote either: under the JSON console formatter the line is a JSON object.
+    [GeneratedRegex(@"Now listening on: (http://[^\s""]+)")]
     private static partial Regex ListeningLine();
 }
