@@ -19,21 +19,8 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapSensorHubHealth(this IEndpointRouteBuilder endpoints)
     {
-        const string liveDescription =
-            "200 while the process answers HTTP. It checks no dependency, so that a node is restarted only when it " +
-            "is stuck, never because Redis or the disk is away: that is readiness's to say.";
-        endpoints.MapGet(SensorHubRoutes.HealthLive, Live)
-            .WithName("HealthLive")
-            .WithTags("Health")
-            .WithSummary("Liveness: the process answers.")
-            .WithDescription(liveDescription)
-            .Produces<HealthAnswer>(StatusCodes.Status200OK);
-        endpoints.MapGet(SensorHubRoutes.Health, Live)
-            .WithName("Health")
-            .WithTags("Health")
-            .WithSummary("Liveness, as /healthz/live (kept for the probes that use it).")
-            .WithDescription(liveDescription)
-            .Produces<HealthAnswer>(StatusCodes.Status200OK);
+        MapLive(endpoints, SensorHubRoutes.HealthLive, "HealthLive", "Liveness: the process answers.");
+        MapLive(endpoints, SensorHubRoutes.Health, "Health", "Liveness, as /healthz/live (kept for the probes that use it).");
         endpoints.MapGet(SensorHubRoutes.Ready, ReadyAsync)
             .WithName("HealthReady")
             .WithTags("Health")
@@ -48,6 +35,16 @@ internal static class HealthEndpoints
             .Produces<HealthAnswer>(StatusCodes.Status503ServiceUnavailable);
         return endpoints;
     }
+
+    private static void MapLive(IEndpointRouteBuilder endpoints, string pattern, string name, string summary) =>
+        endpoints.MapGet(pattern, Live)
+            .WithName(name)
+            .WithTags("Health")
+            .WithSummary(summary)
+            .WithDescription(
+                "200 while the process answers HTTP. It checks no dependency, so that a node is restarted only when it " +
+                "is stuck, never because Redis or the disk is away: that is readiness's to say.")
+            .Produces<HealthAnswer>(StatusCodes.Status200OK);
 
     private static Ok<HealthAnswer> Live(HttpContext context)
     {
