@@ -3,6 +3,7 @@ using SensorHub.Contracts;
 using SensorHub.Server.Health;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.OpenApi;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Stats;
 
@@ -13,7 +14,8 @@ public static class SensorHubEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// The hub at <see cref="SensorHubRoutes.Hub"/> behind its stopping gate and its identity checks, <c>/api/stats</c>,
-    /// <c>/healthz</c>, <c>/healthz/ready</c>, <c>/api/dev/token</c> where dev tokens are on, and the page at <c>/</c>.
+    /// <c>/healthz/live</c> (and <c>/healthz</c>), <c>/healthz/ready</c>, <c>/api/dev/token</c> where dev tokens are on,
+    /// the OpenAPI document at <c>/openapi/v1.json</c>, and the page at <c>/</c>.
     /// </summary>
     public static WebApplication MapSensorHub(this WebApplication app)
     {
@@ -30,7 +32,8 @@ public static class SensorHubEndpointRouteBuilderExtensions
             connection.TransportSendTimeout = limits.TransportSendTimeout;
         });
         app.MapStats();
-        app.MapReadiness();
+        app.MapSensorHubHealth();
+        app.MapSensorHubOpenApi();
         return app;
     }
 }

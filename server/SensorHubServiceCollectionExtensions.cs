@@ -7,6 +7,7 @@ using SensorHub.Server.Health;
 using SensorHub.Server.HubProtocols;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.OpenApi;
 using SensorHub.Server.Redis;
 using SensorHub.Server.Sessions;
 using SensorHub.Server.Shutdown;
@@ -40,7 +41,8 @@ public static class SensorHubServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSensorHubIdentity();
-        services.AddHealthChecks().AddCheck<ReadinessCheck>("stopping", tags: [ReadinessCheck.Tag]);
+        services.AddSensorHubHealth(builder.Configuration);
+        services.AddSensorHubOpenApi();
         // On Redis the Redis implementations register first, and the in-memory ones below stand aside.
         if (builder.Configuration.UsesRedis())
             services.AddSensorHubRedis();

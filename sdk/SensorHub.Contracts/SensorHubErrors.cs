@@ -95,7 +95,7 @@ public static class SensorHubErrors
     /// </summary>
     public const string BackendUnavailable = "backend_unavailable";
 
-    /// <summary>Every code above, in the order of the README's list.</summary>
+    /// <summary>Every code above, in the order of the list in docs/contract.md ("Errors").</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         InvalidArgument, NotAllowed, UnknownSensor, UnknownUpload, UnknownSession, TooManyStreams, TooManyUploads,

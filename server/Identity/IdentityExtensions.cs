@@ -39,7 +39,13 @@ internal static class IdentityExtensions
         if (options.DevTokens)
         {
             IdentityLog.DevTokensOn(logger);
-            app.MapPost(SensorHubRoutes.DevToken, DevTokenEndpoint.Issue);
+            app.MapPost(SensorHubRoutes.DevToken, DevTokenEndpoint.Issue)
+                .WithName("DevToken")
+                .WithTags("Identity")
+                .WithSummary("A signed token for whoever asks, with the name, roles and sensor prefixes asked for.")
+                .WithDescription("Mapped only where SensorHub:Auth:DevTokens is true (Development): for local use and tests.")
+                .Produces<DevTokenResponse>()
+                .ProducesValidationProblem();
         }
         return app;
     }

@@ -25,7 +25,6 @@ public static class RedisServiceCollectionExtensions
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisAvailability>();
         services.AddHostedService(provider => provider.GetRequiredService<RedisAvailability>());
-        services.AddHealthChecks().AddCheck<RedisReadinessCheck>("redis", tags: [Health.ReadinessCheck.Tag]);
         services.AddRedisFeeds();
         services.AddRedisSessions();
         services.AddRedisUploads();

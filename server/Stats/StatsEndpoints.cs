@@ -5,9 +5,8 @@ using SensorHub.Server.Hubs;
 namespace SensorHub.Server.Stats;
 
 /// <summary>
-/// <c>GET /api/stats</c> and <c>GET /healthz</c>. The counters stand behind the hub's door
-/// (<see cref="Identity.HubAccessMiddleware"/>: a signed-in caller, or a guest where anonymous access is on); health
-/// is open to anyone.
+/// <c>GET /api/stats</c>. The counters stand behind the hub's door (<see cref="Identity.HubAccessMiddleware"/>: a
+/// signed-in caller, or a guest where anonymous access is on). Health is <see cref="Health.HealthEndpoints"/>'.
 /// </summary>
 internal static class StatsEndpoints
 {
@@ -38,8 +37,14 @@ internal static class StatsEndpoints
 
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(SensorHubRoutes.Stats, (HubActivity activity, IFeedEngine engine, Refusals refusals) => Snapshot(activity, engine, refusals));
-        endpoints.MapGet(SensorHubRoutes.Health, () => Results.Text("ok"));
+        endpoints.MapGet(SensorHubRoutes.Stats, (HubActivity activity, IFeedEngine engine, Refusals refusals) => Snapshot(activity, engine, refusals))
+            .WithName("Stats")
+            .WithTags("Stats")
+            .WithSummary("The node's counters now: connections, streams, sensors, readings, refusals by code.")
+            .WithDescription(
+                "Behind the hub's door: a bearer token, or none where guests are allowed (SensorHub:Auth:AllowAnonymous). " +
+                "On Redis, 'sensors' and 'readingsPublished' count the cluster (listed in 'clusterWide'), the rest this node.")
+            .Produces(StatusCodes.Status401Unauthorized);
         return endpoints;
     }
 }

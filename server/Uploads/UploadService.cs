@@ -61,6 +61,12 @@ internal sealed partial class UploadService : IDisposable
         _onStopping = shutdown.Stopping.Register(EndWatches);
     }
 
+    /// <summary>
+    /// Whether the records in the data folder have been loaded (<see cref="LoadAsync"/>, run before the server takes
+    /// requests); until then every call waits. False for good when loading failed. Read by the readiness check.
+    /// </summary>
+    public bool IsLoaded => _loaded.Task.IsCompletedSuccessfully;
+
     /// <summary><c>Upload</c> streams appending now, over all connections.</summary>
     internal int ActiveWriters => Volatile.Read(ref _activeWriters);
 

@@ -1,4 +1,4 @@
-// The codes of server errors (README, "Error codes"). Every error the server raises on purpose is a HubException whose
+// The codes of server errors (docs/contract.md, "Errors"). Every error the server raises on purpose is a HubException whose
 // message starts with "[code] "; SignalR puts its own words in front ("… HubException: [code] text"). The dashboard
 // decides by code, never by the English text, which may change. The rule is SensorHubErrors.CodeOf's in
 // SensorHub.Contracts: the bracketed code at the very start of the message, or else right after its first

@@ -8,14 +8,14 @@ namespace SensorHub.Tests.Hubs;
 
 /// <summary>
 /// Who may call what, by role, decided in one place (the hub's authorization filter) before anything else: every hub
-/// method against every role, refused with <c>not_allowed</c> and the roles it needs exactly where the README's role
+/// method against every role, refused with <c>not_allowed</c> and the roles it needs exactly where docs/contract.md's role
 /// table says, and never refused for its role elsewhere.
 /// </summary>
 public sealed class RoleTests(ApplicationFixture apps) : IClassFixture<ApplicationFixture>
 {
     private const string None = "none";
 
-    /// <summary>Each method that needs a role, the roles that grant it (README, "Identity and access"), and a call of it.</summary>
+    /// <summary>Each method that needs a role, the roles that grant it (docs/contract.md, "Identity and access"), and a call of it.</summary>
     private static readonly Dictionary<string, (string[] Roles, Func<HubConnection, CancellationToken, Task> Call)> s_methods = new()
     {
         [SensorHubMethods.Subscribe] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.Subscribe, [Sensors.NewId("role"), null], ct)),

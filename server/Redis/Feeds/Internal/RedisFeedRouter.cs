@@ -59,6 +59,14 @@ internal sealed class RedisFeedRouter : BackgroundService
 
     public RedisAvailability Availability { get; }
 
+    /// <summary>
+    /// Whether the node's pub/sub connection is up: the one connection that carries every channel this router follows
+    /// (and the sessions' and uploads' channels). Checked by the readiness check, without a round trip: true from the
+    /// moment StackExchange.Redis has it connected, and it subscribes every channel again on it once it reconnects;
+    /// what was published meanwhile reaches the subscribers through the jump fill and the position check.
+    /// </summary>
+    public bool IsListening => !_redis.IsKilled && _redis.Subscriber.IsConnected();
+
     /// <summary>Readings this node handed to its subscribers.</summary>
     public StripedCounter Delivered { get; } = new();
 

@@ -13,7 +13,7 @@ internal sealed partial class FuzzConnection
         ClientStream,
     }
 
-    /// <summary>A hub method of the contract and plausible arguments for it (the README's hub contract).</summary>
+    /// <summary>A hub method of the contract and plausible arguments for it (the hub contract in docs/contract.md).</summary>
     private sealed record MethodShape(string Name, MethodKind Kind, Func<FuzzConnection, FuzzValue[]> Arguments);
 
     private static readonly MethodShape[] s_methods =
