@@ -5,6 +5,7 @@ using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Stats;
+using SensorHub.Server.Telemetry;
 
 namespace SensorHub.Server;
 
@@ -30,6 +31,7 @@ public static class SensorHubEndpointRouteBuilderExtensions
             connection.TransportSendTimeout = limits.TransportSendTimeout;
         });
         app.MapStats();
+        app.MapSensorHubMetrics();
         app.MapReadiness();
         return app;
     }
