@@ -15,6 +15,8 @@ public sealed class PrometheusEndpointTests
         await using var app = new SensorHubApplication(Transport.Kestrel);
         await using var connection = await app.ConnectAsync(Protocol.Json);
         await app.Engine.PublishAsync(Sensors.NewId(), 2);
+        // The hub counts a connection once its OnConnectedAsync has run, which is after the client's handshake ended.
+        await Timeouts.WaitUntilAsync(() => app.Activity.Connections == 1, Timeouts.Default, "the connection counted");
         using var client = app.CreateHttpClient();
         // A request that completes before the scrape, for http.server.request.duration.
         (await client.GetAsync(SensorHubRoutes.Stats).WaitAsync(Timeouts.Default)).EnsureSuccessStatusCode();
