@@ -29,6 +29,7 @@ public class EngineBenchmarks
         services.AddLogging(l => l.SetMinimumLevel(LogLevel.Error));
         services.AddOptions<FeedOptions>();
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
         services.AddInMemoryFeedEngine();
         services.AddSingleton<FeedStreams>();
         _services = services.BuildServiceProvider();

@@ -53,7 +53,7 @@ public class StreamBenchmarks
         _cancels = Enumerable.Range(0, Subscribers).Select(_ => new CancellationTokenSource()).ToArray();
         _streams = _cancels
             .Select(cancel => new ErrorMappingStream<Reading>(
-                    new LeasedStream<Reading>(feeds.ReadingsAsync(Sensor, null, cancel.Token), new StreamLease(slots, activity)), errors)
+                    new LeasedStream<Reading>(feeds.ReadingsAsync(Sensor, null, cancel.Token), new StreamLease(slots, activity, SensorHubMethods.Subscribe)), errors)
                 .GetAsyncEnumerator(cancel.Token))
             .ToArray();
         _steps = new ValueTask<bool>[Subscribers];

@@ -6,6 +6,7 @@ using SensorHub.Server.Identity;
 using SensorHub.Server.OpenApi;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Stats;
+using SensorHub.Server.Telemetry;
 
 namespace SensorHub.Server;
 
@@ -33,6 +34,7 @@ public static class SensorHubEndpointRouteBuilderExtensions
         });
         app.MapStats();
         app.MapSensorHubHealth();
+        app.MapSensorHubMetrics();
         app.MapSensorHubOpenApi();
         return app;
     }

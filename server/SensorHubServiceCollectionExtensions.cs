@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ using SensorHub.Server.Sessions;
 using SensorHub.Server.Shutdown;
 using SensorHub.Server.Simulation;
 using SensorHub.Server.Stats;
+using SensorHub.Server.Telemetry;
 using SensorHub.Server.Uploads;
 
 namespace SensorHub.Server;
@@ -64,6 +66,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddHostedService<UploadJanitor>();
         services.AddSensorHubSessions();
         services.AddHubShutdown();
+        builder.AddSensorHubTelemetry();
 
         // SignalR's dispatcher logs every failed invocation at Error with its stack trace, refusals included: any
         // client could flood the log with them. HubErrorFilter logs instead, a refusal at Debug with its code and an
@@ -102,7 +105,10 @@ public static class SensorHubServiceCollectionExtensions
     public static IServiceCollection AddInMemoryFeedEngine(this IServiceCollection services)
     {
         services.TryAddSingleton<ShutdownSignal>();
+        services.TryAddSingleton<FeedTotals>();
         services.TryAddSingleton<SensorFeedRegistry>();
+        // Its constructor is internal (it takes the engine's internal totals): made here rather than by activation.
+        services.TryAddSingleton(provider => new FeedMetrics(provider.GetRequiredService<IMeterFactory>(), provider.GetRequiredService<FeedTotals>()));
         services.TryAddSingleton<IFeedEngine, InMemoryFeedEngine>();
         services.TryAddSingleton<IReadingHistory, InMemoryReadingHistory>();
         return services;

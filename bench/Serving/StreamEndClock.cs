@@ -28,7 +28,7 @@ internal sealed class StreamEndClock : IDisposable
         {
             InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == HubActivity.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory)
+                if (instrument.Meter.Name == SensorHub.Server.Telemetry.SensorHubTelemetry.MeterName && ReferenceEquals(instrument.Meter.Scope, meterFactory)
                     && instrument.Name == HubActivity.ActiveStreamsInstrument)
                 {
                     listener.EnableMeasurementEvents(instrument);

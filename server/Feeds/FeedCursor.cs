@@ -95,6 +95,19 @@ internal sealed class FeedCursor : IDisposable
     private bool Paced => _intervalTicks > 0;
 
     /// <summary>
+    /// Whether the stream ends because the engine lost its backend: the live buffer failed with
+    /// <c>backend_unavailable</c> (the node gave up on Redis), or a history read did. Read once the waits have ended,
+    /// before disposing.
+    /// </summary>
+    public bool Interrupted =>
+        _interrupted || (_subscription.Live.Completion.IsFaulted && IsBackendLoss(_subscription.Live.Completion.Exception?.InnerException));
+
+    private bool _interrupted;
+
+    private static bool IsBackendLoss(Exception? error) =>
+        error is SensorHubException { Code: SensorHubErrors.BackendUnavailable };
+
+    /// <summary>
     /// Makes cancelling <paramref name="cancellationToken"/> end the cursor: its subscription is disposed at once, so
     /// that a waiting reader sees its live buffer complete and the wait returns <see langword="false"/>; what the buffer
     /// still holds is read out as before (its jumps counted as dropped), then the next wait ends. The cursor's live waits on that token then go without it: a wait on a cancellable
@@ -183,6 +196,7 @@ internal sealed class FeedCursor : IDisposable
             // start at the oldest reading kept; in a fill it is a reading the subscriber lost.
             if (_phase == Phase.Fill)
                 CountMissing(reading.Sequence);
+            _subscription.CountReplayed(1);
             return Deliver(reading);
         }
 
@@ -271,7 +285,15 @@ internal sealed class FeedCursor : IDisposable
     private async ValueTask LoadPageAsync(long endExclusive, CancellationToken cancellationToken)
     {
         var maxCount = (int)Math.Min(_pageSize, endExclusive - _next);
-        _page = await _history.ReadAsync(_sensorId, _next, maxCount, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _page = await _history.ReadAsync(_sensorId, _next, maxCount, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SensorHubException e) when (IsBackendLoss(e))
+        {
+            _interrupted = true;
+            throw;
+        }
         _pageIndex = 0;
         _pageEnd = _page.Count;
         // History's pages are consecutive sequences, but may start later than asked (the oldest kept is newer).

@@ -10,12 +10,14 @@ namespace SensorHub.Server.Feeds;
 /// away, the engine completes the live buffer when the server stops, and either way the <c>finally</c> detaches the
 /// subscription and releases its buffer.
 /// </summary>
+/// <param name="metrics">Where interrupted streams are counted; <see langword="null"/> in tests that build the streams alone.</param>
 public sealed class FeedStreams(
     IFeedEngine engine,
     IReadingHistory history,
     IOptions<FeedOptions> options,
     TimeProvider time,
-    ILogger<FeedStreams> logger)
+    ILogger<FeedStreams> logger,
+    FeedMetrics? metrics = null)
 {
     private readonly FeedOptions _options = options.Value;
 
@@ -42,7 +44,7 @@ public sealed class FeedStreams(
         }
         finally
         {
-            FeedsLog.StreamEnded(logger, sensorId, cancellationToken.IsCancellationRequested);
+            Ended(cursor, SensorHubMethods.Subscribe, sensorId, cancellationToken);
         }
     }
 
@@ -73,8 +75,17 @@ public sealed class FeedStreams(
         }
         finally
         {
-            FeedsLog.StreamEnded(logger, sensorId, cancellationToken.IsCancellationRequested);
+            Ended(cursor, SensorHubMethods.SubscribeBatches, sensorId, cancellationToken);
         }
+    }
+
+    /// <summary>Logs the end of a stream, and counts it as interrupted when the backend's loss ended it (not the client).</summary>
+    private void Ended(FeedCursor cursor, string method, string sensorId, CancellationToken cancellationToken)
+    {
+        var cancelled = cancellationToken.IsCancellationRequested;
+        if (!cancelled && cursor.Interrupted)
+            metrics?.StreamInterrupted(method);
+        FeedsLog.StreamEnded(logger, sensorId, cancelled);
     }
 
     private async ValueTask<FeedCursor> OpenAsync(string sensorId, SubscribeOptions? subscribeOptions, CancellationToken cancellationToken)

@@ -29,6 +29,12 @@ public interface IFeedSubscription : IDisposable
     void CountDelivered(long readings);
 
     /// <summary>
+    /// Counts the readings of <see cref="CountDelivered"/> that came from history (a replay, or a fill of what a full
+    /// buffer dropped) rather than from <see cref="Live"/>, for the engine's counters.
+    /// </summary>
+    void CountReplayed(long readings);
+
+    /// <summary>
     /// Counts readings the subscriber will never receive: its buffer dropped them and history no longer held them.
     /// The reader decides this, not the buffer, because a reading dropped from the buffer may still come from history.
     /// </summary>

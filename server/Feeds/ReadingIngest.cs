@@ -225,7 +225,7 @@ public sealed class ReadingIngest(
                     // work that grows with what the client sent. Its readings keep their positions: later indexes still match.
                     await FlushAsync().ConfigureAwait(false);
                     Rejected(
-                        Reject(SensorHubErrors.InvalidArgument, $"the batch holds {length} readings; at most {_options.MaxPublishBatchSize} are allowed in one batch"),
+                        Reject(SensorHubErrors.InvalidArgument, $"the batch holds {length} readings; at most {_options.MaxPublishBatchSize} are allowed in one batch", length),
                         sensorId: null, readings: length, index);
                     index += length;
                     continue;
@@ -316,10 +316,13 @@ public sealed class ReadingIngest(
         }
     }
 
-    /// <summary>Counts a rejection decided before ingest saw the item (a CSV row that does not parse) and returns it.</summary>
-    public ItemRejection Reject(string code, string reason)
+    /// <summary>
+    /// Counts a rejection of <paramref name="readings"/> readings (one item or CSV row; a batch rejected whole counts its
+    /// readings) and returns it; also used for a rejection decided before ingest saw the item (a CSV row that does not parse).
+    /// </summary>
+    public ItemRejection Reject(string code, string reason, long readings = 1)
     {
-        refusals.Count(code);
+        refusals.CountRejected(code, readings);
         return new ItemRejection(code, reason);
     }
 

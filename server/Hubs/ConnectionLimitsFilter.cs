@@ -70,12 +70,12 @@ internal sealed class ConnectionLimitsFilter(
     {
         ConnectionLimits.Attach(context.Context, rates);
         await next(context);
-        activity.ConnectionOpened();
+        activity.ConnectionOpened(context.Context);
     }
 
     public async Task OnDisconnectedAsync(HubLifetimeContext context, Exception? exception, Func<HubLifetimeContext, Exception?, Task> next)
     {
-        activity.ConnectionClosed();
+        activity.ConnectionClosed(context.Context);
         await next(context, exception);
     }
 
@@ -85,8 +85,7 @@ internal sealed class ConnectionLimitsFilter(
         ConnectionLimits connection,
         Func<object, StreamLease, object> wrap)
     {
-        activity.StreamStarted();
-        var lease = new StreamLease(connection.Streams, activity);
+        var lease = new StreamLease(connection.Streams, activity, invocationContext.HubMethodName);
         try
         {
             var stream = await next(invocationContext);

@@ -60,7 +60,7 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
             // which registers it anew (within the caps) or finds the one another publisher registered meanwhile.
             if (feed.Publish(value, timestampUtc) is { } reading)
             {
-                _registry.Published.Add(1);
+                feed.Totals.Published.Add(1);
                 return ValueTask.FromResult(new PublishOutcome(status, reading));
             }
         }
@@ -104,7 +104,7 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     }
 
     public FeedCounters GetCounters() =>
-        new(_registry.Count, _registry.Published.Sum(), _registry.Delivered.Sum(), _registry.Dropped, _registry.Subscriptions);
+        new(_registry.Count, _registry.Totals.Published, _registry.Totals.Delivered, _registry.Totals.Dropped, _registry.Subscriptions);
 
     public void Dispose() => _onStopping.Dispose();
 

@@ -50,6 +50,12 @@ internal abstract class LiveBuffer : IFeedSubscription
         AddDelivered(readings);
     }
 
+    /// <summary>
+    /// Called by the one reader for the readings it delivered from history rather than the live buffer (a replay, a
+    /// fill): they are in <see cref="CountDelivered"/> too. One striped add, on the history path only.
+    /// </summary>
+    public void CountReplayed(long readings) => AddReplayed(readings);
+
     /// <summary>Rare (only what history no longer held), so the engine's total is one interlocked counter, exact at any moment.</summary>
     public void CountDropped(long readings)
     {
@@ -103,6 +109,9 @@ internal abstract class LiveBuffer : IFeedSubscription
 
     /// <summary>Adds to the engine's total of delivered readings.</summary>
     protected abstract void AddDelivered(long readings);
+
+    /// <summary>Adds to the engine's total of readings delivered from history.</summary>
+    protected abstract void AddReplayed(long readings);
 
     /// <summary>Adds to the engine's total of readings lost to a subscriber.</summary>
     protected abstract void AddDropped(long readings);

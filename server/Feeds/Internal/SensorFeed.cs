@@ -13,6 +13,7 @@ internal sealed class SensorFeed
     private readonly Lock _gate = new();
     private readonly HistoryRing _history;
     private readonly SensorFeedRegistry _registry;
+    private KindTotals _totals;
     private LiveSubscription[] _subscribers = [];
     private SensorDescriptor _descriptor;
     private readonly long _firstSequence;
@@ -31,11 +32,14 @@ internal sealed class SensorFeed
     /// <param name="firstSequence">The sequence its first reading gets.</param>
     /// <param name="createdTicks">When it was registered (UTC ticks).</param>
     /// <param name="historyCapacity">Readings kept.</param>
-    /// <param name="registry">The registry that holds it and its counters.</param>
+    /// <param name="registry">The registry that holds it.</param>
+    /// <param name="totals">Its kind's totals, where its readings are counted.</param>
     public SensorFeed(
-        SensorDescriptor descriptor, string? registrar, long firstSequence, long createdTicks, int historyCapacity, SensorFeedRegistry registry)
+        SensorDescriptor descriptor, string? registrar, long firstSequence, long createdTicks, int historyCapacity, SensorFeedRegistry registry,
+        KindTotals totals)
     {
         _descriptor = descriptor;
+        _totals = totals;
         Registrar = registrar;
         _firstSequence = firstSequence;
         _lastSequence = firstSequence - 1;
@@ -51,16 +55,20 @@ internal sealed class SensorFeed
     /// <summary>The publisher that registered it, whose cap counts it; <see langword="null"/> for the server's own. Changed under the registry's membership lock.</summary>
     public string? Registrar { get; set; }
 
-    /// <summary>Where delivered and dropped readings are counted.</summary>
-    public SensorFeedRegistry Registry => _registry;
+    /// <summary>Its kind's totals: where its published, delivered, replayed and dropped readings are counted.</summary>
+    public KindTotals Totals => Volatile.Read(ref _totals);
 
     /// <summary>The subscribers now attached; the array is replaced, never changed, so it can be read without the lock.</summary>
     public LiveSubscription[] Subscribers => Volatile.Read(ref _subscribers);
 
-    public void SetDescriptor(SensorDescriptor descriptor)
+    /// <summary>New fields; from now on its readings count under <paramref name="totals"/> (its kind may have changed).</summary>
+    public void SetDescriptor(SensorDescriptor descriptor, KindTotals totals)
     {
         lock (_gate)
+        {
             _descriptor = descriptor;
+            Volatile.Write(ref _totals, totals);
+        }
     }
 
     /// <summary>Publishes the next reading; <see langword="null"/> when the sensor was removed meanwhile (look it up again).</summary>

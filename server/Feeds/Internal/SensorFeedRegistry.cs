@@ -32,10 +32,15 @@ internal sealed class SensorFeedRegistry
     private readonly int _maxPerPublisher;
     private int _count;
     private long _subscriptions;
-    private long _dropped;
 
     public SensorFeedRegistry(IOptions<FeedOptions> options, TimeProvider time)
+        : this(options, time, new FeedTotals())
     {
+    }
+
+    public SensorFeedRegistry(IOptions<FeedOptions> options, TimeProvider time, FeedTotals totals)
+    {
+        Totals = totals;
         _time = time;
         _historyCapacity = options.Value.HistoryCapacity;
         _maxSensors = options.Value.MaxSensors;
@@ -48,14 +53,8 @@ internal sealed class SensorFeedRegistry
     /// <summary>Sensors now.</summary>
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>Readings published since start.</summary>
-    public StripedCounter Published { get; } = new();
-
-    /// <summary>Readings handed to subscribers since start: each subscription adds its own as it delivers.</summary>
-    public StripedCounter Delivered { get; } = new();
-
-    /// <summary>Readings subscribers lost since start (rare: only what history no longer held), exact at any moment.</summary>
-    public long Dropped => Volatile.Read(ref _dropped);
+    /// <summary>The engine's running totals by sensor kind: each feed counts into its kind's.</summary>
+    public FeedTotals Totals { get; }
 
     /// <summary>Subscriptions attached now.</summary>
     public long Subscriptions => Volatile.Read(ref _subscriptions);
@@ -105,7 +104,7 @@ internal sealed class SensorFeedRegistry
                 Release(publisherId);
                 feed.Registrar = null;
             }
-            feed.SetDescriptor(descriptor);
+            feed.SetDescriptor(descriptor, Totals.For(descriptor.Kind));
             return feed;
         }
     }
@@ -171,12 +170,10 @@ internal sealed class SensorFeedRegistry
 
     public void Detached() => Interlocked.Decrement(ref _subscriptions);
 
-    public void CountDropped(long readings) => Interlocked.Add(ref _dropped, readings);
-
     private SensorFeed Add(SensorDescriptor descriptor, string? publisherId)
     {
         var now = _time.GetUtcNow();
-        var feed = new SensorFeed(descriptor, publisherId, FirstSequence(now), now.UtcTicks, _historyCapacity, this);
+        var feed = new SensorFeed(descriptor, publisherId, FirstSequence(now), now.UtcTicks, _historyCapacity, this, Totals.For(descriptor.Kind));
         _feeds[descriptor.Id] = feed;
         _ids.Add(descriptor.Id);
         _count++;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Redis.Feeds.Internal;
 using SensorHub.Server.Shutdown;
 
@@ -15,6 +16,7 @@ internal static class RedisFeedsRegistration
     public static IServiceCollection AddRedisFeeds(this IServiceCollection services)
     {
         services.TryAddSingleton<ShutdownSignal>();
+        services.TryAddSingleton<FeedTotals>();
         services.TryAddSingleton<RedisFeedKeys>();
         services.TryAddSingleton<RedisFeedRouter>();
         services.AddHostedService(provider => provider.GetRequiredService<RedisFeedRouter>());

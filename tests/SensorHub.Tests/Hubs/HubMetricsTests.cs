@@ -60,7 +60,7 @@ public sealed class HubMetricsTests(ApplicationFixture apps) : IClassFixture<App
             var factory = app.Services.GetRequiredService<IMeterFactory>();
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter.Name == HubActivity.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+                if (instrument.Meter.Name == SensorHub.Server.Telemetry.SensorHubTelemetry.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
                     listener.EnableMeasurementEvents(instrument);
             };
             _listener.SetMeasurementEventCallback<long>((instrument, delta, _, _) =>

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
+using SensorHub.Server.Feeds.Internal;
 using StackExchange.Redis;
 
 namespace SensorHub.Server.Redis.Feeds.Internal;
@@ -19,6 +20,8 @@ internal sealed class RedisFeedEngine(
     RedisFeedRouter router,
     RedisFeedKeys keys,
     IOptions<FeedOptions> options,
+    FeedTotals totals,
+    TimeProvider time,
     ILogger<RedisFeedEngine> logger) : IFeedEngine
 {
     private const int SweepPage = 500;
@@ -56,7 +59,7 @@ internal sealed class RedisFeedEngine(
         availability.ThrowIfUnavailable();
         if (readings.IsEmpty)
             return new PublishManyOutcome(PublishStatus.Published, 0, 0);
-        var arguments = new RedisValue[7 + 2 * readings.Length];
+        var arguments = new RedisValue[8 + 2 * readings.Length];
         arguments[0] = sensorId;
         arguments[1] = !registration.Allowed ? "n" : registration.PublisherId is null ? "s" : "p";
         arguments[2] = registration.PublisherId ?? "";
@@ -64,11 +67,13 @@ internal sealed class RedisFeedEngine(
         arguments[4] = _options.MaxSensorsPerPublisher;
         arguments[5] = _options.HistoryCapacity;
         arguments[6] = keys.ChannelName(sensorId);
+        // Travels in the channel's message: the receiving nodes measure the pub/sub lag from it (RedisFeedRouter.LagInstrument).
+        arguments[7] = time.GetUtcNow().UtcTicks;
         var span = readings.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            arguments[7 + 2 * i] = span[i].TimestampUtc.Ticks;
-            arguments[8 + 2 * i] = span[i].Value.ToString("R", CultureInfo.InvariantCulture);
+            arguments[8 + 2 * i] = span[i].TimestampUtc.Ticks;
+            arguments[9 + 2 * i] = span[i].Value.ToString("R", CultureInfo.InvariantCulture);
         }
         // Not cancellable once sent: a publish abandoned half way would have an unknown outcome.
         var result = (RedisResult[])(await EvaluateAsync(
@@ -86,6 +91,9 @@ internal sealed class RedisFeedEngine(
         if (status == PublishStatus.Registered)
             RedisFeedsLog.SensorRegistered(logger, sensorId, "device");
         var published = status is PublishStatus.Published or PublishStatus.Registered ? readings.Length : 0;
+        // Counted under this node's totals: the cluster's total is Redis's (meta's published), read by the router.
+        if (published > 0)
+            totals.For((string?)result[2] ?? "device").Published.Add(published);
         return new PublishManyOutcome(status, published > 0 ? (long)result[1] : 0, published);
     }
 

@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using SensorHub.Contracts;
 using SensorHub.Server.Feeds;
 using SensorHub.Server.Feeds.Internal;
 using SensorHub.Server.Shutdown;
+using SensorHub.Server.Telemetry;
 using StackExchange.Redis;
 
 namespace SensorHub.Server.Redis.Feeds.Internal;
@@ -31,7 +33,8 @@ internal sealed class RedisFeedRouter : BackgroundService
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SensorChannel> _channels = new(StringComparer.Ordinal);
     private readonly CancellationTokenRegistration _onStopping;
-    private long _dropped;
+    private readonly FeedTotals _totals;
+    private readonly Histogram<double> _lag;
     private long _subscriptions;
     private long _clusterSensors;
     private long _clusterPublished;
@@ -44,9 +47,15 @@ internal sealed class RedisFeedRouter : BackgroundService
         IOptions<FeedOptions> feedOptions,
         ShutdownSignal shutdown,
         TimeProvider time,
+        FeedTotals totals,
+        IMeterFactory meterFactory,
         ILogger<RedisFeedRouter> logger)
     {
         _redis = redis;
+        _totals = totals;
+        _lag = meterFactory.Create(SensorHubTelemetry.MeterName).CreateHistogram(
+            LagInstrument, "s", "From a reading's publish on its node (that node's clock) to its fan-out on this node.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_lagBuckets });
         Availability = availability;
         _keys = keys;
         _options = options.Value;
@@ -67,15 +76,20 @@ internal sealed class RedisFeedRouter : BackgroundService
     /// </summary>
     public bool IsListening => !_redis.IsKilled && _redis.Subscriber.IsConnected();
 
-    /// <summary>Readings this node handed to its subscribers.</summary>
-    public StripedCounter Delivered { get; } = new();
+    /// <summary>
+    /// The pub/sub lag histogram: from the moment the publishing node sent a message (its clock, carried in the
+    /// message) to its fan-out here, one sample per message. Nodes' clocks are assumed in step (NTP): a skew between
+    /// two nodes adds to or takes from every sample between them, and a sample below zero is recorded as zero.
+    /// </summary>
+    public const string LagInstrument = "sensorhub.redis.pubsub.lag";
+
+    // Pub/sub is sub-millisecond on a LAN; seconds mean a stalled connection or clocks out of step.
+    private static readonly double[] s_lagBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     /// <summary>This node's counters, with the cluster's sensors and readings as the last position check read them.</summary>
     public FeedCounters Counters => new(
-        Volatile.Read(ref _clusterSensors), Volatile.Read(ref _clusterPublished), Delivered.Sum(),
-        Volatile.Read(ref _dropped), Volatile.Read(ref _subscriptions), _redis.NodeId);
-
-    public void CountDropped(long readings) => Interlocked.Add(ref _dropped, readings);
+        Volatile.Read(ref _clusterSensors), Volatile.Read(ref _clusterPublished), _totals.Delivered,
+        _totals.Dropped, Volatile.Read(ref _subscriptions), _redis.NodeId);
 
     /// <summary>This node's subscribers to a sensor now (for tests and diagnostics).</summary>
     internal int SubscribersOf(string sensorId)
@@ -99,9 +113,15 @@ internal sealed class RedisFeedRouter : BackgroundService
             try
             {
                 await channel.Subscribed.WaitAsync(cancellationToken).ConfigureAwait(false);
-                var newest = await _redis.Database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+                var database = _redis.Database;
+                // The kind is read once per channel, beside the position and in the same round trip.
+                var kind = channel.Totals is null ? database.HashGetAsync(_keys.Sensor(sensorId), "kind") : null;
+                var newest = await database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+                var kindValue = kind is null ? RedisValue.Null : await kind.ConfigureAwait(false);
                 if (newest.IsNull)
                     return null;
+                if (kind is not null)
+                    channel.Totals ??= _totals.For((string?)kindValue ?? "device");
                 subscription = new RedisLiveSubscription(this, channel, mode, _bufferCapacity);
                 channel.Attach(subscription, (long)newest);
             }
@@ -200,9 +220,10 @@ internal sealed class RedisFeedRouter : BackgroundService
     private async Task OnMessageAsync(SensorChannel channel, RedisValue message)
     {
         Reading[] readings;
+        long publishedTicks;
         try
         {
-            readings = Parse(channel.SensorId, message);
+            readings = Parse(channel.SensorId, message, out publishedTicks);
         }
         catch (FormatException)
         {
@@ -223,6 +244,9 @@ internal sealed class RedisFeedRouter : BackgroundService
         {
             channel.Gate.Release();
         }
+        // One sample per message (not per reading), taken once its readings are in the local buffers.
+        if (publishedTicks > 0 && _lag.Enabled)
+            _lag.Record(Math.Max(0, _time.GetUtcNow().UtcTicks - publishedTicks) / (double)TimeSpan.TicksPerSecond);
     }
 
     /// <summary>
@@ -339,10 +363,26 @@ internal sealed class RedisFeedRouter : BackgroundService
         base.Dispose();
     }
 
-    /// <summary>A channel message: the first sequence, then ticks and value per reading, separated by spaces.</summary>
-    internal static Reading[] Parse(string sensorId, RedisValue message)
+    /// <summary>A channel message, without the publish time it may carry.</summary>
+    internal static Reading[] Parse(string sensorId, RedisValue message) => Parse(sensorId, message, out _);
+
+    /// <summary>
+    /// A channel message: <c>@</c> and the publishing node's clock (UTC ticks) when it sent it, then the first sequence,
+    /// then ticks and value per reading, separated by spaces. A message without the <c>@</c> part (from a node of an
+    /// earlier version) is read too, and gives <paramref name="publishedTicks"/> 0.
+    /// </summary>
+    internal static Reading[] Parse(string sensorId, RedisValue message, out long publishedTicks)
     {
         var text = ((string?)message ?? "").AsSpan();
+        publishedTicks = 0;
+        if (text.StartsWith('@'))
+        {
+            var end = text.IndexOf(' ');
+            if (end <= 1)
+                throw new FormatException("No publish time.");
+            publishedTicks = long.Parse(text[1..end], NumberStyles.None, CultureInfo.InvariantCulture);
+            text = text[(end + 1)..];
+        }
         var space = text.IndexOf(' ');
         if (space <= 0)
             throw new FormatException("No sequence.");

@@ -55,13 +55,16 @@ internal static class RedisFeedScripts
     /// <summary>
     /// Publishes readings to one sensor, registering it first when it is unknown and the registration and caps allow.
     /// KEYS: meta, sensor, history, ids, publishers. ARGV: id, mode (<c>n</c> none, <c>s</c> server, <c>p</c> publisher),
-    /// publisher, max sensors, max per publisher, history capacity, channel, then ticks and value per reading. A
-    /// publish that would take a sequence past 2^53 - 1 (JavaScript reads sequences exactly below it) fails.
-    /// Returns { status (0 published, 1 registered, 2 unknown, 3 too many sensors, 4 too many for the publisher), first sequence }.
-    /// The channel's message: the first sequence, then ticks and value per reading, separated by spaces.
+    /// publisher, max sensors, max per publisher, history capacity, channel, the node's clock (UTC ticks), then ticks
+    /// and value per reading. A publish that would take a sequence past 2^53 - 1 (JavaScript reads sequences exactly
+    /// below it) fails. Returns { status (0 published, 1 registered, 2 unknown, 3 too many sensors, 4 too many for the
+    /// publisher), first sequence, the sensor's kind } (the kind only when published).
+    /// The channel's message: <c>@</c> and the node's clock, the first sequence, then ticks and value per reading,
+    /// separated by spaces (<see cref="RedisFeedRouter.Parse(string, StackExchange.Redis.RedisValue, out long)"/>).
     /// </summary>
     public const string Publish = Prelude + """
-        local s = redis.call('HMGET', KEYS[2], 'last', 'gen')
+        local s = redis.call('HMGET', KEYS[2], 'last', 'gen', 'kind')
+        local kind = s[3] or 'device'
         local status = 0
         local last
         if not s[1] then
@@ -77,12 +80,12 @@ internal static class RedisFeedScripts
             redis.call('HSET', KEYS[2], 'gen', string.format('%d', gen))
           end
         end
-        local n = (#ARGV - 7) / 2
+        local n = (#ARGV - 8) / 2
         if last + n > 9007199254740991 then return redis.error_reply('ERR the sensor has used every sequence below 2^53') end
-        local parts = { string.format('%d', last + 1) }
+        local parts = { '@' .. ARGV[8], string.format('%d', last + 1) }
         for i = 1, n do
-          local tk = ARGV[6 + 2 * i]
-          local v = ARGV[7 + 2 * i]
+          local tk = ARGV[7 + 2 * i]
+          local v = ARGV[8 + 2 * i]
           redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d', last + i) .. '-0', 't', tk, 'v', v)
           parts[#parts + 1] = tk
           parts[#parts + 1] = v
@@ -90,7 +93,7 @@ internal static class RedisFeedScripts
         redis.call('HSET', KEYS[2], 'last', string.format('%d', last + n), 'lt', ARGV[#ARGV - 1], 'lv', ARGV[#ARGV], 'at', string.format('%d', nowms))
         redis.call('HINCRBY', KEYS[1], 'published', n)
         redis.call('PUBLISH', ARGV[7], table.concat(parts, ' '))
-        return { status, last + 1 }
+        return { status, last + 1, kind }
         """;
 
     /// <summary>

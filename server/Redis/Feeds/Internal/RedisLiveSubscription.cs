@@ -5,7 +5,7 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 
 /// <summary>
 /// A subscriber's live buffer on a Redis node: the node's router offers each reading of the sensor's channel to it,
-/// one message at a time, and never waits. Ends with the router's error when the node gives up on Redis, so that the
+/// one message at a time, and never waits. Its readings count under its sensor kind's totals on this node. Ends with the router's error when the node gives up on Redis, so that the
 /// stream ends with it.
 /// </summary>
 internal sealed class RedisLiveSubscription(RedisFeedRouter router, SensorChannel channel, LiveBufferMode mode, int capacity)
@@ -19,9 +19,13 @@ internal sealed class RedisLiveSubscription(RedisFeedRouter router, SensorChanne
 
     private void Fail() => Fail(router.Availability.Unavailable());
 
-    protected override void AddDelivered(long readings) => router.Delivered.Add(readings);
+    private readonly KindTotals _totals = channel.Totals!;
 
-    protected override void AddDropped(long readings) => router.CountDropped(readings);
+    protected override void AddDelivered(long readings) => _totals.Delivered.Add(readings);
+
+    protected override void AddReplayed(long readings) => _totals.Replayed.Add(readings);
+
+    protected override void AddDropped(long readings) => _totals.CountDropped(readings);
 
     protected override void Detach()
     {

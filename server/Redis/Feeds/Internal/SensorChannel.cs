@@ -1,4 +1,5 @@
 using SensorHub.Contracts;
+using SensorHub.Server.Feeds.Internal;
 using StackExchange.Redis;
 
 namespace SensorHub.Server.Redis.Feeds.Internal;
@@ -17,6 +18,13 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
     public string SensorId { get; } = sensorId;
 
     public RedisChannel Channel { get; } = channel;
+
+    /// <summary>
+    /// The totals of the sensor's kind, where this node counts its subscribers' readings: read from Redis when the
+    /// first subscriber attached (a sensor whose kind changes later, adopted by the server, keeps counting under the
+    /// kind it had until the node leaves its channel). Set before any subscriber is attached.
+    /// </summary>
+    public KindTotals? Totals { get; set; }
 
     /// <summary>The subscription to the channel, complete once Redis confirmed it. Set by the router before anyone awaits it.</summary>
     public Task<ChannelMessageQueue> Subscribed { get; set; } = null!;
