@@ -10,7 +10,7 @@ namespace SensorHub.Server.Sessions;
 /// <remarks>
 /// An event is counted once, by the node that publishes it (the one whose call or script made it), never once per
 /// participant it reaches. A participant (a user present in a session, however many streams they hold) is counted
-/// by one node only: in memory by the one node there is; on Redis by the node holding the user's oldest stream in
+/// by one node only: in memory by the one node there is; on Redis by the node of the user's stream with the smallest member id in
 /// the session (see <c>RedisLocalSession</c>), so that the sum over the nodes is the cluster's participants.
 /// </remarks>
 public sealed class SessionMetrics
