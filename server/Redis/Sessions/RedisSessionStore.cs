@@ -285,7 +285,8 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
             RedisSessionsLog.LeaveFailed(Logger, member.Session.Id, e.Message);
             _pendingLeaves.Enqueue((member.Session.Id, member.MemberId));
         }
-        await member.Session.RecountAsync().ConfigureAwait(false);
+        // Not awaited: a stream's end never waits for the count (the position check recounts in any case).
+        _ = member.Session.RecountAsync();
     }
 
     /// <summary>The participants of an open session now, by name and then id (for tests and counters).</summary>
