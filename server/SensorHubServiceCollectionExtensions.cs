@@ -62,6 +62,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddHostedService<SensorSimulator>();
         services.AddHostedService<IdleSensorSweeper>();
         services.AddSingleton<UploadFileStore>();
+        services.AddSingleton<UploadMetrics>();
         services.AddSingleton<UploadService>();
         services.AddHostedService<UploadJanitor>();
         services.AddSensorHubSessions();

@@ -18,14 +18,17 @@ public sealed class RedisAvailability : BackgroundService
     private readonly RedisOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisAvailability> _logger;
+    private readonly RedisMetrics _metrics;
     private readonly Lock _lock = new();
     private CancellationTokenSource _lost = new();
     private long _lastAnswer;
     private volatile bool _available = true;
     private string _cause = "";
 
-    public RedisAvailability(RedisConnection redis, IOptions<RedisOptions> options, TimeProvider time, ILogger<RedisAvailability> logger)
+    public RedisAvailability(
+        RedisConnection redis, IOptions<RedisOptions> options, TimeProvider time, ILogger<RedisAvailability> logger, RedisMetrics metrics)
     {
+        _metrics = metrics;
         _redis = redis;
         _options = options.Value;
         _time = time;
@@ -90,7 +93,9 @@ public sealed class RedisAvailability : BackgroundService
             return;
         try
         {
-            await _redis.Database.PingAsync().WaitAsync(timeout + timeout, _time, stoppingToken).ConfigureAwait(false);
+            // StackExchange.Redis times the round trip itself, from the write of the command to its answer.
+            var roundTrip = await _redis.Database.PingAsync().WaitAsync(timeout + timeout, _time, stoppingToken).ConfigureAwait(false);
+            _metrics.PingAnswered(roundTrip);
             Answered();
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -15,12 +15,14 @@ namespace SensorHub.Server.Redis;
 public sealed class RedisConnection : IAsyncDisposable
 {
     private readonly RedisOptions _options;
+    private readonly RedisMetrics _metrics;
     private readonly Lazy<ConnectionMultiplexer> _multiplexer;
     private volatile bool _killed;
 
-    public RedisConnection(IOptions<RedisOptions> options)
+    public RedisConnection(IOptions<RedisOptions> options, RedisMetrics metrics)
     {
         _options = options.Value;
+        _metrics = metrics;
         NodeId = Guid.NewGuid().ToString("N")[..16];
         _multiplexer = new(Connect, LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -85,6 +87,9 @@ public sealed class RedisConnection : IAsyncDisposable
         // flight when the connection drops fails, and StackExchange.Redis never sends it again: its outcome is unknown,
         // and the feeds refuse to guess (see RedisFeedEngine).
         configuration.ConnectTimeout = Math.Min(configuration.ConnectTimeout, 5_000);
-        return ConnectionMultiplexer.Connect(configuration);
+        var multiplexer = ConnectionMultiplexer.Connect(configuration);
+        // Raised once for each of its connections (commands, pub/sub) that comes back after it failed.
+        multiplexer.ConnectionRestored += (_, _) => _metrics.Reconnected();
+        return multiplexer;
     }
 }

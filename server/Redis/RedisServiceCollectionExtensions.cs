@@ -22,6 +22,7 @@ public static class RedisServiceCollectionExtensions
         services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsValidator>();
         services.AddSingleton<IValidateOptions<RedisOptions>, RedisOptionsRules>();
+        services.TryAddSingleton<RedisMetrics>();
         services.TryAddSingleton<RedisConnection>();
         services.TryAddSingleton<RedisAvailability>();
         services.AddHostedService(provider => provider.GetRequiredService<RedisAvailability>());

@@ -19,6 +19,7 @@ public static class SessionsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<LiveSessionOptions>, LiveSessionOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ShutdownSignal>();
+        services.TryAddSingleton<SessionMetrics>();
         services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
         services.AddSingleton<SessionService>();
         services.AddHostedService<IdleSessionSweeper>();

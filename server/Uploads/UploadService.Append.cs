@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using SensorHub.Server.Feeds;
 using SensorHub.Contracts;
@@ -17,6 +18,41 @@ internal sealed partial class UploadService
     /// </summary>
     public async Task<UploadResult> AppendAsync(
         string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, SensorHubUser user, CancellationToken cancellationToken)
+    {
+        using var activity = UploadActivity.Start(uploadId, offset);
+        var written = new StrongBox<long>();
+        string? errorType = null;
+        try
+        {
+            return await AppendCoreAsync(uploadId, offset, chunks, user, written, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SensorHubException e)
+        {
+            errorType = e.Code;
+            throw;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller ended the stream (or its connection went): what was written stays, and the upload resumes
+            // there. Not a failure of the server's.
+            throw;
+        }
+        catch (Exception e)
+        {
+            // OpenTelemetry's rule for error.type without a code of one's own: the exception's type.
+            errorType = e.GetType().FullName ?? e.GetType().Name;
+            throw;
+        }
+        finally
+        {
+            if (errorType is not null)
+                _metrics.Failed(errorType);
+            UploadActivity.Stop(activity, written.Value, errorType);
+        }
+    }
+
+    private async Task<UploadResult> AppendCoreAsync(
+        string? uploadId, long offset, IAsyncEnumerable<byte[]?> chunks, SensorHubUser user, StrongBox<long> written, CancellationToken cancellationToken)
     {
         var state = await FindAsync(uploadId, user, cancellationToken).ConfigureAwait(false);
         CheckMayAppend(state, user);
@@ -50,7 +86,7 @@ internal sealed partial class UploadService
             {
                 var unprocessed = await PrepareAsync(state, writing.Token).ConfigureAwait(false);
                 var publisher = new Publisher(user.Id, user.MayPublish);
-                await WriteAsync(state, slot, unprocessed, chunks, publisher, writing.Token).ConfigureAwait(false);
+                await WriteAsync(state, slot, unprocessed, chunks, publisher, written, writing.Token).ConfigureAwait(false);
                 if (state.Record.TotalBytes is not { } total || state.ReceivedBytes == total)
                     await FinishAsync(state, slot, publisher, cancellationToken).ConfigureAwait(false);
             }
@@ -78,7 +114,8 @@ internal sealed partial class UploadService
     /// of it; the upload then completes on a resume.
     /// </summary>
     private async Task WriteAsync(
-        UploadState state, IUploadWriteSlot slot, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Publisher publisher, CancellationToken cancellationToken)
+        UploadState state, IUploadWriteSlot slot, long unprocessed, IAsyncEnumerable<byte[]?> chunks, Publisher publisher, StrongBox<long> written,
+        CancellationToken cancellationToken)
     {
         var worker = new UploadWorker(
             state,
@@ -103,6 +140,8 @@ internal sealed partial class UploadService
                 CheckChunk(state, chunk.Length);
                 await WriteChunkAsync(state, slot, file, chunk, cancellationToken).ConfigureAwait(false);
                 state.Advance(chunk.Length, _time.GetUtcNow().UtcDateTime);
+                written.Value += chunk.Length;
+                _metrics.ChunkWritten(chunk.Length);
                 _coordinator.Changed(state.Id);
                 // Not cancellable, as the write: what is on disk is always hashed.
                 await worker.EnqueueAsync(chunk).ConfigureAwait(false);
@@ -285,6 +324,7 @@ internal sealed partial class UploadService
         slot.EnsureHeld();
         await _store.SaveAsync(state.Complete(sha256, processor?.Checkpoint, now), CancellationToken.None).ConfigureAwait(false);
         _coordinator.Changed(state.Id);
+        _metrics.Completed();
         UploadsLog.Completed(_logger, state.Id, state.ReceivedBytes, sha256);
     }
 }

@@ -27,6 +27,7 @@ internal sealed partial class UploadService : IDisposable
     private readonly UploadHooks _hooks;
     private readonly IUploadCoordinator _coordinator;
     private readonly DiskSpace _disk;
+    private readonly UploadMetrics _metrics;
     private int _activeWriters;
     private long _bytesBeingWritten;
 
@@ -43,6 +44,7 @@ internal sealed partial class UploadService : IDisposable
         TimeProvider time,
         ShutdownSignal shutdown,
         ILogger<UploadService> logger,
+        UploadMetrics metrics,
         UploadHooks? hooks = null,
         DiskSpace? disk = null,
         IUploadCoordinator? coordinator = null)
@@ -53,6 +55,7 @@ internal sealed partial class UploadService : IDisposable
         _time = time;
         _shutdown = shutdown;
         _logger = logger;
+        _metrics = metrics;
         _hooks = hooks ?? UploadHooks.None;
         _disk = disk ?? DiskSpace.System;
         _coordinator = coordinator ?? new InMemoryUploadCoordinator(_options.MaxBytesPerOwner, _options.MaxUploadsPerOwner);
@@ -62,8 +65,9 @@ internal sealed partial class UploadService : IDisposable
     }
 
     /// <summary>
-    /// Whether the records in the data folder have been loaded (<see cref="LoadAsync"/>, run before the server takes
-    /// requests); until then every call waits. False for good when loading failed. Read by the readiness check.
+    /// Whether the upload records in the data folder have been loaded (at start, before the server takes requests):
+    /// until then every call waits. <see langword="false"/> for good when loading failed (the host then does not start).
+    /// For the readiness check.
     /// </summary>
     public bool IsLoaded => _loaded.Task.IsCompletedSuccessfully;
 
@@ -260,7 +264,7 @@ internal sealed partial class UploadService : IDisposable
         if (mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
             return new LogProcessor(_options.MaxSamples, checkpoint);
         if (mediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
-            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint);
+            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint, _metrics);
         return null;
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using SensorHub.Contracts;
 using SensorHub.Server.Sessions;
 using StackExchange.Redis;
@@ -15,6 +16,14 @@ namespace SensorHub.Server.Redis.Sessions;
 /// the joins (whose script runs while it is held, so that no event is delivered here between the snapshot's
 /// sequence and the member's start) and the closing of the subscription. The members list has a lock of its own
 /// for what must not wait (the server's stop, a lost Redis).
+/// <para>
+/// Participants are counted (<see cref="SessionMetrics.ParticipantsActiveInstrument"/>) by exactly one node each: the
+/// node of the user's stream with the smallest member id in the session's members in Redis. Each node recounts the
+/// users it holds from that hash after its own joins and leaves and at every position check (another node's stream
+/// that ends hands its users on), and gives its count up when it stops following the session. The sum over the nodes
+/// is then the cluster's participants, a user with streams on several nodes counted once; a user held by a node that
+/// died is counted again once the dead node's cleanup has taken its members out.
+/// </para>
 /// </remarks>
 internal sealed class RedisLocalSession
 {
@@ -26,6 +35,8 @@ internal sealed class RedisLocalSession
     private readonly Lazy<Task<ChannelMessageQueue>> _subscription;
     private long _position = -1;
     private bool _closed;
+    // The participants this node counts in the session now: changed under _sync.
+    private long _held;
 
     public RedisLocalSession(RedisSessionStore store, string id)
     {
@@ -39,6 +50,9 @@ internal sealed class RedisLocalSession
 
     /// <summary>Held to deliver, catch up, join, or close.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Held to count the participants again: one recount at a time, so that an older read of the members never lands after a newer one.</summary>
+    private SemaphoreSlim Recounting { get; } = new(1, 1);
 
     /// <summary>Completes once Redis confirmed the subscription to the session's channel.</summary>
     public Task Subscribed => _subscription.Value;
@@ -91,6 +105,8 @@ internal sealed class RedisLocalSession
             if (_closed || _members.Count > 0)
                 return;
             _closed = true;
+            _store.Metrics.ParticipantsChanged(-_held);
+            _held = 0;
         }
         _store.Forget(this);
         _ = UnsubscribeAsync();
@@ -160,6 +176,53 @@ internal sealed class RedisLocalSession
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>
+    /// Counts again the participants this node holds in the session (see the remarks), from the session's members in
+    /// Redis. Never throws: a count that fails is made again at the next position check.
+    /// </summary>
+    public async Task RecountAsync()
+    {
+        await Recounting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_closed)
+                return;
+            var members = await _store.Redis.Database.HashGetAllAsync(_store.MembersKey(Id)).ConfigureAwait(false);
+            var held = HeldBy(members, _store.Redis.NodeId);
+            lock (_sync)
+            {
+                if (_closed)
+                    return;
+                _store.Metrics.ParticipantsChanged(held - _held);
+                _held = held;
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException or JsonException)
+        {
+            // Counted again at the next position check.
+        }
+        finally
+        {
+            Recounting.Release();
+        }
+    }
+
+    /// <summary>The users whose stream with the smallest member id is on <paramref name="nodeId"/>.</summary>
+    private static long HeldBy(HashEntry[] members, string nodeId)
+    {
+        var holders = new Dictionary<string, (string MemberId, string NodeId)>(StringComparer.Ordinal);
+        foreach (var entry in members)
+        {
+            // A member's record: [node, user, prefixes].
+            if (JsonSerializer.Deserialize(entry.Value.ToString(), RedisSessionJson.Default.StringArray) is not [var node, var user, ..])
+                continue;
+            var memberId = entry.Name.ToString();
+            if (!holders.TryGetValue(user, out var holder) || string.CompareOrdinal(memberId, holder.MemberId) < 0)
+                holders[user] = (memberId, node);
+        }
+        return holders.Values.Count(holder => holder.NodeId == nodeId);
     }
 
     private async Task<ChannelMessageQueue> SubscribeAsync()

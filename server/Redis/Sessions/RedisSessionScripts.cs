@@ -42,9 +42,9 @@ internal static class RedisSessionScripts
           return true
         end
         local function leave_user(user)
-          if redis.call('HEXISTS', B .. ':presence', user) == 0 then return end
+          if redis.call('HEXISTS', B .. ':presence', user) == 0 then return 0 end
           local conns = redis.call('HINCRBY', B .. ':presence', user, -1)
-          if conns > 0 then return end
+          if conns > 0 then return 0 end
           local name = redis.call('HGET', B .. ':names', user) or ''
           redis.call('HDEL', B .. ':presence', user)
           redis.call('HDEL', B .. ':names', user)
@@ -52,6 +52,7 @@ internal static class RedisSessionScripts
             redis.call('HSET', B, 'empty', string.format('%d', now_ms()))
           end
           emit({'left', user, name, '0'})
+          return 1
         end
 
         """;
@@ -146,7 +147,7 @@ internal static class RedisSessionScripts
     /// ARGV[4] the new sensors as JSON. Members who may not read them all are taken out first; the
     /// <c>sensorsChanged</c> event names them (comma-separated member ids), so that the node of each ends its stream
     /// instead of sending the change; <c>left</c> follows for each of their users who has no stream left. Returns
-    /// {'gone'} or {'ok', info, invited}.
+    /// {'gone'} or {'ok', info, invited, the number of <c>left</c> events published}.
     /// </summary>
     public const string SetSensors = Prelude + """
         if redis.call('EXISTS', B) == 0 then return {'gone'} end
@@ -165,8 +166,9 @@ internal static class RedisSessionScripts
           end
         end
         emit({'sensorsChanged', ARGV[4], table.concat(evicted, ',')})
-        for _, user in ipairs(users) do leave_user(user) end
-        return {'ok', redis.call('HGET', B, 'info'), redis.call('HGET', B, 'invited')}
+        local lefts = 0
+        for _, user in ipairs(users) do lefts = lefts + leave_user(user) end
+        return {'ok', redis.call('HGET', B, 'info'), redis.call('HGET', B, 'invited'), lefts}
         """;
 
     /// <summary>

@@ -38,9 +38,11 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
         RedisAvailability availability,
         IOptions<LiveSessionOptions> options,
         ShutdownSignal shutdown,
-        ILogger<RedisSessionStore> logger)
+        ILogger<RedisSessionStore> logger,
+        SessionMetrics metrics)
     {
         Redis = redis;
+        Metrics = metrics;
         _availability = availability;
         Options = options.Value;
         _shutdown = shutdown;
@@ -56,6 +58,12 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
 
     public ILogger Logger { get; }
 
+    /// <summary>
+    /// Where this node counts the events its scripts publish (once each, here, not on every node that delivers them)
+    /// and the participants it holds (<see cref="RedisLocalSession.RecountAsync"/>).
+    /// </summary>
+    public SessionMetrics Metrics { get; }
+
     /// <summary>The sessions this node follows now (for tests).</summary>
     public IReadOnlyCollection<string> LocalSessionIds => _locals.Keys.ToArray();
 
@@ -67,6 +75,9 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
     public RedisKey EventsKey(string id) => Redis.Key("session:" + id + ":events");
 
     public RedisKey SequenceKey(string id) => Redis.Key("session:" + id + ":seq");
+
+    /// <summary>The session's members: member id → [node, user, prefixes].</summary>
+    public RedisKey MembersKey(string id) => Redis.Key("session:" + id + ":members");
 
     public RedisChannel ChannelOf(string id) => Redis.Channel("session:" + id + ":channel");
 
@@ -160,6 +171,7 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
         switch ((string?)result[0])
         {
             case "ok":
+                Metrics.Published(SessionEventKinds.Annotated);
                 return true;
             case "sensor":
                 throw SessionException.SensorNotInSession(annotation.SensorId!, sessionId);
@@ -177,13 +189,18 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
             JsonSerializer.Serialize(sensorIds, RedisSessionJson.Default.StringArray)).ConfigureAwait(false))!;
         if ((string?)result[0] != "ok")
             return null;
+        Metrics.Published(SessionEventKinds.SensorsChanged);
+        Metrics.Published(SessionEventKinds.Left, (long)result[3]);
         return Stored((string)result[1]!, (string)result[2]!, sensorIds);
     }
 
     public async Task<bool> EndAsync(string sessionId, CancellationToken cancellationToken)
     {
         var result = (RedisResult[])(await RunAsync(RedisSessionScripts.End, sessionId, "0", 0).ConfigureAwait(false))!;
-        return (string?)result[0] == "ok";
+        if ((string?)result[0] != "ok")
+            return false;
+        Metrics.Published(SessionEventKinds.Ended);
+        return true;
     }
 
     public async Task<IReadOnlyList<StoredSession>> EndIdleAsync(TimeSpan idleFor, CancellationToken cancellationToken)
@@ -195,8 +212,10 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
         {
             // Decided inside the script: of several nodes sweeping at once, one ends it; a join either came first or finds it gone.
             var result = (RedisResult[])(await RunAsync(RedisSessionScripts.End, id.ToString(), "1", (long)idleFor.TotalMilliseconds).ConfigureAwait(false))!;
-            if ((string?)result[0] == "ok")
-                ended.Add(Stored((string)result[1]!, (string)result[2]!, Deserialize((string)result[3]!)));
+            if ((string?)result[0] != "ok")
+                continue;
+            Metrics.Published(SessionEventKinds.Ended);
+            ended.Add(Stored((string)result[1]!, (string)result[2]!, Deserialize((string)result[3]!)));
         }
         return ended;
     }
@@ -213,7 +232,7 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
             if (bar < 0)
                 continue;
             var (sessionId, memberId) = (text[..bar], text[(bar + 1)..]);
-            await db.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(sessionId, memberId)).ConfigureAwait(false);
+            CountLeave(await db.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(sessionId, memberId)).ConfigureAwait(false));
             RedisSessionsLog.DeadMemberLeft(Logger, nodeId, memberId, sessionId);
         }
     }
@@ -230,11 +249,15 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
         {
             while (_pendingLeaves.TryPeek(out var pending))
             {
-                await Redis.Database.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(pending.SessionId, pending.MemberId)).ConfigureAwait(false);
+                CountLeave(await Redis.Database.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(pending.SessionId, pending.MemberId)).ConfigureAwait(false));
                 _pendingLeaves.TryDequeue(out _);
             }
             foreach (var local in _locals.Values)
+            {
                 await local.CheckAsync().ConfigureAwait(false);
+                // Who holds a participant moves when another node's stream ends: this node hears of it here.
+                await local.RecountAsync().ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
@@ -255,13 +278,15 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
             return;
         try
         {
-            await Redis.Database.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(member.Session.Id, member.MemberId)).ConfigureAwait(false);
+            CountLeave(await Redis.Database.ScriptEvaluateAsync(RedisSessionScripts.Leave, values: Args(member.Session.Id, member.MemberId)).ConfigureAwait(false));
         }
         catch (Exception e) when (IsRedisFailure(e))
         {
             RedisSessionsLog.LeaveFailed(Logger, member.Session.Id, e.Message);
             _pendingLeaves.Enqueue((member.Session.Id, member.MemberId));
         }
+        // Not awaited: a stream's end never waits for the count (the position check recounts in any case).
+        _ = member.Session.RecountAsync();
     }
 
     /// <summary>The participants of an open session now, by name and then id (for tests and counters).</summary>
@@ -273,6 +298,13 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
         return Participants(
             (await presence.ConfigureAwait(false)).SelectMany(e => new[] { RedisResult.Create(e.Name), RedisResult.Create(e.Value) }).ToArray(),
             names.SelectMany(e => new[] { RedisResult.Create(e.Name), RedisResult.Create(e.Value) }).ToArray());
+    }
+
+    /// <summary>The Leave script's answer: 2 when the member's user left, and the script published <c>left</c>.</summary>
+    private void CountLeave(RedisResult result)
+    {
+        if ((long)result == 2)
+            Metrics.Published(SessionEventKinds.Left);
     }
 
     /// <summary>A local session stopped following its session.</summary>
@@ -304,19 +336,25 @@ internal sealed class RedisSessionStore : ISessionStore, IDeadNodeCleanup, IDisp
             return status == "full" ? throw SessionException.Full(local.Id, Options.MaxParticipantsPerSession) : null;
         }
         var start = long.Parse((string)result[1]!, CultureInfo.InvariantCulture);
+        var participants = Participants((RedisResult[])result[4]!, (RedisResult[])result[5]!);
+        // The script published 'joined' when this stream made its user present: one stream of theirs, this one.
+        if (participants.Any(p => p.Id == joiner.Id && p.Connections == 1))
+            Metrics.Published(SessionEventKinds.Joined);
         var info = JsonSerializer.Deserialize((string)result[2]!, RedisSessionJson.Default.SessionInfo)! with { SensorIds = Deserialize((string)result[3]!) };
         var member = new RedisSessionMember(this, local, memberId, joiner, start, Options.EventBufferCapacity);
         member.TryWrite(new SessionEvent
         {
             Kind = SessionEventKinds.Snapshot,
             Session = info,
-            Participants = Participants((RedisResult[])result[4]!, (RedisResult[])result[5]!),
+            Participants = participants,
             Annotations = ((RedisResult[])result[6]!)
                 .Select(a => JsonSerializer.Deserialize((string)a!, RedisSessionJson.Default.Annotation)!)
                 .Where(joiner.MayRead)
                 .ToArray(),
         });
         local.Add(member);
+        // Not awaited: the joiner need not wait for the count (the position check recounts in any case).
+        _ = local.RecountAsync();
         // After the server began to stop, or once Redis is lost, a join still gets its snapshot, then its stream ends.
         if (_shutdown.IsStopping)
             member.Complete();

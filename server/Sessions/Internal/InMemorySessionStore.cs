@@ -20,13 +20,21 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
     private readonly ILogger<InMemorySessionStore> _logger;
     private readonly ShutdownSignal _shutdown;
     private readonly CancellationTokenRegistration _onStopping;
+    private readonly SessionMetrics? _metrics;
 
+    /// <param name="options">The sessions' settings.</param>
+    /// <param name="time">The clock of idleness and annotation rates.</param>
+    /// <param name="shutdown">Completes every joined stream when the server begins to stop.</param>
+    /// <param name="logger">The store's log.</param>
+    /// <param name="metrics">Where participants and events are counted; none in tests of the store alone.</param>
     public InMemorySessionStore(
         IOptions<LiveSessionOptions> options,
         TimeProvider time,
         ShutdownSignal shutdown,
-        ILogger<InMemorySessionStore> logger)
+        ILogger<InMemorySessionStore> logger,
+        SessionMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -43,7 +51,7 @@ internal sealed class InMemorySessionStore : ISessionStore, IDisposable
     {
         // Counted by the owner's id (the token's subject), never by the name shown: two users may share a name.
         var owner = session.Info.OwnerId;
-        var state = new SessionState(session, _options, _time, _logger);
+        var state = new SessionState(session, _options, _time, _logger, _metrics);
         lock (_gate)
         {
             _openByOwner.TryGetValue(owner, out var open);

@@ -8,7 +8,7 @@ namespace SensorHub.Server.Sessions.Internal;
 /// same order of events. It also keeps, under the lock, that every member may read every one of the session's sensors:
 /// a join is refused, and a member evicted by a change of sensors, where that would not hold.
 /// </summary>
-internal sealed class SessionState(StoredSession stored, LiveSessionOptions options, TimeProvider time, ILogger logger)
+internal sealed class SessionState(StoredSession stored, LiveSessionOptions options, TimeProvider time, ILogger logger, SessionMetrics? metrics = null)
 {
     /// <summary>Past this many remembered rate buckets, the full ones (idle long enough to be back at capacity) are forgotten.</summary>
     private const int RateBucketsBeforePruning = 256;
@@ -64,6 +64,8 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
                 throw SessionException.Full(Id, options.MaxParticipantsPerSession);
             presence = presence.Connections == 0 ? new Presence(user.Name, 1) : presence with { Connections = presence.Connections + 1 };
             _presence[user.Id] = presence;
+            if (presence.Connections == 1)
+                metrics?.ParticipantsChanged(1);
             // Announced before the joiner is a member: its own arrival is in its snapshot, not also in an event.
             if (presence.Connections == 1)
                 Broadcast(new SessionEvent { Kind = SessionEventKinds.Joined, Participant = ParticipantOf(user.Id, presence) });
@@ -202,6 +204,8 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
             return;
         Broadcast(new SessionEvent { Kind = SessionEventKinds.Ended });
         _ended = true;
+        // Everyone present goes with the session, without a 'left' each.
+        metrics?.ParticipantsChanged(-_presence.Count);
         foreach (var member in _members)
             member.Complete();
         _members.Clear();
@@ -223,6 +227,7 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
             return;
         }
         _presence.Remove(id);
+        metrics?.ParticipantsChanged(-1);
         if (_presence.Count == 0)
             _emptySince = time.GetTimestamp();
         Broadcast(new SessionEvent { Kind = SessionEventKinds.Left, Participant = ParticipantOf(id, presence with { Connections = 0 }) });
@@ -256,6 +261,7 @@ internal sealed class SessionState(StoredSession stored, LiveSessionOptions opti
     /// </summary>
     private void Broadcast(SessionEvent sessionEvent, Func<SessionMember, bool>? to = null)
     {
+        metrics?.Published(sessionEvent.Kind);
         for (var i = _members.Count - 1; i >= 0; i--)
         {
             var member = _members[i];

@@ -15,6 +15,7 @@ internal sealed class CsvProcessor : IUploadProcessor
     private const int MaxCachedIds = 1_024;
     private readonly ReadingIngest _ingest;
     private readonly int _maxSamples;
+    private readonly UploadMetrics? _metrics;
     private readonly LineAssembler _lines;
     private readonly List<Row> _parsed = [];
     // A CSV export names a few sensors many times: each id becomes one string, not one per row.
@@ -26,10 +27,15 @@ internal sealed class CsvProcessor : IUploadProcessor
     private long _handledBytes, _handledLines;
 
     /// <summary>A processor that goes on from <paramref name="from"/>, or starts at the first byte.</summary>
-    public CsvProcessor(ReadingIngest ingest, int maxSamples, ProcessingCheckpoint? from = null)
+    /// <param name="ingest">Where rows are checked and published.</param>
+    /// <param name="maxSamples">The most rejections the summary names.</param>
+    /// <param name="from">The checkpoint to go on from; none: the first byte.</param>
+    /// <param name="metrics">Where the rows published are counted; none in tests of the processor alone.</param>
+    public CsvProcessor(ReadingIngest ingest, int maxSamples, ProcessingCheckpoint? from = null, UploadMetrics? metrics = null)
     {
         _ingest = ingest;
         _maxSamples = maxSamples;
+        _metrics = metrics;
         from ??= ProcessingCheckpoint.Start;
         _lines = new LineAssembler(from.Lines, from.Bytes);
         (_handledBytes, _handledLines) = (from.Bytes, from.Lines);
@@ -62,15 +68,26 @@ internal sealed class CsvProcessor : IUploadProcessor
     private async ValueTask PublishParsedAsync(Publisher? publisher, CancellationToken cancellationToken)
     {
         // Rows that did not parse wait here with their reason too, so that rejections are reported in line order.
-        foreach (var row in _parsed)
+        var acceptedBefore = _accepted;
+        try
         {
-            var rejection = await RejectionOfAsync(row, publisher, cancellationToken).ConfigureAwait(false);
-            _rows++;
-            if (rejection is { } rejected)
-                Reject(row.Line, rejected);
-            else
-                _accepted++;
-            (_handledBytes, _handledLines) = (row.End, row.Line);
+            foreach (var row in _parsed)
+            {
+                var rejection = await RejectionOfAsync(row, publisher, cancellationToken).ConfigureAwait(false);
+                _rows++;
+                if (rejection is { } rejected)
+                    Reject(row.Line, rejected);
+                else
+                    _accepted++;
+                (_handledBytes, _handledLines) = (row.End, row.Line);
+            }
+        }
+        finally
+        {
+            // Once per batch, not per row; also for the rows published before a failure. Without a publisher the rows
+            // were only looked at again, not published.
+            if (publisher is not null)
+                _metrics?.CsvRowsPublished(_accepted - acceptedBefore);
         }
         _parsed.Clear();
         (_handledBytes, _handledLines) = (_lines.LineEnd, _lines.Lines);
