@@ -20,7 +20,7 @@ namespace SensorHub.Server.Hubs;
 /// sending after a refusal, as SignalR's clients do until their own stream ends, would lose the connection and never
 /// hear the refusal.
 /// <para>
-/// So, outermost of the filters, once the method (and every filter inside) has ended, this filter reads and drops
+/// So, outside every filter but the diagnostics one, once the method (and every filter inside) has ended, this filter reads and drops
 /// what the client still sends until the client ends its stream, or sends nothing for <see cref="Quiet"/>, or for
 /// <see cref="Longest"/> at most; then it leaves one read pending, which ends when SignalR completes the channel an
 /// instant later. A refusal thus reaches a client that goes on sending up to <see cref="Longest"/> late, and one that

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using SensorHub.Contracts;
 
 namespace SensorHub.Server.Telemetry;
 
@@ -71,12 +72,9 @@ public static class TelemetryServiceCollectionExtensions
     public static IEndpointRouteBuilder MapSensorHubMetrics(this IEndpointRouteBuilder endpoints)
     {
         if (endpoints.ServiceProvider.GetRequiredService<TelemetryExport>().Prometheus)
-            endpoints.MapPrometheusScrapingEndpoint(MetricsPath);
+            endpoints.MapPrometheusScrapingEndpoint(SensorHubRoutes.Metrics);
         return endpoints;
     }
-
-    /// <summary>The Prometheus scrape path.</summary>
-    public const string MetricsPath = "/metrics";
 }
 
 /// <summary>Which exporters <see cref="TelemetryServiceCollectionExtensions.AddSensorHubTelemetry"/> turned on.</summary>
