@@ -58,6 +58,8 @@ internal sealed class DataFolderCheck(UploadFileStore store, IOptions<HealthOpti
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A file created on a full disk fails only as it is written: it must not stay behind, one per probe.
+            TryDelete(path);
             // Logged once per change, not on every probe: a load balancer keeps asking.
             if (!_failing)
                 HealthLog.DataFolderNotWritable(logger, store.Root, e);
@@ -69,5 +71,17 @@ internal sealed class DataFolderCheck(UploadFileStore store, IOptions<HealthOpti
             HealthLog.DataFolderWritable(logger, store.Root);
         _failing = false;
         return HealthCheckResult.Healthy();
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that cannot be written to may refuse this too; nothing was left then either.
+        }
     }
 }

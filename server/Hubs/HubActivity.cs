@@ -102,6 +102,19 @@ public sealed class HubActivity
             _cleanupDuration.Record(Stopwatch.GetElapsedTime(cancelled, now).TotalSeconds, tag);
     }
 
+    /// <summary>
+    /// Records 0 for each protocol and each server-to-client stream method, so that an exporter shows their series at
+    /// 0 from the start: a series exists only once a measurement came, and a dashboard (or an <c>absent()</c> alert)
+    /// would otherwise not see a node that has had no connection yet.
+    /// </summary>
+    internal void RecordZeros()
+    {
+        foreach (var protocol in (string[])["json", "messagepack"])
+            _connectionsCounter.Add(0, new KeyValuePair<string, object?>(SensorHubTelemetry.HubProtocol, protocol));
+        foreach (var method in typeof(SensorsHub).GetMethods().Where(m => HubStreams.ServerStreamItemType(m) is not null))
+            _streamsCounter.Add(0, new KeyValuePair<string, object?>(SensorHubTelemetry.RpcMethod, method.Name));
+    }
+
     private static void Change(ref long count, UpDownCounter<long> counter, int delta, string tagName, string tagValue)
     {
         Interlocked.Add(ref count, delta);

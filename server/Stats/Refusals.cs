@@ -66,6 +66,18 @@ public sealed class Refusals
             _rejected.Add(readings, new KeyValuePair<string, object?>(SensorHubTelemetry.ErrorType, code));
     }
 
+    /// <summary>Records 0 for each code (and each limit's code), so that an exporter shows every series at 0 from the start, as <c>/api/stats</c> does.</summary>
+    internal void RecordZeros()
+    {
+        foreach (var code in SensorHubErrors.All)
+        {
+            var tag = new KeyValuePair<string, object?>(SensorHubTelemetry.ErrorType, code);
+            _counter.Add(0, tag);
+            if (LimitCodes.Contains(code))
+                _limits.Add(0, tag);
+        }
+    }
+
     /// <summary>Every code with its count so far, in the order of <see cref="SensorHubErrors.All"/>.</summary>
     public IReadOnlyDictionary<string, long> Snapshot()
     {

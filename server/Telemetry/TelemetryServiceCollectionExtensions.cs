@@ -35,16 +35,25 @@ public static class TelemetryServiceCollectionExtensions
         var services = builder.Services;
         services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TelemetryOptions>, TelemetryOptionsValidator>();
-        services.AddHostedService<InstrumentsAtStart>();
 
         var prometheus = builder.Configuration.GetSection(TelemetryOptions.Section).GetValue<bool>(nameof(TelemetryOptions.Prometheus));
         var otlp = TelemetryOptions.OtlpConfigured(builder.Configuration);
         services.AddSingleton(new TelemetryExport(prometheus, otlp));
         if (!prometheus && !otlp)
+        {
+            services.AddHostedService<InstrumentsAtStart>();
             return builder;
+        }
 
         var telemetry = services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(builder.Environment.ApplicationName))
+            // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) names the node's service when set; the
+            // application's name is only the fallback, as the OpenTelemetry SDK's own default would be.
+            .ConfigureResource(resource =>
+            {
+                if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"])
+                    && builder.Configuration["OTEL_RESOURCE_ATTRIBUTES"]?.Contains("service.name=", StringComparison.Ordinal) != true)
+                    resource.AddService(builder.Environment.ApplicationName);
+            })
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(SensorHubTelemetry.MeterName).AddMeter([.. AspNetCoreMeters]).AddRuntimeInstrumentation();
@@ -61,6 +70,7 @@ public static class TelemetryServiceCollectionExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddOtlpExporter());
         }
+        services.AddHostedService<InstrumentsAtStart>();
         return builder;
     }
 

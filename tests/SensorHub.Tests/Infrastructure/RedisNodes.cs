@@ -25,7 +25,7 @@ public sealed class RedisNodes : IAsyncDisposable
             ["SensorHub:Auth:SigningKey"] = SigningKey,
             // A dead node is noticed within a few seconds in tests rather than 15 s, with room for a loaded 2-core CI machine.
             ["SensorHub:Redis:NodeHeartbeat"] = "00:00:00.500",
-            ["SensorHub:Redis:NodeTimeout"] = "00:00:03",
+            ["SensorHub:Redis:NodeTimeout"] = "00:00:05",
             ["SensorHub:Redis:UnsubscribeDelay"] = "00:00:00.200",
             ["SensorHub:Redis:PositionCheckInterval"] = "00:00:00.200",
         };

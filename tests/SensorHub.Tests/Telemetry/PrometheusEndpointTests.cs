@@ -5,7 +5,16 @@ using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Telemetry;
 
+/// <summary>
+/// OpenTelemetry's meter provider listens to meters by name, process-wide: in a test process, every server's
+/// <c>SensorHub</c> meter reaches every server's <c>/metrics</c>. So these run alone, with no other server's readings
+/// and connections in the sums they read.
+/// </summary>
+[CollectionDefinition(nameof(PrometheusEndpointTests), DisableParallelization = true)]
+public sealed class PrometheusEndpointCollection;
+
 /// <summary><c>GET /metrics</c>: Prometheus's text format when <c>SensorHub:Telemetry:Prometheus</c> is on, nothing when it is off.</summary>
+[Collection(nameof(PrometheusEndpointTests))]
 public sealed class PrometheusEndpointTests
 {
     [Fact]
@@ -33,6 +42,37 @@ public sealed class PrometheusEndpointTests
         Assert.Contains("# TYPE http_server_request_duration_seconds histogram", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE kestrel_active_connections gauge", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE signalr_server_active_connections gauge", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AScrapeBeforeAnyConnectionShowsTheTaggedSeriesAtZero()
+    {
+        // A dashboard's node list and absent() alerts need a node's series before its first connection or refusal.
+        await using var app = new SensorHubApplication(Transport.Kestrel);
+        using var client = app.CreateHttpClient();
+
+        var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Timeouts.Default);
+
+        Assert.Contains("sensorhub_connections_active{otel_scope_name=\"SensorHub\",sensorhub_hub_protocol=\"json\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("sensorhub_connections_active{otel_scope_name=\"SensorHub\",sensorhub_hub_protocol=\"messagepack\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("sensorhub_streams_active{otel_scope_name=\"SensorHub\",rpc_method=\"Subscribe\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("sensorhub_refusals_total{otel_scope_name=\"SensorHub\",error_type=\"unknown_sensor\"} 0", text, StringComparison.Ordinal);
+        Assert.Contains("sensorhub_limits_reached_total{otel_scope_name=\"SensorHub\",error_type=\"too_many_streams\"} 0", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sensorhub_limits_reached_total{otel_scope_name=\"SensorHub\",error_type=\"unknown_sensor\"", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OtelServiceNameNamesTheService()
+    {
+        await using var app = new SensorHubApplication(environment: "Production");
+        await using var named = app.WithWebHostBuilder(host => host
+            .UseSetting("SensorHub:Telemetry:Prometheus", "true")
+            .UseSetting("OTEL_SERVICE_NAME", "sensorhub-node-a"));
+        using var client = named.CreateClient();
+
+        var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)).WaitAsync(Timeouts.Default);
+
+        Assert.Contains("service_name=\"sensorhub-node-a\"", text, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -125,6 +125,11 @@ public sealed class RedisSessionMetricsTests(RedisSessionCluster cluster) : ICla
         await bobStreamOnB.ExpectAsync(SessionEventKinds.Annotated);
         await aliceStream.ExpectAsync(SessionEventKinds.Annotated);
 
+        // A node counts an event when its script returns, which may be after the others have heard of it.
+        await Timeouts.WaitUntilAsync(
+            () => onA.EventsByKind().GetValueOrDefault(SessionEventKinds.Joined) == 1 && onC.EventsByKind().Count == 2,
+            Timeouts.Default,
+            "A counted bob's joined and C alice's joined and annotation");
         Assert.Equal(new Dictionary<string, long> { [SessionEventKinds.Joined] = 1 }, onA.EventsByKind());
         Assert.Empty(onB.EventsByKind());
         Assert.Equal(new Dictionary<string, long> { [SessionEventKinds.Joined] = 1, [SessionEventKinds.Annotated] = 1 }, onC.EventsByKind());
@@ -138,6 +143,7 @@ public sealed class RedisSessionMetricsTests(RedisSessionCluster cluster) : ICla
         await bobStreamOnB.CancelAsync();
         await aliceStream.ExpectAsync(SessionEventKinds.Left);
         await Timeouts.WaitUntilAsync(() => Sum() == 1, Timeouts.Default, "bob left");
+        await Timeouts.WaitUntilAsync(() => onB.EventsByKind().GetValueOrDefault(SessionEventKinds.Left) == 1, Timeouts.Default, "B counted bob's left");
         Assert.Equal(new Dictionary<string, long> { [SessionEventKinds.Left] = 1 }, onB.EventsByKind());
 
         await aliceOnC.Hub.EndSessionAsync(session.Id);
