@@ -67,43 +67,33 @@ public sealed class ClientStreamRefusalTests(ClientStreamRefusalFixture fixture)
 
     private SensorHubApplication App => fixture.App;
 
-    [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task AnUploadRefusedForItsOffsetAnswersWithItsCodeAndTheConnectionStays(Protocol protocol)
+    /// <summary>
+    /// Refused for its offset (checked after the call has taken its write slot, an await, while the chunks arrive), or
+    /// part-way: 10,000 bytes declared and 30,000 sent, the 101st chunk is refused while 199 more are on their way.
+    /// </summary>
+    public static TheoryData<Protocol, bool> UploadRefusals => new()
     {
+        { Protocol.Json, false }, { Protocol.Json, true }, { Protocol.MessagePack, false }, { Protocol.MessagePack, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(UploadRefusals))]
+    public async Task AnUploadRefusedWhileItsChunksAreInFlightAnswersWithItsCodeKeepsItsBytesAndTheConnectionStays(Protocol protocol, bool partWay)
+    {
+        var (totalBytes, offset, code, text, kept) = partWay
+            ? (10_000, 0, SensorHubErrors.TooLarge, "past its totalBytes (10000)", 10_000)
+            : (ItemsInFlight * 100, 7, SensorHubErrors.UploadOffsetMismatch, "offset 7 does not match the 0 bytes already received", 0);
         await using var connection = await App.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         for (var round = 0; round < Rounds; round++)
         {
-            var begun = await connection.Hub.BeginUploadAsync(Request(ItemsInFlight * 100));
-
-            // Checked after the call has taken its write slot (an await), while the chunks arrive.
-            var refused = await AssertRefusedAsync(
-                connection.Hub.UploadAsync(begun.UploadId, 7, Chunks(ItemsInFlight, 100, cts.Token), cts.Token),
-                SensorHubErrors.UploadOffsetMismatch);
-            Assert.Contains("offset 7 does not match the 0 bytes already received", refused.Message, StringComparison.Ordinal);
-
-            await AssertConnectionWorksAsync(connection, begun.UploadId, expectedBytes: 0);
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
-    public async Task AnUploadRefusedPartWayKeepsWhatCameBeforeAndTheConnectionStays(Protocol protocol)
-    {
-        await using var connection = await App.ConnectAsync(protocol);
-        using var cts = new CancellationTokenSource(Timeouts.Default);
-        for (var round = 0; round < Rounds; round++)
-        {
-            // 10,000 bytes declared, 30,000 sent: the 101st chunk is refused while 199 more are on their way.
-            var begun = await connection.Hub.BeginUploadAsync(Request(10_000));
+            var begun = await connection.Hub.BeginUploadAsync(Request(totalBytes));
 
             var refused = await AssertRefusedAsync(
-                connection.Hub.UploadAsync(begun.UploadId, 0, Chunks(ItemsInFlight, 100, cts.Token), cts.Token),
-                SensorHubErrors.TooLarge);
-            Assert.Contains("past its totalBytes (10000)", refused.Message, StringComparison.Ordinal);
+                connection.Hub.UploadAsync(begun.UploadId, offset, Chunks(ItemsInFlight, 100, cts.Token), cts.Token), code);
+            Assert.Contains(text, refused.Message, StringComparison.Ordinal);
 
-            await AssertConnectionWorksAsync(connection, begun.UploadId, expectedBytes: 10_000);
+            await AssertConnectionWorksAsync(connection, begun.UploadId, expectedBytes: kept);
         }
     }
 
