@@ -9,6 +9,13 @@ public static class SensorHubMethods
     /// <summary><c>IAsyncEnumerable&lt;Reading[]&gt; SubscribeBatches(string sensorId, SubscribeOptions? options)</c>.</summary>
     public const string SubscribeBatches = nameof(SubscribeBatches);
 
+    /// <summary>
+    /// <c>IAsyncEnumerable&lt;Reading[]&gt; SubscribeMany(string pattern, SubscribeManyOptions? options)</c>: the readings
+    /// of every sensor whose id matches an MQTT-style pattern (<see cref="SensorPattern"/>), sensors that appear later
+    /// included, in batches of what is ready, in sequence order per sensor.
+    /// </summary>
+    public const string SubscribeMany = nameof(SubscribeMany);
+
     /// <summary><c>Task&lt;SensorPage&gt; ListSensors(SensorQuery? query)</c>: one page of the sensors the caller may read, by id.</summary>
     public const string ListSensors = nameof(ListSensors);
 

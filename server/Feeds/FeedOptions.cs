@@ -20,6 +20,14 @@ public sealed class FeedOptions
     [Range(1, 1_000_000)]
     public int SubscriberBufferCapacity { get; set; } = 1_000;
 
+    /// <summary>
+    /// Live readings buffered for one <c>SubscribeMany</c> stream, whatever the number of its sensors. Default 10,000.
+    /// When a slow consumer's buffer is full the oldest reading in it is dropped (the oldest of its own sensor), and
+    /// counted: that sensor's sequence jumps.
+    /// </summary>
+    [Range(1, 1_000_000)]
+    public int SubscribeManyBufferCapacity { get; set; } = 10_000;
+
     /// <summary>Most readings in one <c>SubscribeBatches</c> item. Default 500.</summary>
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 500;

@@ -97,6 +97,29 @@ public interface IFeedEngine
     ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Attaches a sensor to a buffer that several sensors share (a <c>SubscribeMany</c> stream's): every reading
+    /// published after this returns is offered to <paramref name="buffer"/>. Unlike a buffer of its own, such a
+    /// subscription does not keep the sensor from being removed as idle (a pattern watches sensors, not one sensor):
+    /// once the sensor is removed nothing more is offered, and watches report it (<see cref="WatchSensorsAsync"/>).
+    /// Returns <see langword="null"/> for an unknown sensor. The caller owns the subscription and must dispose it;
+    /// disposing it leaves <paramref name="buffer"/> open. Its <see cref="IFeedSubscription.Live"/> is the shared
+    /// buffer's reader, read by the stream that owns the buffer.
+    /// </summary>
+    /// <exception cref="SensorHubException"><c>backend_unavailable</c>: a distributed engine cannot reach its store.</exception>
+    ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Begins to follow the sensors whose ids start with <paramref name="prefix"/> that are registered or removed from
+    /// the moment this returns: a sensor registered after it is reported before (in-memory) or around (distributed,
+    /// where the stream then replays from its first reading) its first reading. The caller owns the watch and must
+    /// dispose it. At server shutdown its changes complete.
+    /// </summary>
+    /// <param name="prefix">Ids start with this; empty for all (<see cref="Contracts.SensorPattern.Prefix"/>).</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="SensorHubException"><c>backend_unavailable</c>: a distributed engine cannot reach its store.</exception>
+    ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Removes, with their history, the sensors publishers registered that have had neither a reading nor a live
     /// subscriber for at least <paramref name="idleFor"/>; the server's own sensors stay. A removed sensor no longer
     /// counts against its publisher's cap; publishing to its id again registers a new one whose sequences start above

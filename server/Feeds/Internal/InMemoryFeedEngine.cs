@@ -95,6 +95,12 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
         _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _shutdown.IsStopping) : null;
 
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("SubscribeMany: in-memory engine (issue 16, in progress)");
+
+    public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("SubscribeMany: in-memory engine (issue 16, in progress)");
+
     public ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
         var removed = _registry.RemoveIdle(idleFor);

@@ -7,11 +7,14 @@ namespace SensorHub.Server.Feeds.Internal;
 /// What every engine's subscription shares: a bounded live buffer that its engine offers readings to without ever
 /// waiting (a full buffer drops its oldest, which the reader may still read from history and counts when it cannot),
 /// the subscriber's own counts, and the <see cref="Ended"/> signal. One reader (the subscriber's stream) reads. An
-/// engine adds where its totals go and what disposing detaches.
+/// engine adds where its totals go and what disposing detaches. A <c>SubscribeMany</c> stream's subscriptions write into
+/// one <see cref="SharedLiveBuffer"/> instead of a buffer each.
 /// </summary>
 internal abstract class LiveBuffer : IFeedSubscription
 {
-    private readonly Channel<Reading> _buffer;
+    // Exactly one of the two: a buffer of its own, or one shared with other sensors' subscriptions.
+    private readonly Channel<Reading>? _buffer;
+    private readonly SharedLiveBuffer? _shared;
     private long _delivered;
     private long _dropped;
     private int _disposed;
@@ -30,7 +33,16 @@ internal abstract class LiveBuffer : IFeedSubscription
             AllowSynchronousContinuations = false,
         });
 
-    public ChannelReader<Reading> Live => _buffer.Reader;
+    /// <summary>A subscription that offers into <paramref name="shared"/>, a buffer several sensors' subscriptions share.</summary>
+    protected LiveBuffer(SharedLiveBuffer shared) => _shared = shared;
+
+    public ChannelReader<Reading> Live => _buffer?.Reader ?? _shared!.Reader;
+
+    /// <summary>
+    /// Whether it writes into a <see cref="SharedLiveBuffer"/> (a <c>SubscribeMany</c> stream's): such a subscription
+    /// does not keep its sensor from being removed as idle, and disposing it leaves the shared buffer open.
+    /// </summary>
+    public bool IsShared => _shared is not null;
 
     public long Delivered => Volatile.Read(ref _delivered);
 
@@ -64,7 +76,13 @@ internal abstract class LiveBuffer : IFeedSubscription
     }
 
     /// <summary>Called by the engine's one writer at a time (the sensor's lock, the channel's fan-out); never waits.</summary>
-    public void Offer(Reading reading) => _buffer.Writer.TryWrite(reading);
+    public void Offer(Reading reading)
+    {
+        if (_buffer is not null)
+            _buffer.Writer.TryWrite(reading);
+        else
+            _shared!.Offer(reading);
+    }
 
     /// <summary>Made on first use only: a paced reader waits on it, the others never ask.</summary>
     public Task Ended
@@ -87,7 +105,10 @@ internal abstract class LiveBuffer : IFeedSubscription
     /// <summary>Ends the stream after what is buffered, as at shutdown.</summary>
     public void Complete()
     {
-        _buffer.Writer.TryComplete();
+        if (_buffer is not null)
+            _buffer.Writer.TryComplete();
+        else
+            _shared!.Complete();
         End();
     }
 
@@ -95,7 +116,8 @@ internal abstract class LiveBuffer : IFeedSubscription
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _buffer.Writer.TryComplete();
+        // A shared buffer goes on with its other sensors: only its owner's stream ends it.
+        _buffer?.Writer.TryComplete();
         End();
         Detach();
     }
@@ -103,7 +125,10 @@ internal abstract class LiveBuffer : IFeedSubscription
     /// <summary>Ends the stream with <paramref name="error"/> once what is buffered is read.</summary>
     protected void Fail(Exception error)
     {
-        _buffer.Writer.TryComplete(error);
+        if (_buffer is not null)
+            _buffer.Writer.TryComplete(error);
+        else
+            _shared!.Fail(error);
         End();
     }
 

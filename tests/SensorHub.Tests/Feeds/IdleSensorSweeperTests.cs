@@ -123,6 +123,12 @@ public sealed class IdleSensorSweeperTests
         public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
             inner.SubscribeAsync(sensorId, mode, cancellationToken);
 
+        public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
+            inner.SubscribeAsync(sensorId, buffer, cancellationToken);
+
+        public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken) =>
+            inner.WatchSensorsAsync(prefix, cancellationToken);
+
         public FeedCounters GetCounters() => inner.GetCounters();
     }
 }

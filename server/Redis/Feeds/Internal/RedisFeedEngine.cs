@@ -165,6 +165,12 @@ internal sealed class RedisFeedEngine(
     public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
         router.SubscribeAsync(sensorId, mode, cancellationToken);
 
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("SubscribeMany: Redis engine (issue 16, in progress)");
+
+    public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken) =>
+        throw new NotImplementedException("SubscribeMany: Redis engine (issue 16, in progress)");
+
     public async ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
         availability.ThrowIfUnavailable();
