@@ -35,6 +35,7 @@ export class Overview {
       el("td", { colspan: 4 }, el("small", {}, `Not every matching sensor is shown (at most ${MAX_ROWS}): narrow the filter to see others.`)));
     this.status = el("p", { id: "overview-status", role: "status" });
     (filter.closest(".toolbar") ?? filter).after(this.status);
+    filter.title = "An id prefix (plant-1/line-2/) or a pattern with the wildcards + and # (plant-1/+/temperature)";
     table.replaceChildren();
 
     this.onInput = () => { clearTimeout(this.debounce); this.debounce = setTimeout(() => this.load(), DEBOUNCE_MS); };
