@@ -160,6 +160,8 @@ export async function startPublishing(page) {
   });
   return {
     publish: (sensorId, value) => page.evaluate(([id, v]) => window.publish({ sensorId: id, value: v, timestamp: null }), [sensorId, value]),
+    /** Publishes one reading to each of `sensorIds` at once, in that order. */
+    publishEach: (sensorIds, value) => page.evaluate(([ids, v]) => { for (const id of ids) window.publish({ sensorId: id, value: v, timestamp: null }); }, [sensorIds, value]),
     end: () => page.evaluate(() => window.endPublishing()),
   };
 }

@@ -16,6 +16,8 @@ const POINTS = 60;            // sparkline points per row: about the last minute
 const LIST_PAGE = MAX_ROWS + 1; // one page fills the table and says whether more match (a plain prefix)
 const LIST_PAGES = 10;        // pages looked through for a wildcard pattern whose matches are sparse under its prefix
 const DEBOUNCE_MS = 300;      // typing in the filter box resubscribes once it pauses
+const DESCRIBE_DELAY_MS = 200; // new sensors are described together
+const FEW = 4;                // new sensors asked about one by one (and at once); more are listed
 const SVG = "http://www.w3.org/2000/svg";
 
 export class Overview {
@@ -30,7 +32,7 @@ export class Overview {
     this.received = 0;         // readings taken from the stream, for the tests
     this.dirty = new Set();    // rows to draw at the next animation frame
     this.frame = 0;
-    this.unknown = [];         // ids shown before their descriptive fields are known
+    this.unknown = new Set();  // ids shown before their descriptive fields are known
     this.more = el("tr", { class: "more" },
       el("td", { colspan: 4 }, el("small", {}, `Not every matching sensor is shown (at most ${MAX_ROWS}): narrow the filter to see others.`)));
     this.status = el("p", { id: "overview-status", role: "status" });
@@ -62,6 +64,7 @@ export class Overview {
     const generation = ++this.generation;
     const current = () => generation === this.generation && !this.closed;
     clearTimeout(this.debounce);
+    this.unknown.clear(); // the listing describes every row it shows
     if (this.subscription) this.subscriptions.remove(this, this.subscription);
     this.subscription = null;
     const spec = overviewFilter(this.filter.value);
@@ -172,32 +175,62 @@ export class Overview {
   }
 
   /**
-   * A sensor that the listing did not have (it began to publish later) shows its id until ListSensors describes it:
-   * asked once per new row, one question at a time, so that a fleet appearing at once does not fire hundreds of calls.
+   * A sensor that the listing did not have (it began to publish later) shows its id until ListSensors describes it.
+   * New ids are gathered for a moment: a few are asked one by one (prefix = the id, limit 1: the first id under a
+   * prefix, in ordinal order, is the prefix itself when it is a sensor's id), many (a fleet appearing at once) by the
+   * pages of the filter's listing that span them, and only those these did not cover one by one, a few at a time.
    */
   describeLater(id) {
-    this.unknown.push(id);
-    if (this.describing) return;
-    this.describing = true;
-    (async () => {
-      try {
-        while (this.unknown.length > 0 && !this.closed) {
-          const next = this.unknown.shift();
-          const row = this.rows.get(next);
-          if (!row || row.described) continue;
-          // The first id under a prefix, in ordinal order, is the prefix itself when it is a sensor's id.
-          const page = await this.hub.invoke("ListSensors", { prefix: next, after: null, limit: 1 });
-          const info = page.sensors[0];
-          if (info?.id === next && this.rows.get(next) === row) this.touch(row, r => r.describe(info, false));
-        }
-      } catch (error) {
-        // Those left show their ids; the load after the reconnection describes them.
-        this.unknown.length = 0;
-        if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
-      } finally {
-        this.describing = false;
+    this.unknown.add(id);
+    if (this.describeTimer || this.describing || this.closed) return;
+    this.describeTimer = setTimeout(() => this.describeNew(), DESCRIBE_DELAY_MS);
+  }
+
+  async describeNew() {
+    this.describeTimer = null;
+    const generation = this.generation;
+    const current = () => generation === this.generation && !this.closed;
+    const describe = infos => {
+      for (const info of infos) {
+        const row = this.rows.get(info.id);
+        if (row && !row.described) this.touch(row, r => r.describe(info, false));
       }
-    })();
+    };
+    const ask = id => this.hub.invoke("ListSensors", { prefix: id, after: null, limit: 1 }).then(page => page.sensors.filter(s => s.id === id));
+    this.describing = true;
+    try {
+      while (this.unknown.size > 0 && current()) {
+        let ids = [...this.unknown].filter(id => this.rows.has(id));
+        this.unknown.clear();
+        if (ids.length > FEW) {
+          // Pages of the filter's listing from the row before the first new id, until they pass the last one.
+          ids.sort();
+          const wanted = new Set(ids);
+          const before = this.order.indexOf(ids[0]) - 1;
+          let after = before >= 0 ? this.order[before] : null;
+          for (let page = 0; page < LIST_PAGES && wanted.size > 0; page++) {
+            const answer = await this.hub.invoke("ListSensors", { prefix: this.spec.listPrefix, after, limit: LIST_PAGE });
+            if (!current()) return;
+            describe(answer.sensors.filter(info => wanted.delete(info.id)));
+            after = answer.next ?? null;
+            if (after === null || after >= ids.at(-1)) break;
+          }
+          ids = ids.filter(id => !this.rows.get(id)?.described);
+        }
+        for (let i = 0; i < ids.length && current(); i += FEW) {
+          const infos = (await Promise.all(ids.slice(i, i + FEW).map(ask))).flat();
+          if (current()) describe(infos);
+        }
+      }
+    } catch (error) {
+      // Those left show their ids; the load after the reconnection describes them.
+      this.unknown.clear();
+      if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
+    } finally {
+      this.describing = false;
+      // Ids that came while an older load's questions ran.
+      if (this.unknown.size > 0 && !this.describeTimer && !this.closed) this.describeTimer = setTimeout(() => this.describeNew(), DESCRIBE_DELAY_MS);
+    }
   }
 
   addRow(id) {
@@ -239,6 +272,7 @@ export class Overview {
     this.generation++;
     clearTimeout(this.debounce);
     clearTimeout(this.loadTimer);
+    clearTimeout(this.describeTimer);
     if (this.frame) cancelAnimationFrame(this.frame);
     this.subscriptions.disposeAll(this);
     this.subscription = null;
