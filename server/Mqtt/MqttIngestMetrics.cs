@@ -13,7 +13,7 @@ public sealed class MqttIngestMetrics
     /// <summary>Messages taken from the broker, by <see cref="SensorHubTelemetry.MqttOutcome"/> (and <c>error.type</c> when a reading was rejected).</summary>
     public const string MessagesInstrument = "sensorhub.mqtt.messages";
 
-    /// <summary>1 while the ingest is connected to its broker, else 0 (also 0 when the ingest is off).</summary>
+    /// <summary>1 while the ingest is connected to its broker and subscribed, else 0 (also 0 when the ingest is off).</summary>
     public const string ConnectedInstrument = "sensorhub.mqtt.connected";
 
     private readonly Counter<long> _messages;
@@ -25,10 +25,10 @@ public sealed class MqttIngestMetrics
         _messages = meter.CreateCounter<long>(MessagesInstrument, "{message}",
             "MQTT messages taken from the broker, by outcome: published, bad_payload, invalid_sensor_id, rejected, failed.");
         meter.CreateObservableGauge(ConnectedInstrument, () => _connected ? 1 : 0, "{connection}",
-            "1 while the MQTT ingest is connected to its broker, else 0.");
+            "1 while the MQTT ingest is connected to its broker and subscribed, else 0.");
     }
 
-    /// <summary>Whether the ingest is connected now.</summary>
+    /// <summary>Whether the ingest is connected to its broker and subscribed now.</summary>
     public bool Connected
     {
         get => _connected;

@@ -103,11 +103,12 @@ internal sealed class MqttIngestService(
                 {
                     wasConnected = true;
                     attempt = 0;
-                    metrics.Connected = client.IsConnected;
                     MqttIngestLog.Connected(logger, _options.Host!, _options.Port, _options.ClientId, result.IsSessionPresent);
                     if (!string.IsNullOrEmpty(_options.SharedSubscriptionGroup) && !result.SharedSubscriptionAvailable)
                         MqttIngestLog.SharedSubscriptionsUnavailable(logger, _options.Host!, _options.Port, _options.SharedSubscriptionGroup);
                     await SubscribeAsync(factory, client, stoppingToken);
+                    // Connected means subscribed too: what is published to the topics from now on reaches this node.
+                    metrics.Connected = client.IsConnected;
                     var disconnected = await lost.Task.WaitAsync(stoppingToken);
                     reason = Describe(disconnected);
                 }
