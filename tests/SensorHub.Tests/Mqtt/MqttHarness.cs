@@ -15,10 +15,12 @@ namespace SensorHub.Tests.Mqtt;
 internal sealed class MqttApp : IAsyncDisposable
 {
     private readonly MetricCollector<long> _messages;
+    private readonly bool _ownsApp;
 
-    private MqttApp(SensorHubApplication app)
+    private MqttApp(SensorHubApplication app, bool ownsApp = true)
     {
         App = app;
+        _ownsApp = ownsApp;
         _messages = new MetricCollector<long>(
             app.Services.GetRequiredService<IMeterFactory>(), SensorHubTelemetry.MeterName, MqttIngestMetrics.MessagesInstrument);
     }
@@ -37,6 +39,23 @@ internal sealed class MqttApp : IAsyncDisposable
     public static async Task<MqttApp> StartAsync(
         MosquittoServer broker, string root, string? clientId = null, IDictionary<string, string?>? settings = null)
     {
+        var app = new MqttApp(new SensorHubApplication(settings: Settings(broker, root, clientId, settings)));
+        await app.WaitConnectedAsync();
+        return app;
+    }
+
+    /// <summary>An app started elsewhere (a Redis node, which its <c>RedisNodes</c> disposes) with <see cref="Settings"/>.</summary>
+    public static async Task<MqttApp> OfAsync(SensorHubApplication node)
+    {
+        var app = new MqttApp(node, ownsApp: false);
+        await app.WaitConnectedAsync();
+        return app;
+    }
+
+    /// <summary>The settings of <see cref="StartAsync"/>.</summary>
+    public static Dictionary<string, string?> Settings(
+        MosquittoServer broker, string root, string? clientId = null, IDictionary<string, string?>? settings = null)
+    {
         var all = new Dictionary<string, string?>
         {
             ["SensorHub:Mqtt:Host"] = "127.0.0.1",
@@ -49,9 +68,7 @@ internal sealed class MqttApp : IAsyncDisposable
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             all[key] = value;
-        var app = new MqttApp(new SensorHubApplication(settings: all));
-        await app.WaitConnectedAsync();
-        return app;
+        return all;
     }
 
     public Task WaitConnectedAsync() =>
@@ -83,6 +100,7 @@ internal sealed class MqttApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _messages.Dispose();
-        await App.DisposeAsync();
+        if (_ownsApp)
+            await App.DisposeAsync();
     }
 }
