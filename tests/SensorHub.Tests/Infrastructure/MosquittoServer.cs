@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
@@ -14,20 +11,14 @@ namespace SensorHub.Tests.Infrastructure;
 /// </summary>
 public sealed class MosquittoServer : IAsyncDisposable
 {
-    private readonly string _folder;
+    private readonly LocalDaemon _daemon = new(Executable, "mosquitto");
     private readonly bool _persistence;
-    private Process? _process;
 
-    private MosquittoServer(int port, string folder, bool persistence)
-    {
-        Port = port;
-        _folder = folder;
-        _persistence = persistence;
-    }
+    private MosquittoServer(bool persistence) => _persistence = persistence;
 
-    public int Port { get; }
+    public int Port => _daemon.Port;
 
-    public int Pid => _process?.Id ?? 0;
+    public int Pid => _daemon.Pid;
 
     /// <summary>A topic root no other test uses: <c>t&lt;12 hex digits&gt;</c>.</summary>
     public static string NewTopicRoot() => "t" + Guid.NewGuid().ToString("N")[..12];
@@ -40,15 +31,13 @@ public sealed class MosquittoServer : IAsyncDisposable
     /// <param name="persistence">Whether sessions and their messages outlive a restart (<see cref="RestartAsync"/>).</param>
     public static async Task<MosquittoServer> StartAsync(bool persistence = false)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "sensorhub-tests", "mosquitto-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var server = new MosquittoServer(FreePort(), folder, persistence);
+        var server = new MosquittoServer(persistence);
         await server.StartProcessAsync();
         return server;
     }
 
     /// <summary>Stops it hard (SIGKILL, as a crash) and leaves it stopped; <see cref="StartAgainAsync"/> ends the outage.</summary>
-    public void Stop() => StopProcess();
+    public void Stop() => _daemon.Kill();
 
     /// <summary>Starts it again on the same port and folder after <see cref="Stop"/>.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
@@ -59,13 +48,7 @@ public sealed class MosquittoServer : IAsyncDisposable
     /// </summary>
     public async Task RestartAsync()
     {
-        if (_process is { HasExited: false } process)
-        {
-            using (var kill = Process.Start("kill", $"-TERM {process.Id}")!)
-                await kill.WaitForExitAsync();
-            await process.WaitForExitAsync().WaitAsync(Timeouts.Default);
-        }
-        StopProcess();
+        await _daemon.TerminateAsync(Timeouts.Default);
         await StartProcessAsync();
     }
 
@@ -86,7 +69,7 @@ public sealed class MosquittoServer : IAsyncDisposable
 
     private async Task StartProcessAsync()
     {
-        var config = Path.Combine(_folder, "mosquitto.conf");
+        var config = Path.Combine(_daemon.Folder, "mosquitto.conf");
         var lines = new List<string>
         {
             $"listener {Port} 127.0.0.1",
@@ -98,22 +81,10 @@ public sealed class MosquittoServer : IAsyncDisposable
         if (_persistence)
         {
             lines.Add("persistence true");
-            lines.Add($"persistence_location {_folder}/");
+            lines.Add($"persistence_location {_daemon.Folder}/");
         }
         await File.WriteAllLinesAsync(config, lines);
-        var start = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(config);
-        _process = Process.Start(start) ?? throw new InvalidOperationException("mosquitto did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _daemon.Start(["-c", config]);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (true)
@@ -124,41 +95,16 @@ public sealed class MosquittoServer : IAsyncDisposable
                 await probe.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
                 return;
             }
-            catch (Exception) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            catch (Exception) when (DateTime.UtcNow < deadline && !_daemon.HasExited)
             {
                 await Task.Delay(50);
             }
         }
     }
 
-    private void StopProcess()
-    {
-        if (_process is { HasExited: false } process)
-        {
-            process.Kill();
-            process.WaitForExit(10_000);
-        }
-        _process?.Dispose();
-        _process = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public ValueTask DisposeAsync()
     {
-        StopProcess();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _daemon.Dispose();
         return ValueTask.CompletedTask;
     }
 }
