@@ -119,6 +119,78 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         Assert.Empty(stream.Gaps);
     }
 
+    [Fact]
+    public async Task ReadingsHistoryLostDuringADropAreCountedExactlyForTheirOwnSensor()
+    {
+        // History keeps 5 readings a sensor: of the 10 a publishes while the client is away, 5 are gone; b loses none.
+        var app = apps.SmallHistory;
+        var root = Sensors.NewId("many");
+        string a = $"{root}/a", b = $"{root}/b";
+        var firstA = (await app.Engine.PublishAsync(a, 1))[0].Sequence;
+        var firstB = (await app.Engine.PublishAsync(b, 1))[0].Sequence;
+        await using var harness = await ClientHarness.StartAsync(app, Protocol.MessagePack);
+        var stream = new Consumer(
+            harness.Client, $"{root}/+", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA, [b] = firstB } });
+        await using var _ = stream;
+        await stream.WaitForAsync(a, 1);
+        await stream.WaitForAsync(b, 1);
+
+        harness.HoldReconnects();
+        harness.Drop();
+        await harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
+        var duringA = await app.Engine.PublishAsync(a, 10);
+        var duringB = await app.Engine.PublishAsync(b, 3);
+        harness.ReleaseReconnects();
+        await stream.WaitForAsync(a, 6);
+        await stream.WaitForAsync(b, 4);
+
+        Assert.Equal([firstA, .. duringA.Skip(5).Select(r => r.Sequence)], stream.Sequences(a));
+        Assert.Equal([firstB, .. duringB.Select(r => r.Sequence)], stream.Sequences(b));
+        var gap = Assert.Single(stream.Gaps);
+        Assert.Equal(new SequenceGap(a, duringA[0].Sequence, duringA[4].Sequence, SequenceGapCause.HistoryExpired), gap);
+        Assert.Equal(5, gap.Count);
+    }
+
+    [Fact]
+    public async Task AcrossAServerRestartEachSensorReportsARestartNotACount()
+    {
+        await using var first = new SensorHubApplication(Transport.Kestrel);
+        await using var second = new SensorHubApplication(Transport.Kestrel);
+        var root = Sensors.NewId("many");
+        string a = $"{root}/a", b = $"{root}/b";
+        var beforeA = await first.Engine.PublishAsync(a, 2);
+        var beforeB = await first.Engine.PublishAsync(b, 2);
+        await using var harness = await ClientHarness.StartAsync(first, Protocol.MessagePack);
+        var stream = new Consumer(harness.Client, $"{root}/#", new SubscribeManyOptions
+        {
+            FromSequences = new Dictionary<string, long> { [a] = beforeA[0].Sequence, [b] = beforeB[0].Sequence },
+        });
+        await using var _ = stream;
+        await stream.WaitForAsync(a, 2);
+        await stream.WaitForAsync(b, 2);
+
+        // A stopping server completes its streams before it closes the connections; the devices are back first.
+        harness.HoldReconnects();
+        await harness.MoveToAsync(second);
+        await first.DisposeAsync().AsTask().WaitAsync(Timeouts.Default);
+        await harness.WaitForChangeAsync(ConnectionChange.Reconnecting);
+        var afterA = await second.Engine.PublishAsync(a, 3);
+        var afterB = await second.Engine.PublishAsync(b, 3);
+        harness.ReleaseReconnects();
+        await stream.WaitForAsync(a, 5);
+        await stream.WaitForAsync(b, 5);
+
+        Assert.Equal([.. beforeA.Select(r => r.Sequence), .. afterA.Select(r => r.Sequence)], stream.Sequences(a));
+        Assert.Equal([.. beforeB.Select(r => r.Sequence), .. afterB.Select(r => r.Sequence)], stream.Sequences(b));
+        Assert.Equal(
+            [
+                new SequenceGap(a, beforeA[^1].Sequence + 1, afterA[0].Sequence - 1, SequenceGapCause.ServerRestart),
+                new SequenceGap(b, beforeB[^1].Sequence + 1, afterB[0].Sequence - 1, SequenceGapCause.ServerRestart),
+            ],
+            stream.Gaps.OrderBy(g => g.SensorId, StringComparer.Ordinal));
+        Assert.All(stream.Gaps, g => Assert.Null(g.Count));
+    }
+
     [Theory]
     [MemberData(nameof(HubTargets.Protocols), MemberType = typeof(HubTargets))]
     public async Task ReadingsTheServerDropsForASlowConsumerAreReportedAsGapsOfTheirOwnSensor(Protocol protocol)
@@ -279,22 +351,29 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
     }
 }
 
-/// <summary>Kestrel apps for the SDK's <c>SubscribeMany</c> tests: default settings, and one whose stream buffer holds 4 readings.</summary>
+/// <summary>
+/// Kestrel apps for the SDK's <c>SubscribeMany</c> tests: default settings, one whose stream buffer holds 4 readings,
+/// one whose history keeps 5 readings a sensor.
+/// </summary>
 public sealed class SubscribeManyFixture : IAsyncLifetime
 {
     private readonly Lazy<SensorHubApplication> _default = new(() => new SensorHubApplication(Transport.Kestrel));
     private readonly Lazy<SensorHubApplication> _smallBuffer = new(() => new SensorHubApplication(
         Transport.Kestrel, new Dictionary<string, string?> { ["SensorHub:Feeds:SubscribeManyBufferCapacity"] = "4" }));
+    private readonly Lazy<SensorHubApplication> _smallHistory = new(() => new SensorHubApplication(
+        Transport.Kestrel, new Dictionary<string, string?> { ["SensorHub:Feeds:HistoryCapacity"] = "5" }));
 
     public SensorHubApplication Default => _default.Value;
 
     public SensorHubApplication SmallBuffer => _smallBuffer.Value;
 
+    public SensorHubApplication SmallHistory => _smallHistory.Value;
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        foreach (var app in new[] { _default, _smallBuffer })
+        foreach (var app in new[] { _default, _smallBuffer, _smallHistory })
         {
             if (app.IsValueCreated)
                 await app.Value.DisposeAsync();
