@@ -23,8 +23,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         await app.Engine.PublishAsync(c, 1);
         await app.Engine.PublishAsync(other, 1);
         await using var harness = await ClientHarness.StartAsync(app, protocol);
-        var stream = new Consumer(
-            harness.Client, $"{root}/+/t", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA, [b] = firstB } });
+        var stream = new Consumer(harness.Client, $"{root}/+/t", From((a, firstA), (b, firstB)));
         await using var _ = stream;
 
         // a and b replay from where they were named; c was not named, so it starts live.
@@ -57,8 +56,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         // Known before the stream began and silent until the drop: what it publishes during the drop is still due.
         await app.Engine.PublishAsync(quiet, 2);
         await using var harness = await ClientHarness.StartAsync(app, protocol);
-        var stream = new Consumer(
-            harness.Client, $"{root}/#", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA, [b] = firstB } });
+        var stream = new Consumer(harness.Client, $"{root}/#", From((a, firstA), (b, firstB)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 1);
         await stream.WaitForAsync(b, 1);
@@ -100,8 +98,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         string a = $"{root}/a", fresh = $"{root}/fresh";
         var firstA = (await app.Engine.PublishAsync(a, 1))[0].Sequence;
         await using var harness = await ClientHarness.StartAsync(app, protocol);
-        var stream = new Consumer(
-            harness.Client, $"{root}/+", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA } });
+        var stream = new Consumer(harness.Client, $"{root}/+", From((a, firstA)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 1);
 
@@ -129,8 +126,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         var firstA = (await app.Engine.PublishAsync(a, 1))[0].Sequence;
         var firstB = (await app.Engine.PublishAsync(b, 1))[0].Sequence;
         await using var harness = await ClientHarness.StartAsync(app, Protocol.MessagePack);
-        var stream = new Consumer(
-            harness.Client, $"{root}/+", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA, [b] = firstB } });
+        var stream = new Consumer(harness.Client, $"{root}/+", From((a, firstA), (b, firstB)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 1);
         await stream.WaitForAsync(b, 1);
@@ -161,10 +157,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         var beforeA = await first.Engine.PublishAsync(a, 2);
         var beforeB = await first.Engine.PublishAsync(b, 2);
         await using var harness = await ClientHarness.StartAsync(first, Protocol.MessagePack);
-        var stream = new Consumer(harness.Client, $"{root}/#", new SubscribeManyOptions
-        {
-            FromSequences = new Dictionary<string, long> { [a] = beforeA[0].Sequence, [b] = beforeB[0].Sequence },
-        });
+        var stream = new Consumer(harness.Client, $"{root}/#", From((a, beforeA[0].Sequence), (b, beforeB[0].Sequence)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 2);
         await stream.WaitForAsync(b, 2);
@@ -202,8 +195,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         var firstA = (await app.Engine.PublishAsync(a, 1))[0].Sequence;
         var firstB = (await app.Engine.PublishAsync(b, 1))[0].Sequence;
         await using var harness = await ClientHarness.StartAsync(app, protocol);
-        var stream = new Consumer(
-            harness.Client, $"{root}/+", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA, [b] = firstB } });
+        var stream = new Consumer(harness.Client, $"{root}/+", From((a, firstA), (b, firstB)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 1);
         await stream.WaitForAsync(b, 1);
@@ -244,8 +236,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         await app.Engine.PublishAsync(b, 1);
         await using var harness = await ClientHarness.StartAsync(app, protocol);
         var baseline = app.Activity.ActiveStreams;
-        var stream = new Consumer(
-            harness.Client, $"{root}/#", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [a] = firstA } });
+        var stream = new Consumer(harness.Client, $"{root}/#", From((a, firstA)));
         await using var _ = stream;
         await stream.WaitForAsync(a, 1);
 
@@ -259,6 +250,10 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
             () => app.Activity.ActiveStreams == baseline && Sensors.SubscribersOf(app, a) == 0 && Sensors.SubscribersOf(app, b) == 0,
             Timeouts.GeneratorEnd, "the stream and its sensors' subscriptions ended after cancel");
     }
+
+    /// <summary>Options that start each named sensor from its sequence.</summary>
+    private static SubscribeManyOptions From(params (string SensorId, long Sequence)[] sensors) =>
+        new() { FromSequences = sensors.ToDictionary(s => s.SensorId, s => s.Sequence) };
 
     private static IEnumerable<long> Span(long from, long to)
     {
