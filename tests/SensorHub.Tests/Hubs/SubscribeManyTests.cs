@@ -166,4 +166,92 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
             "every sensor's subscription released");
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer.Completion);
     }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task MaxRatePacesEachSensorAloneAndSendsItsNewestAtItsMoment(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        string[] ids = [$"{plant}/a", $"{plant}/b"];
+        foreach (var id in ids)
+            await publisher.PublishAsync(id, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        const double Rate = 2;
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", new SubscribeManyOptions { MaxRate = Rate }, cts.Token);
+        foreach (var id in ids)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
+        var published = new Dictionary<string, List<Reading>>();
+        foreach (var id in ids)
+            published[id] = await publisher.PublishAsync(id, 200);
+        // Each sensor's newest comes at its own slot, whatever the other does.
+        await consumer.WaitForAsync(
+            readings => ids.All(id => readings.Any(r => r.SensorId == id && r.Sequence == published[id][^1].Sequence)),
+            "each sensor's newest reading");
+        var elapsed = watch.Elapsed;
+
+        foreach (var id in ids)
+        {
+            var received = consumer.Of(id);
+            // At most one reading per slot of 1/Rate s since the stream began, and the first at once.
+            Assert.InRange(received.Count, 1, 1 + (int)Math.Ceiling(elapsed.TotalSeconds * Rate));
+            Assert.True(received.Count < 200, $"{received.Count} readings of {id}: not paced.");
+            Assert.Equal(received.OrderBy(r => r.Sequence).Select(r => r.Sequence).Distinct(), received.Select(r => r.Sequence));
+            Assert.Equal(published[id][^1], received[^1]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ATokensSensorPrefixesFilterWhatMatches(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        var ready = $"{plant}/mine/ready";
+        await publisher.PublishAsync(ready, 1);
+        await publisher.PublishAsync($"{plant}/theirs/ready", 1);
+        var user = new TestUser("prefixed", [SensorHub.Server.Identity.Roles.Viewer], [$"{plant}/mine/"]);
+        await using var connection = await app.ConnectAsync(protocol, user);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        await FeedProbe.WaitForSubscribersAsync(app, ready);
+        // Sensors that appear while the stream runs are filtered the same way.
+        var theirs = await publisher.PublishAsync($"{plant}/theirs/new", 20);
+        var mine = await publisher.PublishAsync($"{plant}/mine/new", 20);
+        await consumer.WaitForAsync($"{plant}/mine/new", 20);
+
+        Assert.Equal(mine, consumer.Readings());
+        Assert.Equal(1, FeedProbe.SubscribersOf(app, $"{plant}/mine/new"));
+        Assert.Equal(0, FeedProbe.SubscribersOf(app, $"{plant}/theirs/new"));
+        Assert.NotEmpty(theirs);
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task DroppingTheConnectionEndsTheStreamAndReleasesEverySubscription(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        string[] ids = [$"{plant}/a", $"{plant}/b"];
+        foreach (var id in ids)
+            await publisher.PublishAsync(id, 1);
+        var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        foreach (var id in ids)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await connection.DisposeAsync();
+
+        await Timeouts.WaitUntilAsync(() => ids.All(id => FeedProbe.SubscribersOf(app, id) == 0), Timeouts.Default, "every subscription released");
+        await consumer.DisposeAsync();
+        Assert.True(consumer.Completion.IsCompleted);
+    }
 }
