@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
 using SensorHub.Tests.Infrastructure;
 using SensorHub.Tests.Redis.Feeds;
 
@@ -27,8 +28,7 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+/temperature", null, cts.Token);
-        foreach (var id in matching)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, matching);
         var published = new Dictionary<string, List<Reading>>();
         foreach (var id in matching.Concat(other))
             published[id] = await publisher.PublishAsync(id, 50, firstValue: 100);
@@ -148,16 +148,12 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
     {
         var nodes = await engines.NodesAsync(engine);
         var (publisher, app) = (nodes.A.Engine, nodes.B);
-        var plant = Sensors.NewId("many");
-        string[] ids = [$"{plant}/a", $"{plant}/b", $"{plant}/c"];
-        foreach (var id in ids)
-            await publisher.PublishAsync(id, 1);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b", "c");
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", null, cts.Token);
-        foreach (var id in ids)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, ids);
         await consumer.DisposeAsync();
 
         await Timeouts.WaitUntilAsync(
@@ -173,18 +169,14 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
     {
         var nodes = await engines.NodesAsync(engine);
         var (publisher, app) = (nodes.A.Engine, nodes.B);
-        var plant = Sensors.NewId("many");
-        string[] ids = [$"{plant}/a", $"{plant}/b"];
-        foreach (var id in ids)
-            await publisher.PublishAsync(id, 1);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b");
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
         const double Rate = 2;
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
         await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", new SubscribeManyOptions { MaxRate = Rate }, cts.Token);
-        foreach (var id in ids)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, ids);
         var published = new Dictionary<string, List<Reading>>();
         foreach (var id in ids)
             published[id] = await publisher.PublishAsync(id, 200);
@@ -238,20 +230,33 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
     {
         var nodes = await engines.NodesAsync(engine);
         var (publisher, app) = (nodes.A.Engine, nodes.B);
-        var plant = Sensors.NewId("many");
-        string[] ids = [$"{plant}/a", $"{plant}/b"];
-        foreach (var id in ids)
-            await publisher.PublishAsync(id, 1);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b");
         var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
-        foreach (var id in ids)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, ids);
         await connection.DisposeAsync();
 
         await Timeouts.WaitUntilAsync(() => ids.All(id => FeedProbe.SubscribersOf(app, id) == 0), Timeouts.Default, "every subscription released");
         await consumer.DisposeAsync();
         Assert.True(consumer.Completion.IsCompleted);
+    }
+
+    /// <summary>Sensors of the test's own under a new prefix, <c>{plant}/{leaf}</c>, each registered with one reading.</summary>
+    private static async Task<(string Plant, string[] Ids)> RegisterAsync(IFeedEngine publisher, params string[] leaves)
+    {
+        var plant = Sensors.NewId("many");
+        var ids = leaves.Select(leaf => $"{plant}/{leaf}").ToArray();
+        foreach (var id in ids)
+            await publisher.PublishAsync(id, 1);
+        return (plant, ids);
+    }
+
+    /// <summary>Waits until the stream has subscribed to each sensor (it starts them live: a reading before that is not its).</summary>
+    private static async Task WaitForSubscribersAsync(SensorHubApplication app, IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
     }
 }
