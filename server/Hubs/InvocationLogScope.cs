@@ -27,6 +27,9 @@ internal sealed class InvocationLogScope : IReadOnlyList<KeyValuePair<string, ob
     /// <summary>The sensor of <c>Subscribe</c> and <c>SubscribeBatches</c>.</summary>
     public const string SensorIdField = "SensorId";
 
+    /// <summary>The pattern of <c>SubscribeMany</c>.</summary>
+    public const string SensorPatternField = "SensorPattern";
+
     /// <summary>The session of <c>JoinSession</c>, <c>Annotate</c>, <c>SetSessionSensors</c>, <c>EndSession</c>.</summary>
     public const string SessionIdField = "SessionId";
 
@@ -87,6 +90,7 @@ internal sealed class InvocationLogScope : IReadOnlyList<KeyValuePair<string, ob
                 var field = parameters[i].Name switch
                 {
                     "sensorId" => SensorIdField,
+                    "pattern" => SensorPatternField,
                     "sessionId" => SessionIdField,
                     "uploadId" => UploadIdField,
                     _ => null,

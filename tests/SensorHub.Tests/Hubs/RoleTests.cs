@@ -20,6 +20,8 @@ public sealed class RoleTests(ApplicationFixture apps) : IClassFixture<Applicati
     {
         [SensorHubMethods.Subscribe] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.Subscribe, [Sensors.NewId("role"), null], ct)),
         [SensorHubMethods.SubscribeBatches] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.SubscribeBatches, [Sensors.NewId("role"), null], ct)),
+        // A malformed pattern: an allowed caller is refused at once for it (invalid_argument), after the role check.
+        [SensorHubMethods.SubscribeMany] = (Readers, (hub, ct) => ReadOneAsync(hub, SensorHubMethods.SubscribeMany, ["role/#/x", null], ct)),
         [SensorHubMethods.ListSensors] = (Readers, (hub, ct) => hub.InvokeAsync<SensorPage>(SensorHubMethods.ListSensors, null, ct)),
         [SensorHubMethods.Publish] = (Publishers, (hub, ct) => hub.InvokeAsync<PublishResult>(SensorHubMethods.Publish, Empty<ReadingInput>(), ct)),
         [SensorHubMethods.PublishBatches] = (Publishers, (hub, ct) => hub.InvokeAsync<PublishResult>(SensorHubMethods.PublishBatches, Empty<ReadingInput[]>(), ct)),

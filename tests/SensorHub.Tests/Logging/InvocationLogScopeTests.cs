@@ -15,6 +15,7 @@ public sealed class InvocationLogScopeTests
     // The event ids of the entries provoked here (FeedsLog, HubLog, UploadsLog, SessionsLog).
     private const int StreamStarted = 1002;
     private const int StreamEnded = 1003;
+    private const int ManyStreamStarted = 1009;
     private const int PublishEnded = 1004;
     private const int Refused = 2003;
     private const int UploadCompleted = 4002;
@@ -54,6 +55,25 @@ public sealed class InvocationLogScopeTests
         AssertCall(startedSecond, connectionId, "second-8", SensorHubMethods.Subscribe, InvocationLogScope.SensorIdField, second);
         AssertCall(endedSecond, connectionId, "second-8", SensorHubMethods.Subscribe, InvocationLogScope.SensorIdField, second);
         AssertCall(refused, connectionId, "unknown-9", SensorHubMethods.Subscribe, InvocationLogScope.SensorIdField, unknown);
+    }
+
+    [Theory]
+    [MemberData(nameof(Protocols))]
+    public async Task LogsOfASubscribeManyStreamCarryItsPattern(Protocol protocol)
+    {
+        var logs = new ScopeCapturingLoggerProvider();
+        await using var app = new SensorHubApplication { TestServices = logs.AddTo };
+        var pattern = Sensors.NewId("scoped") + "/#";
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        await using var batches = connection.Hub.StreamAsync<Reading[]>(SensorHubMethods.SubscribeMany, pattern, null, cts.Token).GetAsyncEnumerator(cts.Token);
+        var moved = batches.MoveNextAsync();
+        var started = await logs.WaitForAsync(l => l.EventId == ManyStreamStarted && Equals(l.State["Pattern"], pattern), "the stream's start");
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await moved);
+
+        AssertCall(started, null, null, SensorHubMethods.SubscribeMany, InvocationLogScope.SensorPatternField, pattern);
     }
 
     [Theory]
