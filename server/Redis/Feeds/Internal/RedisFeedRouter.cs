@@ -17,9 +17,11 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 /// (a lost message, a resubscription after the pub/sub connection dropped) is filled from the sensor's stream before
 /// newer readings go out, and every <see cref="RedisOptions.PositionCheckInterval"/> it compares each followed sensor's
 /// newest sequence in Redis with the newest that reached it, and reads from the stream what is still missing a check
-/// later (a pub/sub connection that stalls without failing). The same check refreshes the cluster's counters.
+/// later (a pub/sub connection that stalls without failing). The same check refreshes the cluster's counters. A
+/// <c>SubscribeMany</c> stream's subscriptions share the same one channel per sensor with <c>Subscribe</c>'s, and the
+/// node follows registrations and removals for its watches on one channel more (<c>RedisFeedRouter.Watches.cs</c>).
 /// </summary>
-internal sealed class RedisFeedRouter : BackgroundService
+internal sealed partial class RedisFeedRouter : BackgroundService
 {
     private const int FillPage = 1_000;
 
@@ -103,7 +105,20 @@ internal sealed class RedisFeedRouter : BackgroundService
     /// is either in the stream at or below <see cref="IFeedSubscription.AttachedAfter"/> or reaches the buffer.
     /// </summary>
     /// <returns>The subscription, or <see langword="null"/> when the sensor is unknown.</returns>
-    public async ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken)
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
+        AttachAsync(sensorId, channel => new RedisLiveSubscription(this, channel, mode, _bufferCapacity), markSeen: true, cancellationToken);
+
+    /// <summary>
+    /// Attaches a sensor to a <c>SubscribeMany</c> stream's shared buffer, on the same channel subscription as the
+    /// node's other subscribers to the sensor (so patterns cost one channel per sensor, not one per sensor and pattern),
+    /// with the same seam. It does not mark the sensor seen: a pattern does not keep a sensor from idle removal.
+    /// </summary>
+    /// <returns>The subscription, or <see langword="null"/> when the sensor is unknown.</returns>
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
+        AttachAsync(sensorId, channel => new RedisLiveSubscription(this, channel, buffer), markSeen: false, cancellationToken);
+
+    private async ValueTask<IFeedSubscription?> AttachAsync(
+        string sensorId, Func<SensorChannel, RedisLiveSubscription> make, bool markSeen, CancellationToken cancellationToken)
     {
         Availability.ThrowIfUnavailable();
         var channel = Hold(sensorId);
@@ -116,14 +131,14 @@ internal sealed class RedisFeedRouter : BackgroundService
                 var database = _redis.Database;
                 // The kind is read once per channel, beside the position and in the same round trip.
                 var kind = channel.Totals is null ? database.HashGetAsync(_keys.Sensor(sensorId), "kind") : null;
-                var newest = await database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+                var newest = await NewestAsync(database, sensorId, markSeen).ConfigureAwait(false);
                 var kindValue = kind is null ? RedisValue.Null : await kind.ConfigureAwait(false);
-                if (newest.IsNull)
+                if (newest is not { } after)
                     return null;
                 if (kind is not null)
                     channel.Totals ??= _totals.For((string?)kindValue ?? "device");
-                subscription = new RedisLiveSubscription(this, channel, mode, _bufferCapacity);
-                channel.Attach(subscription, (long)newest);
+                subscription = make(channel);
+                channel.Attach(subscription, after);
             }
             catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
             {
@@ -140,6 +155,20 @@ internal sealed class RedisFeedRouter : BackgroundService
             if (subscription is null)
                 Release(channel);
         }
+    }
+
+    /// <summary>
+    /// The sensor's newest sequence, or <see langword="null"/> when it is gone; with <paramref name="markSeen"/> through
+    /// the <c>Seen</c> script, which also keeps it from idle removal (a subscriber with a buffer of its own).
+    /// </summary>
+    private async Task<long?> NewestAsync(IDatabase database, string sensorId, bool markSeen)
+    {
+        if (markSeen)
+        {
+            var seen = await database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+            return seen.IsNull ? null : (long)seen;
+        }
+        return (long?)await database.HashGetAsync(_keys.Sensor(sensorId), "last").ConfigureAwait(false);
     }
 
     public void Detach(SensorChannel channel, RedisLiveSubscription subscription)
@@ -293,9 +322,10 @@ internal sealed class RedisFeedRouter : BackgroundService
     }
 
     /// <summary>
-    /// The stall guard and the node's presence: for each followed sensor with subscribers, marks it seen (no sweep
-    /// removes it) and reads its newest sequence; what was in Redis a check ago and has still not reached the node is
-    /// read from the stream. Also reads the cluster's counters.
+    /// The stall guard and the node's presence: for each followed sensor with subscribers, reads its newest sequence,
+    /// and marks it seen (no sweep removes it) when one of them has a buffer of its own; what was in Redis a check ago
+    /// and has still not reached the node is read from the stream. Also reads the cluster's counters, and the count of
+    /// registrations and removals, which tells the watches whether they missed one.
     /// </summary>
     internal async Task CheckPositionsAsync()
     {
@@ -307,19 +337,18 @@ internal sealed class RedisFeedRouter : BackgroundService
         try
         {
             var database = _redis.Database;
-            var counters = database.HashGetAsync(_keys.Meta, ["sensors", "published"]);
-            var newest = new Task<RedisResult>[followed.Length];
+            var counters = database.HashGetAsync(_keys.Meta, ["sensors", "published", "changes"]);
+            var newest = new Task<long?>[followed.Length];
             for (var i = 0; i < followed.Length; i++)
-                newest[i] = database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(followed[i].SensorId)]);
+                newest[i] = NewestAsync(database, followed[i].SensorId, markSeen: followed[i].OwnCount > 0);
             var values = await counters.ConfigureAwait(false);
             Volatile.Write(ref _clusterSensors, (long?)values[0] ?? 0);
             Volatile.Write(ref _clusterPublished, (long?)values[1] ?? 0);
+            CheckChanges((long?)values[2] ?? 0);
             for (var i = 0; i < followed.Length; i++)
             {
-                var result = await newest[i].ConfigureAwait(false);
-                if (result.IsNull)
-                    continue;
-                await CatchUpAsync(followed[i], (long)result).ConfigureAwait(false);
+                if (await newest[i].ConfigureAwait(false) is { } result)
+                    await CatchUpAsync(followed[i], result).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -355,11 +384,13 @@ internal sealed class RedisFeedRouter : BackgroundService
             all = [.. _channels.Values];
         foreach (var channel in all)
             channel.CompleteAll();
+        CompleteWatches();
     }
 
     public override void Dispose()
     {
         _onStopping.Dispose();
+        StopListening();
         base.Dispose();
     }
 
