@@ -38,4 +38,7 @@ internal static partial class RedisFeedsLog
 
     [LoggerMessage(8112, LogLevel.Warning, "A message on the sensors' channel that does not parse was left out: {Text}.")]
     public static partial void BadSensorsMessage(ILogger logger, string text);
+
+    [LoggerMessage(8113, LogLevel.Warning, "Sensor {SensorId}: reading whether it was registered anew failed ({Error}); the announcement of its removal takes the pattern streams off it.")]
+    public static partial void RenewalCheckFailed(ILogger logger, string sensorId, string error);
 }

@@ -14,8 +14,8 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 /// <item><c>P feeds:s:{id}</c> (hash): <c>name kind unit registrar first last gen lv lt at seen</c>.</item>
 /// <item><c>P feeds:h:{id}</c> (stream): the readings, entry id <c>{sequence}-0</c>, fields <c>t</c> (UTC ticks) and <c>v</c>.</item>
 /// <item>channel <c>P feeds:c:{id}</c>: each publish script's readings, in sequence order.</item>
-/// <item>channel <c>P feeds:sensors</c>: <c>+{changes} {id}</c> when a sensor is registered, <c>-{changes} {id}</c> when
-/// one is removed (the watches of <c>SubscribeMany</c>).</item>
+/// <item>channel <c>P feeds:sensors</c>: <c>+{changes} {id}</c> when a sensor is registered, <c>-{changes} {id} {last}</c>
+/// when one is removed, with its last sequence (the watches of <c>SubscribeMany</c>).</item>
 /// </list>
 /// </summary>
 internal sealed class RedisFeedKeys(RedisConnection redis)

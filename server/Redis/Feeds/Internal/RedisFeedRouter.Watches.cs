@@ -108,13 +108,13 @@ internal sealed partial class RedisFeedRouter
 
     private void OnSensorsMessage(RedisValue message)
     {
-        if (!TryParseChange(message, out var change, out var number))
+        if (!TryParseChange(message, out var change, out var number, out var last))
         {
             RedisFeedsLog.BadSensorsMessage(_logger, (string?)message ?? "");
             return;
         }
         if (change.Kind == SensorChangeKind.Removed)
-            ForgetShared(change.SensorId!);
+            ForgetShared(change.SensorId!, last + 1);
         RedisSensorWatch[] watches;
         long previous;
         lock (_watchLock)
@@ -180,16 +180,17 @@ internal sealed partial class RedisFeedRouter
     }
 
     /// <summary>
-    /// A removed sensor's shared-buffer subscribers get nothing more: readings under its id from now on are a new
-    /// sensor's, which their streams subscribe to afresh once their watch reports it.
+    /// A removed sensor's shared-buffer subscribers (attached below <paramref name="below"/>) get nothing more:
+    /// readings under its id from now on are a new sensor's, which their streams subscribe to afresh once their watch
+    /// reports it.
     /// </summary>
-    private void ForgetShared(string sensorId)
+    private void ForgetShared(string sensorId, long below)
     {
         SensorChannel? channel;
         lock (_lock)
             _channels.TryGetValue(sensorId, out channel);
         if (channel is not null)
-            Interlocked.Add(ref _subscriptions, -channel.DetachShared());
+            Interlocked.Add(ref _subscriptions, -channel.DetachShared(below));
     }
 
     private void CompleteWatches()
@@ -208,21 +209,31 @@ internal sealed partial class RedisFeedRouter
     }
 
     /// <summary>
-    /// A message of the sensors' channel: <c>+{number} {id}</c> (registered) or <c>-{number} {id}</c> (removed).
+    /// A message of the sensors' channel: <c>+{number} {id}</c> (registered) or <c>-{number} {id} {last}</c> (removed,
+    /// with its last sequence; <paramref name="last"/> is <see cref="long.MaxValue"/> - 1 when a removal does not say).
     /// Anything else (from a later version) is not understood and is left out; the count still shows it was missed.
     /// </summary>
-    internal static bool TryParseChange(RedisValue message, out SensorChange change, out long number)
+    internal static bool TryParseChange(RedisValue message, out SensorChange change, out long number, out long last)
     {
         var text = ((string?)message ?? "").AsSpan();
         change = default;
         number = 0;
+        last = long.MaxValue - 1;
         if (text.Length < 4 || text[0] is not ('+' or '-'))
             return false;
         var space = text.IndexOf(' ');
         if (space < 2 || space == text.Length - 1
             || !long.TryParse(text[1..space], NumberStyles.None, CultureInfo.InvariantCulture, out number))
             return false;
-        change = new SensorChange(text[0] == '+' ? SensorChangeKind.Added : SensorChangeKind.Removed, text[(space + 1)..].ToString());
+        var id = text[(space + 1)..];
+        var end = id.IndexOf(' ');
+        if (end >= 0)
+        {
+            if (text[0] != '-' || end == 0 || !long.TryParse(id[(end + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out last))
+                return false;
+            id = id[..end];
+        }
+        change = new SensorChange(text[0] == '+' ? SensorChangeKind.Added : SensorChangeKind.Removed, id.ToString());
         return true;
     }
 }

@@ -266,7 +266,10 @@ internal sealed partial class RedisFeedRouter : BackgroundService
         {
             var last = channel.LastFanned;
             if (last >= 0 && readings[0].Sequence > last + 1)
+            {
+                await ForgetSharedIfRenewedAsync(channel).ConfigureAwait(false);
                 await FillAsync(channel, readings[0].Sequence - 1).ConfigureAwait(false);
+            }
             channel.FanOut(readings);
         }
         finally
@@ -276,6 +279,31 @@ internal sealed partial class RedisFeedRouter : BackgroundService
         // One sample per message (not per reading), taken once its readings are in the local buffers.
         if (publishedTicks > 0 && _lag.Enabled)
             _lag.Record(Math.Max(0, _time.GetUtcNow().UtcTicks - publishedTicks) / (double)TimeSpan.TicksPerSecond);
+    }
+
+    /// <summary>
+    /// Before a jump is filled: when the sensor was removed and registered anew under the same id since the channel's
+    /// last reading (its first sequence is above it), the readings to come are a new sensor's, and the
+    /// <c>SubscribeMany</c> streams' subscriptions get none of them, even before the removal's announcement reaches
+    /// the node (it travels on another channel); their streams subscribe to the new sensor when their watch reports it.
+    /// A new sensor always starts with a jump (above <c>hwm</c>, which the removal raised past the old one's last), so only jumps need the look, and
+    /// they are rare. Called under the channel's gate. A failure leaves the subscriptions to the announcement.
+    /// </summary>
+    private async Task ForgetSharedIfRenewedAsync(SensorChannel channel)
+    {
+        if (channel.Count == channel.OwnCount)
+            return;
+        try
+        {
+            // The new sensor's own subscribers attached at or above its first sequence minus one.
+            if ((long?)await _redis.Database.HashGetAsync(_keys.Sensor(channel.SensorId), "first").ConfigureAwait(false) is { } first
+                && first > channel.LastFanned)
+                ForgetShared(channel.SensorId, first - 1);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            RedisFeedsLog.RenewalCheckFailed(_logger, channel.SensorId, e.Message);
+        }
     }
 
     /// <summary>
@@ -368,6 +396,7 @@ internal sealed partial class RedisFeedRouter : BackgroundService
             if (behind > channel.LastFanned && channel.LastFanned >= 0)
             {
                 RedisFeedsLog.Stalled(_logger, channel.SensorId, channel.LastFanned, behind);
+                await ForgetSharedIfRenewedAsync(channel).ConfigureAwait(false);
                 await FillAsync(channel, newest).ConfigureAwait(false);
             }
         }

@@ -127,9 +127,9 @@ internal static class RedisFeedScripts
     /// <summary>
     /// Removes a sensor a publisher registered when neither a reading (<c>at</c>) nor a node's subscriber (<c>seen</c>)
     /// touched it for the idle time; idempotent, so any node may sweep at any time. The floor for sensors registered
-    /// anew goes above its last sequence; the removal is announced on the sensors' channel, with the change counter.
-    /// KEYS: meta, sensor, history, ids, publishers. ARGV: id, idle milliseconds, the sensors' channel. Returns 1 when it
-    /// was removed.
+    /// anew goes one past its last sequence (so one registered anew starts with a jump); the removal is announced on
+    /// the sensors' channel, with the change counter and its last sequence. KEYS: meta, sensor, history, ids, publishers. ARGV: id, idle
+    /// milliseconds, the sensors' channel. Returns 1 when it was removed.
     /// </summary>
     public const string RemoveIdle = """
         local s = redis.call('HMGET', KEYS[2], 'registrar', 'at', 'seen', 'last')
@@ -139,13 +139,16 @@ internal static class RedisFeedScripts
         local touched = math.max(tonumber(s[2] or '0'), tonumber(s[3] or '0'))
         if nowms - touched < tonumber(ARGV[2]) then return 0 end
         local hwm = tonumber(redis.call('HGET', KEYS[1], 'hwm') or '0')
-        if tonumber(s[4]) > hwm then redis.call('HSET', KEYS[1], 'hwm', s[4]) end
+        -- One past its last: a sensor registered anew under the id starts with a jump, which tells a node's router
+        -- that the channel's readings are a new sensor's (RedisFeedRouter.ForgetSharedIfRenewedAsync).
+        local floor = tonumber(s[4]) + 1
+        if floor > hwm then redis.call('HSET', KEYS[1], 'hwm', string.format('%d', floor)) end
         redis.call('DEL', KEYS[2], KEYS[3])
         redis.call('ZREM', KEYS[4], ARGV[1])
         redis.call('HINCRBY', KEYS[1], 'sensors', -1)
         if redis.call('HINCRBY', KEYS[5], s[1], -1) <= 0 then redis.call('HDEL', KEYS[5], s[1]) end
         local c = redis.call('HINCRBY', KEYS[1], 'changes', 1)
-        redis.call('PUBLISH', ARGV[3], '-' .. string.format('%d', c) .. ' ' .. ARGV[1])
+        redis.call('PUBLISH', ARGV[3], '-' .. string.format('%d', c) .. ' ' .. ARGV[1] .. ' ' .. s[4])
         return 1
         """;
 

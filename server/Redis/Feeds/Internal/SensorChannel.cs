@@ -88,15 +88,16 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
     }
 
     /// <summary>
-    /// Takes the shared-buffer subscribers off the channel, once the sensor was removed: nothing more reaches them (a
-    /// sensor registered anew under the id is another sensor, which their streams subscribe to afresh). They stay
-    /// held until disposed. Returns how many were taken off.
+    /// Takes off the channel the shared-buffer subscribers that attached to a sensor since removed, those whose
+    /// <see cref="LiveBuffer.AttachedAfter"/> is below <paramref name="below"/>: nothing more reaches them (a sensor
+    /// registered anew under the id is another sensor, which their streams subscribe to afresh; its subscribers attached
+    /// at or above its first sequence minus one). They stay held until disposed. Returns how many were taken off.
     /// </summary>
-    public int DetachShared()
+    public int DetachShared(long below)
     {
         lock (_fanOut)
         {
-            var kept = Array.FindAll(_subscribers, s => !s.IsShared);
+            var kept = Array.FindAll(_subscribers, s => !s.IsShared || s.AttachedAfter >= below);
             var taken = _subscribers.Length - kept.Length;
             _subscribers = kept;
             return taken;

@@ -163,9 +163,14 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
         using var subscription = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
         var published = (await Task.WhenAll(publishers)).SelectMany(r => r).OrderBy(r => r.Sequence).ToList();
 
-        // Every reading after the seam arrives, once and in order; the ones up to it are in history.
-        var expected = published.Where(r => r.Sequence > subscription.AttachedAfter).ToList();
-        Assert.Equal(expected, await ReadAsync(buffer, expected.Count));
+        // Every reading after the seam arrives, once and in order; the ones up to it are in history (a few of them may
+        // arrive too, when the channel's messages raced the attach: the stream skips what it already has).
+        var received = new List<Reading>();
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        while (received.Count == 0 || received[^1].Sequence < published[^1].Sequence)
+            received.Add(await buffer.Reader.ReadAsync(cts.Token));
+        Assert.Equal(published.Where(r => r.Sequence > subscription.AttachedAfter), received.Where(r => r.Sequence > subscription.AttachedAfter));
+        Sensors.AssertConsecutive(received);
     }
 
     [Fact]
@@ -194,6 +199,42 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
         var reading = await a.Engine.PublishAsync(sensorId, 2, DateTime.UtcNow, registration, CancellationToken.None);
         Assert.Equal([reading.Reading!], await ReadAsync(buffer, 1));
         Assert.False(buffer.Reader.TryRead(out var twice), $"The removed sensor's subscription offered {twice}.");
+    }
+
+    [Fact]
+    public async Task ASensorRegisteredAnewReachesNoPatternSubscriptionOfTheOldOneEvenWhenItsRemovalWasNotHeard()
+    {
+        await using var nodes = new RedisNodes(fixture.Redis);
+        var (a, b, _) = await ThreeAsync(nodes);
+        var sensorId = Sensors.NewId();
+        var registration = SensorRegistration.ByPublisher("alice");
+        Assert.True((await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None)).IsPublished);
+        using var watch = await b.Engine.WatchSensorsAsync(sensorId, CancellationToken.None);
+        var buffer = new SharedLiveBuffer(100);
+        using var old = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
+
+        // The removal as a node's sweep runs it, with its announcement sent where no node listens.
+        var keys = a.Services.GetRequiredService<RedisFeedKeys>();
+        Assert.Equal(1, (int)await fixture.Redis.Admin.ScriptEvaluateAsync(
+            RedisFeedScripts.RemoveIdle,
+            [keys.Meta, keys.Sensor(sensorId), keys.History(sensorId), keys.Ids, keys.Publishers],
+            [sensorId, 0, nodes.Prefix + "nowhere"]));
+        var first = await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None);
+        Assert.Equal(PublishStatus.Registered, first.Status);
+        using var renewed = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
+        var second = await a.Engine.PublishAsync(sensorId, 2, DateTime.UtcNow, registration, CancellationToken.None);
+
+        // Only the renewed subscription offers the new sensor's readings: once each (the first may come too, when its
+        // message raced the attach; the stream skips it as at or below the seam). Had the old one stayed on the
+        // channel, the first would come twice, both before the second (one channel's messages are handled in order).
+        var received = new List<Reading>();
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        while (received.Count == 0 || received[^1] != second.Reading)
+            received.Add(await buffer.Reader.ReadAsync(cts.Token));
+        Assert.Contains(received.Count, new[] { 1, 2 });
+        Assert.Equal(new[] { first.Reading!, second.Reading! }[^received.Count..], received);
+        Assert.True(renewed.AttachedAfter >= first.Reading!.Sequence - 1);
+        Assert.Equal([new SensorChange(SensorChangeKind.Resync, null)], await ReadChangesAsync(watch, 1));
     }
 
     [Fact]
@@ -239,12 +280,13 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     }
 
     [Theory]
-    [InlineData("+17 plant/a", SensorChangeKind.Added, 17L, "plant/a")]
-    [InlineData("-3 b", SensorChangeKind.Removed, 3L, "b")]
-    public void AnnouncementsParse(string text, SensorChangeKind kind, long number, string id)
+    [InlineData("+17 plant/a", SensorChangeKind.Added, 17L, "plant/a", long.MaxValue - 1)]
+    [InlineData("-3 b 1764460800000000", SensorChangeKind.Removed, 3L, "b", 1764460800000000L)]
+    [InlineData("-3 b", SensorChangeKind.Removed, 3L, "b", long.MaxValue - 1)]
+    public void AnnouncementsParse(string text, SensorChangeKind kind, long number, string id, long last)
     {
-        Assert.True(RedisFeedRouter.TryParseChange(text, out var change, out var parsed));
-        Assert.Equal((new SensorChange(kind, id), number), (change, parsed));
+        Assert.True(RedisFeedRouter.TryParseChange(text, out var change, out var parsed, out var parsedLast));
+        Assert.Equal((new SensorChange(kind, id), number, last), (change, parsed, parsedLast));
     }
 
     [Theory]
@@ -254,8 +296,11 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     [InlineData("*17 a")]
     [InlineData("+x a")]
     [InlineData("+ a")]
+    [InlineData("+1 a 5")]
+    [InlineData("-1 a x")]
+    [InlineData("-1 a ")]
     public void AnnouncementsThatDoNotParseAreLeftOut(string text) =>
-        Assert.False(RedisFeedRouter.TryParseChange(text, out _, out _));
+        Assert.False(RedisFeedRouter.TryParseChange(text, out _, out _, out _));
 
     private static async Task<List<SensorChange>> ReadChangesAsync(ISensorWatch watch, int count)
     {
