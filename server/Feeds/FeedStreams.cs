@@ -5,7 +5,7 @@ using SensorHub.Contracts;
 namespace SensorHub.Server.Feeds;
 
 /// <summary>
-/// The generators behind <c>Subscribe</c> and <c>SubscribeBatches</c>. Each owns its subscription from its first
+/// The generators behind <c>Subscribe</c>, <c>SubscribeBatches</c> and <c>SubscribeMany</c>. Each owns its subscription from its first
 /// step to its <c>finally</c>: SignalR cancels the token when the client cancels the stream or the connection goes
 /// away, the engine completes the live buffer when the server stops, and either way the <c>finally</c> detaches the
 /// subscription and releases its buffer.
@@ -76,6 +76,52 @@ public sealed class FeedStreams(
         finally
         {
             Ended(cursor, SensorHubMethods.SubscribeBatches, sensorId, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The readings of every sensor that matches <paramref name="pattern"/> and <paramref name="visible"/> lets the
+    /// caller read, those that appear later included, as many at a time as are ready, up to
+    /// <see cref="FeedOptions.MaxBatchSize"/>: see <see cref="ManyFeedCursor"/>. Arguments are expected to be valid
+    /// already. Everything (the watch, the shared buffer, a subscription per sensor) is opened on the first step and
+    /// released in the <c>finally</c>.
+    /// </summary>
+    /// <exception cref="SensorHubException"><c>backend_unavailable</c>: the engine lost its backend (after what was buffered).</exception>
+    public async IAsyncEnumerable<Reading[]> ManyAsync(
+        SensorPattern pattern,
+        SubscribeManyOptions? subscribeManyOptions,
+        Predicate<string>? visible,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var cursor = new ManyFeedCursor(
+            engine,
+            history,
+            pattern,
+            subscribeManyOptions,
+            visible,
+            _options.SubscribeManyBufferCapacity,
+            _options.MaxBatchSize,
+            _options.ReplayPageSize,
+            time);
+        var batch = new List<Reading>(Math.Min(_options.MaxBatchSize, 64));
+        try
+        {
+            await cursor.OpenAsync(cancellationToken).ConfigureAwait(false);
+            FeedsLog.ManyStreamStarted(
+                logger, pattern.Text, cursor.Sensors, subscribeManyOptions?.FromSequences?.Count ?? 0, subscribeManyOptions?.MaxRate);
+            while (await cursor.ReadAsync(batch, cancellationToken).ConfigureAwait(false))
+            {
+                var items = batch.ToArray();
+                batch.Clear();
+                yield return items;
+            }
+        }
+        finally
+        {
+            var cancelled = cancellationToken.IsCancellationRequested;
+            if (!cancelled && cursor.Interrupted)
+                metrics?.StreamInterrupted(SensorHubMethods.SubscribeMany);
+            FeedsLog.ManyStreamEnded(logger, pattern.Text, cursor.Sensors, cancelled);
         }
     }
 

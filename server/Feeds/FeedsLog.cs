@@ -25,4 +25,10 @@ internal static partial class FeedsLog
 
     [LoggerMessage(1008, LogLevel.Information, "Idle sensors are kept: SensorIdleTimeout is 0.")]
     public static partial void IdleSweepOff(ILogger logger);
+
+    [LoggerMessage(1009, LogLevel.Debug, "SubscribeMany on {Pattern} started: {Sensors} sensors match ({FromSequences} resumed, maxRate {MaxRate}).")]
+    public static partial void ManyStreamStarted(ILogger logger, string pattern, int sensors, int fromSequences, double? maxRate);
+
+    [LoggerMessage(1010, LogLevel.Debug, "SubscribeMany on {Pattern} ended with {Sensors} sensors (cancelled: {Cancelled}).")]
+    public static partial void ManyStreamEnded(ILogger logger, string pattern, int sensors, bool cancelled);
 }

@@ -17,7 +17,42 @@ internal static class HubArguments
             return;
         if (options.FromSequence is < 0)
             throw new SensorHubException(SensorHubErrors.InvalidArgument, $"options.fromSequence must be 0 or more; it was {options.FromSequence}.");
-        if (options.MaxRate is { } rate && !(rate >= SubscribeOptions.MaxRateMinimum && rate <= SubscribeOptions.MaxRateMaximum))
+        CheckMaxRate(options.MaxRate);
+    }
+
+    /// <summary>The parsed pattern, or <c>invalid_argument</c> naming it and what is wrong with it.</summary>
+    public static SensorPattern CheckPattern(string? pattern)
+    {
+        if (!SensorPattern.TryParse(pattern, out var parsed, out var problem))
+            throw new SensorHubException(SensorHubErrors.InvalidArgument, pattern is null ? $"pattern {problem}." : $"pattern '{pattern}' {problem}.");
+        return parsed;
+    }
+
+    public static void CheckSubscribeManyOptions(SubscribeManyOptions? options)
+    {
+        if (options is null)
+            return;
+        CheckMaxRate(options.MaxRate);
+        if (options.FromSequences is not { } fromSequences)
+            return;
+        if (fromSequences.Count > SubscribeManyOptions.MaxFromSequences)
+        {
+            throw new SensorHubException(
+                SensorHubErrors.InvalidArgument,
+                $"options.fromSequences has {fromSequences.Count} entries; at most {SubscribeManyOptions.MaxFromSequences} are allowed.");
+        }
+        foreach (var (sensorId, sequence) in fromSequences)
+        {
+            if (!SensorId.IsValid(sensorId, out var problem))
+                throw new SensorHubException(SensorHubErrors.InvalidArgument, $"options.fromSequences: a key {problem}.");
+            if (sequence < 0)
+                throw new SensorHubException(SensorHubErrors.InvalidArgument, $"options.fromSequences['{sensorId}'] must be 0 or more; it was {sequence}.");
+        }
+    }
+
+    private static void CheckMaxRate(double? maxRate)
+    {
+        if (maxRate is { } rate && !(rate >= SubscribeOptions.MaxRateMinimum && rate <= SubscribeOptions.MaxRateMaximum))
         {
             throw new SensorHubException(
                 SensorHubErrors.InvalidArgument,

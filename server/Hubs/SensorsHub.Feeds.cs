@@ -22,6 +22,20 @@ internal sealed partial class SensorsHub
         return feeds.BatchesAsync(sensorId, options, cancellationToken);
     }
 
+    /// <summary>
+    /// The readings of every sensor whose id matches <paramref name="pattern"/> (MQTT's <c>+</c> and <c>#</c> over the
+    /// <c>/</c> levels of ids) and the caller may read, those that appear later included, in batches of what is ready.
+    /// One stream against the connection's cap, however many sensors it follows.
+    /// </summary>
+    [Requires(Permission.Read)]
+    public IAsyncEnumerable<Reading[]> SubscribeMany(string pattern, SubscribeManyOptions? options, CancellationToken cancellationToken)
+    {
+        var parsed = HubArguments.CheckPattern(pattern);
+        HubArguments.CheckSubscribeManyOptions(options);
+        var caller = Caller;
+        return feeds.ManyAsync(parsed, options, caller.SensorPrefixes is null ? null : caller.Covers, cancellationToken);
+    }
+
     /// <summary>One page of the known sensors the caller may read, by id, each with its newest reading.</summary>
     [Requires(Permission.Read)]
     public async Task<SensorPage> ListSensors(SensorQuery? query)

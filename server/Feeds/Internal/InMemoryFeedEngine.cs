@@ -7,7 +7,9 @@ namespace SensorHub.Server.Feeds.Internal;
 /// <summary>
 /// The embedded feed engine: sensors, sequences, history and fan-out in this process's memory. Every buffer in it
 /// is bounded: a sensor's history by <see cref="FeedOptions.HistoryCapacity"/>, a subscriber's by
-/// <see cref="FeedOptions.SubscriberBufferCapacity"/>, and the sensors themselves by <see cref="FeedOptions.MaxSensors"/>.
+/// <see cref="FeedOptions.SubscriberBufferCapacity"/> (a <c>SubscribeMany</c> stream's, shared by its sensors, by
+/// <see cref="FeedOptions.SubscribeManyBufferCapacity"/>), a watch's changes by <see cref="SensorChangeQueue.DefaultCapacity"/>,
+/// and the sensors themselves by <see cref="FeedOptions.MaxSensors"/>.
 /// </summary>
 internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
 {
@@ -95,11 +97,18 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
     public IFeedSubscription? Subscribe(string sensorId, LiveBufferMode mode) =>
         _registry.TryGet(sensorId, out var feed) ? feed.Attach(mode, _bufferCapacity, completed: _shutdown.IsStopping) : null;
 
-    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SubscribeMany: in-memory engine (issue 16, in progress)");
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        IFeedSubscription? subscription = _registry.TryGet(sensorId, out var feed) ? feed.Attach(buffer, completed: _shutdown.IsStopping) : null;
+        return ValueTask.FromResult(subscription);
+    }
 
-    public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SubscribeMany: in-memory engine (issue 16, in progress)");
+    public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        return ValueTask.FromResult<ISensorWatch>(_registry.Watch(prefix, completed: _shutdown.IsStopping));
+    }
 
     public ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
@@ -120,5 +129,6 @@ internal sealed class InMemoryFeedEngine : IFeedEngine, IDisposable
         // complete theirs under their own lock.
         foreach (var feed in _registry.Feeds)
             feed.CompleteAll();
+        _registry.CompleteWatches();
     }
 }

@@ -15,6 +15,9 @@ internal sealed class SensorFeed
     private readonly SensorFeedRegistry _registry;
     private KindTotals _totals;
     private LiveSubscription[] _subscribers = [];
+    // Subscribers with a buffer of their own: only they keep the sensor from idle removal (a SubscribeMany stream's
+    // shared ones watch a pattern, not this sensor).
+    private int _ownSubscribers;
     private SensorDescriptor _descriptor;
     private readonly long _firstSequence;
     private long _lastSequence;
@@ -100,9 +103,19 @@ internal sealed class SensorFeed
     /// <see cref="CompleteAll"/> already ran): decided under the lock, so none slips in while the feed completes.
     /// <see langword="null"/> when the sensor was removed meanwhile: it is unknown now.
     /// </summary>
-    public LiveSubscription? Attach(LiveBufferMode mode, int capacity, bool completed)
+    public LiveSubscription? Attach(LiveBufferMode mode, int capacity, bool completed) =>
+        Attach(new LiveSubscription(this, mode, capacity), completed);
+
+    /// <summary>
+    /// A new subscriber of a <c>SubscribeMany</c> stream, offering into <paramref name="shared"/>; as the other
+    /// <see cref="Attach(LiveBufferMode, int, bool)"/>, but it does not keep the sensor from idle removal. Completed at
+    /// once when stopping, which completes the shared buffer: the whole stream ends, as every other one does then.
+    /// </summary>
+    public LiveSubscription? Attach(SharedLiveBuffer shared, bool completed) =>
+        Attach(new LiveSubscription(this, shared), completed);
+
+    private LiveSubscription? Attach(LiveSubscription subscription, bool completed)
     {
-        var subscription = new LiveSubscription(this, mode, capacity);
         lock (_gate)
         {
             if (_removed)
@@ -115,7 +128,11 @@ internal sealed class SensorFeed
             else
             {
                 _subscribers = [.. _subscribers, subscription];
-                _watchedSinceSweep = true;
+                if (!subscription.IsShared)
+                {
+                    _ownSubscribers++;
+                    _watchedSinceSweep = true;
+                }
                 _registry.Attached();
             }
         }
@@ -141,6 +158,8 @@ internal sealed class SensorFeed
             if (index < 0)
                 return;
             _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+            if (!subscription.IsShared)
+                _ownSubscribers--;
             _registry.Detached();
         }
     }
@@ -152,8 +171,8 @@ internal sealed class SensorFeed
     }
 
     /// <summary>
-    /// One step of the idle sweep, called under the registry's membership lock: a new reading or a subscriber (now, or
-    /// one that came and went) since the last step starts the quiet time again from <paramref name="nowTicks"/>; quiet
+    /// One step of the idle sweep, called under the registry's membership lock: a new reading or a subscriber with a
+    /// buffer of its own (now, or one that came and went; a <c>SubscribeMany</c> stream's shared one does not count) since the last step starts the quiet time again from <paramref name="nowTicks"/>; quiet
     /// for <paramref name="idleTicks"/> or more, the sensor is marked removed (no reading or subscriber gets in any more)
     /// and <see langword="true"/> says the registry may drop it. The sweep learns of readings only when it looks, so a
     /// sensor goes at most two sweep intervals late, never early.
@@ -162,7 +181,7 @@ internal sealed class SensorFeed
     {
         lock (_gate)
         {
-            if (_subscribers.Length > 0 || _watchedSinceSweep || _lastSequence != _sweptSequence)
+            if (_ownSubscribers > 0 || _watchedSinceSweep || _lastSequence != _sweptSequence)
             {
                 _watchedSinceSweep = false;
                 _sweptSequence = _lastSequence;

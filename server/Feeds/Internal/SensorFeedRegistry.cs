@@ -17,7 +17,13 @@ namespace SensorHub.Server.Feeds.Internal;
 /// </para>
 /// <para>
 /// Lock order: <see cref="_membership"/> before a feed's own lock, never the other way round (a publish holds only its
-/// feed's lock, and takes <see cref="_membership"/> only when it registers, holding no other).
+/// feed's lock, and takes <see cref="_membership"/> only when it registers, holding no other). A watch's queue has a
+/// lock of its own, a leaf: taken under <see cref="_membership"/> to report a change, never holding another.
+/// </para>
+/// <para>
+/// Watches (<see cref="IFeedEngine.WatchSensorsAsync"/>) hear of every change of membership under the same lock: a
+/// sensor is reported added before the publish that registered it offers its first reading (that publish takes the
+/// feed's lock only after this one is released), and removed once nothing can be published to it any more.
 /// </para>
 /// </remarks>
 internal sealed class SensorFeedRegistry
@@ -30,6 +36,8 @@ internal sealed class SensorFeedRegistry
     private readonly int _historyCapacity;
     private readonly int _maxSensors;
     private readonly int _maxPerPublisher;
+    private InMemorySensorWatch[] _watches = [];
+    private bool _watchesCompleted;
     private int _count;
     private long _subscriptions;
 
@@ -160,10 +168,51 @@ internal sealed class SensorFeedRegistry
                 _ids.Remove(id);
                 _count--;
                 Release(publisherId);
+                foreach (var watch in _watches)
+                    watch.Report(SensorChangeKind.Removed, id);
             }
             removed.Add(id);
         }
         return removed;
+    }
+
+    /// <summary>
+    /// A new watch on the ids that start with <paramref name="prefix"/>, completed at once when the server is stopping
+    /// (<paramref name="completed"/>, or <see cref="CompleteWatches"/> already ran): decided under the lock, so none slips
+    /// in while the watches complete.
+    /// </summary>
+    public InMemorySensorWatch Watch(string prefix, bool completed)
+    {
+        var watch = new InMemorySensorWatch(this, prefix);
+        lock (_membership)
+        {
+            if (completed || _watchesCompleted)
+                watch.Complete();
+            else
+                _watches = [.. _watches, watch];
+        }
+        return watch;
+    }
+
+    public void Unwatch(InMemorySensorWatch watch)
+    {
+        lock (_membership)
+        {
+            var index = Array.IndexOf(_watches, watch);
+            if (index >= 0)
+                _watches = [.. _watches.AsSpan(0, index), .. _watches.AsSpan(index + 1)];
+        }
+    }
+
+    /// <summary>Ends every watch's changes after what they hold (the server stops), and every later watch's at once.</summary>
+    public void CompleteWatches()
+    {
+        lock (_membership)
+        {
+            _watchesCompleted = true;
+            foreach (var watch in _watches)
+                watch.Complete();
+        }
     }
 
     public void Attached() => Interlocked.Increment(ref _subscriptions);
@@ -179,6 +228,8 @@ internal sealed class SensorFeedRegistry
         _count++;
         if (publisherId is not null)
             _byPublisher[publisherId] = _byPublisher.GetValueOrDefault(publisherId) + 1;
+        foreach (var watch in _watches)
+            watch.Report(SensorChangeKind.Added, descriptor.Id);
         return feed;
     }
 

@@ -20,6 +20,7 @@ internal sealed partial class FuzzConnection
     [
         new(SensorHubMethods.Subscribe, MethodKind.ServerStream, c => [c._values.SensorId(), c._values.SubscribeOptions()]),
         new(SensorHubMethods.SubscribeBatches, MethodKind.ServerStream, c => [c._values.SensorId(), c._values.SubscribeOptions()]),
+        new(SensorHubMethods.SubscribeMany, MethodKind.ServerStream, c => [c._values.SensorPattern(), c._values.SubscribeManyOptions()]),
         new(SensorHubMethods.ListSensors, MethodKind.Call, _ => []),
         new(SensorHubMethods.Publish, MethodKind.ClientStream, _ => []),
         new(SensorHubMethods.PublishBatches, MethodKind.ClientStream, _ => []),

@@ -91,6 +91,23 @@ internal sealed class FuzzValues(Random random, FuzzWorld world, Protocol protoc
         ? Nil
         : Map(("fromSequence", Chance(0.5) ? Nil : Long()), ("maxRate", Chance(0.5) ? Nil : Double())));
 
+    /// <summary>A <c>SubscribeMany</c> pattern: mostly one that matches the world's sensors, sometimes a malformed one.</summary>
+    public FuzzValue SensorPattern() => Random.Next(10) switch
+    {
+        < 3 => Of(PickFrom(world.Sensors)),
+        < 6 => Of(PickFrom(world.Sensors).Split('/')[0] + Pick("/#", "/+", "/+/#", "")),
+        6 => Of(Pick("#", "+", "+/#", "+/+")),
+        7 => Of(Pick("a/#/b", "a/b+", "/a", "#/", "a//#", "a/#x", "")),
+        8 => Of(new string('a', Random.Next(120, 140))),
+        _ => Of(Text(40)),
+    };
+
+    public FuzzValue SubscribeManyOptions() => Maybe(Chance(0.3)
+        ? Nil
+        : Map(
+            ("maxRate", Chance(0.5) ? Nil : Double()),
+            ("fromSequences", Chance(0.5) ? Nil : new MapValue([.. Enumerable.Range(0, Random.Next(0, 4)).Select(_ => (SensorId(), Long()))]))));
+
     public FuzzValue CreateSessionRequest() => Maybe(Map(
         ("title", Maybe(Of(Text(250)))),
         ("sensorIds", Maybe(ArrayOf([.. Enumerable.Range(0, Random.Next(0, 4)).Select(_ => SensorId())]))),

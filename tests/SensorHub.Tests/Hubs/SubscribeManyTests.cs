@@ -1,0 +1,169 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using SensorHub.Contracts;
+using SensorHub.Tests.Infrastructure;
+using SensorHub.Tests.Redis.Feeds;
+
+namespace SensorHub.Tests.Hubs;
+
+/// <summary>
+/// The <c>SubscribeMany</c> contract over every engine target: the readings of every sensor that matches a pattern,
+/// those that appear later included, in order per sensor, published on node A and read on node B.
+/// </summary>
+public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<EngineFixture>
+{
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ReadingsOfMatchingSensorsArriveInOrderAndOthersDoNot(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        string[] matching = [$"{plant}/line-1/temperature", $"{plant}/line-2/temperature"];
+        string[] other = [$"{plant}/line-1/humidity", $"{plant}/line-1/temperature/raw", $"{plant}x/line-1/temperature"];
+        foreach (var id in matching.Concat(other))
+            await publisher.PublishAsync(id, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+/temperature", null, cts.Token);
+        foreach (var id in matching)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
+        var published = new Dictionary<string, List<Reading>>();
+        foreach (var id in matching.Concat(other))
+            published[id] = await publisher.PublishAsync(id, 50, firstValue: 100);
+        // One more reading after the others: once it arrives, anything of the other sensors would have too.
+        var last = await publisher.PublishAsync(matching[0], -1, DateTime.UtcNow, CancellationToken.None);
+        await consumer.WaitForAsync(readings => readings.Any(r => r.SensorId == matching[0] && r.Sequence == last.Sequence), "the last reading");
+
+        var received = consumer.Readings();
+        Assert.All(received, r => Assert.Contains(r.SensorId, matching));
+        Assert.Equal([.. published[matching[0]], last], consumer.Of(matching[0]));
+        Assert.Equal(published[matching[1]], consumer.Of(matching[1]));
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ASensorThatAppearsLaterJoinsFromItsFirstReading(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        var existing = $"{plant}/a";
+        await publisher.PublishAsync(existing, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        await FeedProbe.WaitForSubscribersAsync(app, existing);
+        // Registered while the stream runs, published to at once: every reading from its first on arrives, whenever
+        // the stream hears of it.
+        var appeared = $"{plant}/b/c";
+        var published = await publisher.PublishAsync(appeared, 200);
+        await consumer.WaitForAsync(appeared, 200);
+
+        Assert.Equal(published, consumer.Of(appeared));
+        Assert.Empty(consumer.Of(existing));
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task FromSequencesResumesNamedSensorsWithoutGapOrDuplicateWhileAPublisherRuns(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        var (resumed, live) = ($"{plant}/resumed", $"{plant}/live");
+        var history = await publisher.PublishAsync(resumed, 1_000);
+        await publisher.PublishAsync(live, 10);
+        var from = history[300].Sequence;
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        // The publisher runs while the replay is read and sent.
+        var running = Task.Run(async () =>
+        {
+            var readings = new List<Reading>();
+            for (var i = 0; i < 500; i++)
+            {
+                readings.Add(await nodes.C.Engine.PublishAsync(resumed, 10_000 + i, DateTime.UtcNow, CancellationToken.None));
+                if (i % 50 == 0)
+                    await Task.Yield();
+            }
+            return readings;
+        });
+        await using var consumer = SubscribeManyConsumer.Start(
+            connection.Hub, $"{plant}/#", new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { [resumed] = from } }, cts.Token);
+        var after = await running;
+        await consumer.WaitForAsync(readings => readings.Any(r => r.Sequence == after[^1].Sequence && r.SensorId == resumed), "the publisher's last reading");
+
+        var received = consumer.Of(resumed);
+        Assert.Equal(from, received[0].Sequence);
+        Sensors.AssertConsecutive(received);
+        Assert.Equal(after[^1], received[^1]);
+        // The sensor not named starts live: nothing of what it had before the stream.
+        Assert.Empty(consumer.Of(live));
+    }
+
+    public static TheoryData<string, string> MalformedPatterns => new()
+    {
+        { "plant/#/temperature", "has '#' before its last level" },
+        { "plant/line+/temperature", "has a wildcard inside the level 'line+'" },
+        { "plant/#x", "has a wildcard inside the level '#x'" },
+        { "/plant/#", "starts with '/'" },
+        { "", "is empty" },
+        { new string('a', SensorPattern.MaxLength + 1), $"at most {SensorPattern.MaxLength} are allowed" },
+        { "plant/temp erature", "contains U+0020" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedPatterns))]
+    public async Task AMalformedPatternIsRefusedByNameAndTheConnectionStillWorks(string pattern, string problem)
+    {
+        var nodes = await engines.NodesAsync(EngineTarget.InMemory);
+        await using var connection = await nodes.B.ConnectAsync(Protocol.Json);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var refused = await Assert.ThrowsAsync<HubException>(async () =>
+        {
+            await foreach (var _ in connection.Hub.StreamAsync<Reading[]>(SensorHubMethods.SubscribeMany, pattern, null, cts.Token))
+                Assert.Fail("A malformed pattern streamed.");
+        });
+
+        Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(refused.Message));
+        Assert.Contains($"pattern '{pattern}' ", refused.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
+        // A sensor that appears once the stream is open arrives from its first reading.
+        var plant = Sensors.NewId("many");
+        await nodes.A.Engine.PublishAsync($"{plant}/before", 1);
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        await FeedProbe.WaitForSubscribersAsync(nodes.B, $"{plant}/before");
+        var reading = await nodes.A.Engine.PublishAsync($"{plant}/after", 2, DateTime.UtcNow, CancellationToken.None);
+        await consumer.WaitForAsync(readings => readings.Contains(reading), "a reading after the refusal");
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task CancellingReleasesEverySubscription(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        string[] ids = [$"{plant}/a", $"{plant}/b", $"{plant}/c"];
+        foreach (var id in ids)
+            await publisher.PublishAsync(id, 1);
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", null, cts.Token);
+        foreach (var id in ids)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await consumer.DisposeAsync();
+
+        await Timeouts.WaitUntilAsync(
+            () => ids.All(id => FeedProbe.SubscribersOf(app, id) == 0),
+            Timeouts.Default,
+            "every sensor's subscription released");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer.Completion);
+    }
+}
