@@ -16,9 +16,6 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 /// </summary>
 internal sealed partial class RedisFeedRouter
 {
-    /// <summary>Unread changes a watch holds before one Resync takes their place.</summary>
-    internal const int WatchCapacity = 1_000;
-
     private readonly Lock _watchLock = new();
     private RedisSensorWatch[] _watches = [];
     private ChannelMessageQueue? _sensorsQueue;
@@ -40,7 +37,7 @@ internal sealed partial class RedisFeedRouter
     public async ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken)
     {
         Availability.ThrowIfUnavailable();
-        var watch = new RedisSensorWatch(this, prefix, WatchCapacity);
+        var watch = new RedisSensorWatch(this, prefix);
         if (_shutdown.IsStopping)
         {
             watch.Complete();
