@@ -178,27 +178,16 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     {
         await using var nodes = new RedisNodes(fixture.Redis);
         var (a, b, c) = await ThreeAsync(nodes);
-        var sensorId = Sensors.NewId();
-        var registration = SensorRegistration.ByPublisher("alice");
-        Assert.True((await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None)).IsPublished);
-        using var watch = await b.Engine.WatchSensorsAsync(sensorId, CancellationToken.None);
-        var buffer = new SharedLiveBuffer(100);
-        using var old = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
+        using var followed = await FollowedAsync(a, b);
         var router = b.Services.GetRequiredService<RedisFeedRouter>();
 
         // Longer than the idle time, over several of B's position checks: a pattern subscriber does not mark it seen.
         await Task.Delay(TimeSpan.FromSeconds(1.2));
         Assert.Equal(1, await c.Engine.RemoveIdleSensorsAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
-        Assert.Equal([new SensorChange(SensorChangeKind.Removed, sensorId)], await ReadChangesAsync(watch, 1));
-        Assert.Equal(0, router.SubscribersOf(sensorId));
+        Assert.Equal([new SensorChange(SensorChangeKind.Removed, followed.SensorId)], await ReadChangesAsync(followed.Watch, 1));
+        Assert.Equal(0, router.SubscribersOf(followed.SensorId));
 
-        // Registered anew: a new sensor, which the stream subscribes to afresh; the old subscription offers nothing of it.
-        var again = await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None);
-        Assert.Equal(PublishStatus.Registered, again.Status);
-        using var renewed = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
-        var reading = await a.Engine.PublishAsync(sensorId, 2, DateTime.UtcNow, registration, CancellationToken.None);
-        Assert.Equal([reading.Reading!], await ReadAsync(buffer, 1));
-        Assert.False(buffer.Reader.TryRead(out var twice), $"The removed sensor's subscription offered {twice}.");
+        await AssertOnlyTheNewSensorsSubscriptionOffersItsReadingsAsync(a, b, followed);
     }
 
     [Fact]
@@ -206,35 +195,62 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     {
         await using var nodes = new RedisNodes(fixture.Redis);
         var (a, b, _) = await ThreeAsync(nodes);
-        var sensorId = Sensors.NewId();
-        var registration = SensorRegistration.ByPublisher("alice");
-        Assert.True((await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None)).IsPublished);
-        using var watch = await b.Engine.WatchSensorsAsync(sensorId, CancellationToken.None);
-        var buffer = new SharedLiveBuffer(100);
-        using var old = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
+        using var followed = await FollowedAsync(a, b);
 
         // The removal as a node's sweep runs it, with its announcement sent where no node listens.
         var keys = a.Services.GetRequiredService<RedisFeedKeys>();
+        var sensorId = followed.SensorId;
         Assert.Equal(1, (int)await fixture.Redis.Admin.ScriptEvaluateAsync(
             RedisFeedScripts.RemoveIdle,
             [keys.Meta, keys.Sensor(sensorId), keys.History(sensorId), keys.Ids, keys.Publishers],
             [sensorId, 0, nodes.Prefix + "nowhere"]));
-        var first = await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, registration, CancellationToken.None);
-        Assert.Equal(PublishStatus.Registered, first.Status);
-        using var renewed = (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!;
-        var second = await a.Engine.PublishAsync(sensorId, 2, DateTime.UtcNow, registration, CancellationToken.None);
 
-        // Only the renewed subscription offers the new sensor's readings: once each (the first may come too, when its
-        // message raced the attach; the stream skips it as at or below the seam). Had the old one stayed on the
-        // channel, the first would come twice, both before the second (one channel's messages are handled in order).
+        await AssertOnlyTheNewSensorsSubscriptionOffersItsReadingsAsync(a, b, followed);
+        // And the watch, which heard the registration's number jump past the removal's, lists again.
+        Assert.Equal([new SensorChange(SensorChangeKind.Resync, null)], await ReadChangesAsync(followed.Watch, 1));
+    }
+
+    /// <summary>A publisher's sensor on node A, watched on B, with a pattern subscription on B into a buffer of its own.</summary>
+    private static async Task<Followed> FollowedAsync(SensorHubApplication a, SensorHubApplication b)
+    {
+        var sensorId = Sensors.NewId();
+        Assert.True((await a.Engine.PublishAsync(sensorId, 1, DateTime.UtcNow, Followed.Registration, CancellationToken.None)).IsPublished);
+        var watch = await b.Engine.WatchSensorsAsync(sensorId, CancellationToken.None);
+        var buffer = new SharedLiveBuffer(100);
+        return new Followed(sensorId, watch, buffer, (await b.Engine.SubscribeAsync(sensorId, buffer, CancellationToken.None))!);
+    }
+
+    /// <summary>
+    /// Once the followed sensor is removed: A registers it anew, the stream subscribes to the new sensor, and only that
+    /// subscription offers its readings, once each (the first may come too, when its message raced the attach; the
+    /// stream skips it as at or below the seam). Had the old subscription stayed on the channel, the first would come
+    /// twice, both before the second (one channel's messages are handled in order).
+    /// </summary>
+    private static async Task AssertOnlyTheNewSensorsSubscriptionOffersItsReadingsAsync(SensorHubApplication a, SensorHubApplication b, Followed followed)
+    {
+        var first = await a.Engine.PublishAsync(followed.SensorId, 1, DateTime.UtcNow, Followed.Registration, CancellationToken.None);
+        Assert.Equal(PublishStatus.Registered, first.Status);
+        using var renewed = (await b.Engine.SubscribeAsync(followed.SensorId, followed.Buffer, CancellationToken.None))!;
+        var second = await a.Engine.PublishAsync(followed.SensorId, 2, DateTime.UtcNow, Followed.Registration, CancellationToken.None);
+
         var received = new List<Reading>();
         using var cts = new CancellationTokenSource(Timeouts.Default);
         while (received.Count == 0 || received[^1] != second.Reading)
-            received.Add(await buffer.Reader.ReadAsync(cts.Token));
+            received.Add(await followed.Buffer.Reader.ReadAsync(cts.Token));
         Assert.Contains(received.Count, new[] { 1, 2 });
         Assert.Equal(new[] { first.Reading!, second.Reading! }[^received.Count..], received);
         Assert.True(renewed.AttachedAfter >= first.Reading!.Sequence - 1);
-        Assert.Equal([new SensorChange(SensorChangeKind.Resync, null)], await ReadChangesAsync(watch, 1));
+    }
+
+    private sealed record Followed(string SensorId, ISensorWatch Watch, SharedLiveBuffer Buffer, IFeedSubscription Old) : IDisposable
+    {
+        public static SensorRegistration Registration => SensorRegistration.ByPublisher("alice");
+
+        public void Dispose()
+        {
+            Old.Dispose();
+            Watch.Dispose();
+        }
     }
 
     [Fact]
