@@ -149,7 +149,17 @@ internal sealed class ManyFeedCursor : IDisposable
     /// </summary>
     /// <exception cref="OperationCanceledException">The token given to <see cref="OpenAsync"/> or this one was cancelled.</exception>
     /// <exception cref="SensorHubException"><c>backend_unavailable</c>, once what was buffered is read.</exception>
-    public async ValueTask<bool> ReadAsync(List<Reading> batch, CancellationToken cancellationToken)
+    public ValueTask<bool> ReadAsync(List<Reading> batch, CancellationToken cancellationToken) =>
+        ReadAsync(batch, wait: true, cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReadAsync(List{Reading}, CancellationToken)"/> without the wait: what is ready now, possibly nothing
+    /// (<see langword="true"/> and an empty batch). For tests that play an interleaving on one thread.
+    /// </summary>
+    internal ValueTask<bool> ReadReadyAsync(List<Reading> batch, CancellationToken cancellationToken) =>
+        ReadAsync(batch, wait: false, cancellationToken);
+
+    private async ValueTask<bool> ReadAsync(List<Reading> batch, bool wait, CancellationToken cancellationToken)
     {
         try
         {
@@ -177,7 +187,7 @@ internal sealed class ManyFeedCursor : IDisposable
 
                 TakeDue(batch);
                 ReadLive(batch);
-                if (batch.Count > 0)
+                if (batch.Count > 0 || !wait)
                     return true;
 
                 await WaitAsync().ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using SensorHub.Contracts;
+using SensorHub.Server.Feeds;
 using SensorHub.Tests.Infrastructure;
 using SensorHub.Tests.Redis.Feeds;
 
@@ -27,8 +28,7 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+/temperature", null, cts.Token);
-        foreach (var id in matching)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, matching);
         var published = new Dictionary<string, List<Reading>>();
         foreach (var id in matching.Concat(other))
             published[id] = await publisher.PublishAsync(id, 50, firstValue: 100);
@@ -148,16 +148,12 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
     {
         var nodes = await engines.NodesAsync(engine);
         var (publisher, app) = (nodes.A.Engine, nodes.B);
-        var plant = Sensors.NewId("many");
-        string[] ids = [$"{plant}/a", $"{plant}/b", $"{plant}/c"];
-        foreach (var id in ids)
-            await publisher.PublishAsync(id, 1);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b", "c");
         await using var connection = await app.ConnectAsync(protocol);
         using var cts = new CancellationTokenSource(Timeouts.Default);
 
         var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", null, cts.Token);
-        foreach (var id in ids)
-            await FeedProbe.WaitForSubscribersAsync(app, id);
+        await WaitForSubscribersAsync(app, ids);
         await consumer.DisposeAsync();
 
         await Timeouts.WaitUntilAsync(
@@ -165,5 +161,102 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
             Timeouts.Default,
             "every sensor's subscription released");
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => consumer.Completion);
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task MaxRatePacesEachSensorAloneAndSendsItsNewestAtItsMoment(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b");
+        await using var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+        const double Rate = 2;
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/+", new SubscribeManyOptions { MaxRate = Rate }, cts.Token);
+        await WaitForSubscribersAsync(app, ids);
+        var published = new Dictionary<string, List<Reading>>();
+        foreach (var id in ids)
+            published[id] = await publisher.PublishAsync(id, 200);
+        // Each sensor's newest comes at its own slot, whatever the other does.
+        await consumer.WaitForAsync(
+            readings => ids.All(id => readings.Any(r => r.SensorId == id && r.Sequence == published[id][^1].Sequence)),
+            "each sensor's newest reading");
+        var elapsed = watch.Elapsed;
+
+        foreach (var id in ids)
+        {
+            var received = consumer.Of(id);
+            // At most one reading per slot of 1/Rate s since the stream began, and the first at once.
+            Assert.InRange(received.Count, 1, 1 + (int)Math.Ceiling(elapsed.TotalSeconds * Rate));
+            Assert.True(received.Count < 200, $"{received.Count} readings of {id}: not paced.");
+            Assert.Equal(received.OrderBy(r => r.Sequence).Select(r => r.Sequence).Distinct(), received.Select(r => r.Sequence));
+            Assert.Equal(published[id][^1], received[^1]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task ATokensSensorPrefixesFilterWhatMatches(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var plant = Sensors.NewId("many");
+        var ready = $"{plant}/mine/ready";
+        await publisher.PublishAsync(ready, 1);
+        await publisher.PublishAsync($"{plant}/theirs/ready", 1);
+        var user = new TestUser("prefixed", [SensorHub.Server.Identity.Roles.Viewer], [$"{plant}/mine/"]);
+        await using var connection = await app.ConnectAsync(protocol, user);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        await using var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        await FeedProbe.WaitForSubscribersAsync(app, ready);
+        // Sensors that appear while the stream runs are filtered the same way.
+        var theirs = await publisher.PublishAsync($"{plant}/theirs/new", 20);
+        var mine = await publisher.PublishAsync($"{plant}/mine/new", 20);
+        await consumer.WaitForAsync($"{plant}/mine/new", 20);
+
+        Assert.Equal(mine, consumer.Readings());
+        Assert.Equal(1, FeedProbe.SubscribersOf(app, $"{plant}/mine/new"));
+        Assert.Equal(0, FeedProbe.SubscribersOf(app, $"{plant}/theirs/new"));
+        Assert.NotEmpty(theirs);
+    }
+
+    [Theory]
+    [MemberData(nameof(EngineTargets.All), MemberType = typeof(EngineTargets))]
+    public async Task DroppingTheConnectionEndsTheStreamAndReleasesEverySubscription(EngineTarget engine, Protocol protocol)
+    {
+        var nodes = await engines.NodesAsync(engine);
+        var (publisher, app) = (nodes.A.Engine, nodes.B);
+        var (plant, ids) = await RegisterAsync(publisher, "a", "b");
+        var connection = await app.ConnectAsync(protocol);
+        using var cts = new CancellationTokenSource(Timeouts.Default);
+
+        var consumer = SubscribeManyConsumer.Start(connection.Hub, $"{plant}/#", null, cts.Token);
+        await WaitForSubscribersAsync(app, ids);
+        await connection.DisposeAsync();
+
+        await Timeouts.WaitUntilAsync(() => ids.All(id => FeedProbe.SubscribersOf(app, id) == 0), Timeouts.Default, "every subscription released");
+        await consumer.DisposeAsync();
+        Assert.True(consumer.Completion.IsCompleted);
+    }
+
+    /// <summary>Sensors of the test's own under a new prefix, <c>{plant}/{leaf}</c>, each registered with one reading.</summary>
+    private static async Task<(string Plant, string[] Ids)> RegisterAsync(IFeedEngine publisher, params string[] leaves)
+    {
+        var plant = Sensors.NewId("many");
+        var ids = leaves.Select(leaf => $"{plant}/{leaf}").ToArray();
+        foreach (var id in ids)
+            await publisher.PublishAsync(id, 1);
+        return (plant, ids);
+    }
+
+    /// <summary>Waits until the stream has subscribed to each sensor (it starts them live: a reading before that is not its).</summary>
+    private static async Task WaitForSubscribersAsync(SensorHubApplication app, IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+            await FeedProbe.WaitForSubscribersAsync(app, id);
     }
 }
