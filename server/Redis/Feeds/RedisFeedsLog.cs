@@ -29,4 +29,16 @@ internal static partial class RedisFeedsLog
 
     [LoggerMessage(8109, LogLevel.Information, "Sensor {SensorId} removed from Redis with its history: no reading and no subscriber on any node for {IdleFor}.")]
     public static partial void SensorRemoved(ILogger logger, string sensorId, TimeSpan idleFor);
+
+    [LoggerMessage(8110, LogLevel.Debug, "Following the sensors' channel for this node's watches, from change {Changes} on.")]
+    public static partial void WatchingSensors(ILogger logger, long changes);
+
+    [LoggerMessage(8111, LogLevel.Warning, "This node may have missed a sensor's registration or removal ({Reason}); its {Watches} watches list their sensors again.")]
+    public static partial void WatchesResync(ILogger logger, int watches, string reason);
+
+    [LoggerMessage(8112, LogLevel.Warning, "A message on the sensors' channel that does not parse was left out: {Text}.")]
+    public static partial void BadSensorsMessage(ILogger logger, string text);
+
+    [LoggerMessage(8113, LogLevel.Warning, "Sensor {SensorId}: reading whether it was registered anew failed ({Error}); the announcement of its removal takes the pattern streams off it.")]
+    public static partial void RenewalCheckFailed(ILogger logger, string sensorId, string error);
 }

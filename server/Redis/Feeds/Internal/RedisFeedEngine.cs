@@ -33,7 +33,7 @@ internal sealed class RedisFeedEngine(
         var added = await EvaluateAsync(
             RedisFeedScripts.Register,
             [keys.Meta, keys.Sensor(sensor.Id), keys.Ids, keys.Publishers],
-            [sensor.Id, sensor.Name, sensor.Kind, sensor.Unit is null ? "0" : "1", sensor.Unit ?? ""]).ConfigureAwait(false);
+            [sensor.Id, sensor.Name, sensor.Kind, sensor.Unit is null ? "0" : "1", sensor.Unit ?? "", keys.SensorsName]).ConfigureAwait(false);
         if ((int)added == 1)
             RedisFeedsLog.SensorRegistered(logger, sensor.Id, sensor.Kind);
     }
@@ -59,7 +59,7 @@ internal sealed class RedisFeedEngine(
         availability.ThrowIfUnavailable();
         if (readings.IsEmpty)
             return new PublishManyOutcome(PublishStatus.Published, 0, 0);
-        var arguments = new RedisValue[8 + 2 * readings.Length];
+        var arguments = new RedisValue[9 + 2 * readings.Length];
         arguments[0] = sensorId;
         arguments[1] = !registration.Allowed ? "n" : registration.PublisherId is null ? "s" : "p";
         arguments[2] = registration.PublisherId ?? "";
@@ -69,11 +69,13 @@ internal sealed class RedisFeedEngine(
         arguments[6] = keys.ChannelName(sensorId);
         // Travels in the channel's message: the receiving nodes measure the pub/sub lag from it (RedisFeedRouter.LagInstrument).
         arguments[7] = time.GetUtcNow().UtcTicks;
+        // Where a registration is announced: only a publish that registers the sensor publishes there.
+        arguments[8] = keys.SensorsName;
         var span = readings.Span;
         for (var i = 0; i < span.Length; i++)
         {
-            arguments[8 + 2 * i] = span[i].TimestampUtc.Ticks;
-            arguments[9 + 2 * i] = span[i].Value.ToString("R", CultureInfo.InvariantCulture);
+            arguments[9 + 2 * i] = span[i].TimestampUtc.Ticks;
+            arguments[10 + 2 * i] = span[i].Value.ToString("R", CultureInfo.InvariantCulture);
         }
         // Not cancellable once sent: a publish abandoned half way would have an unknown outcome.
         var result = (RedisResult[])(await EvaluateAsync(
@@ -166,10 +168,10 @@ internal sealed class RedisFeedEngine(
         router.SubscribeAsync(sensorId, mode, cancellationToken);
 
     public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SubscribeMany: Redis engine (issue 16, in progress)");
+        router.SubscribeAsync(sensorId, buffer, cancellationToken);
 
     public ValueTask<ISensorWatch> WatchSensorsAsync(string prefix, CancellationToken cancellationToken) =>
-        throw new NotImplementedException("SubscribeMany: Redis engine (issue 16, in progress)");
+        router.WatchSensorsAsync(prefix, cancellationToken);
 
     public async ValueTask<int> RemoveIdleSensorsAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
@@ -188,7 +190,7 @@ internal sealed class RedisFeedEngine(
                 checks[i] = database.ScriptEvaluateAsync(
                     RedisFeedScripts.RemoveIdle,
                     [keys.Meta, keys.Sensor(id), keys.History(id), keys.Ids, keys.Publishers],
-                    [id, (long)idleFor.TotalMilliseconds]);
+                    [id, (long)idleFor.TotalMilliseconds, keys.SensorsName]);
             }
             for (var i = 0; i < page.Length; i++)
             {

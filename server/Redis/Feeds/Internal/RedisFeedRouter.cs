@@ -17,9 +17,11 @@ namespace SensorHub.Server.Redis.Feeds.Internal;
 /// (a lost message, a resubscription after the pub/sub connection dropped) is filled from the sensor's stream before
 /// newer readings go out, and every <see cref="RedisOptions.PositionCheckInterval"/> it compares each followed sensor's
 /// newest sequence in Redis with the newest that reached it, and reads from the stream what is still missing a check
-/// later (a pub/sub connection that stalls without failing). The same check refreshes the cluster's counters.
+/// later (a pub/sub connection that stalls without failing). The same check refreshes the cluster's counters. A
+/// <c>SubscribeMany</c> stream's subscriptions share the same one channel per sensor with <c>Subscribe</c>'s, and the
+/// node follows registrations and removals for its watches on one channel more (<c>RedisFeedRouter.Watches.cs</c>).
 /// </summary>
-internal sealed class RedisFeedRouter : BackgroundService
+internal sealed partial class RedisFeedRouter : BackgroundService
 {
     private const int FillPage = 1_000;
 
@@ -103,7 +105,20 @@ internal sealed class RedisFeedRouter : BackgroundService
     /// is either in the stream at or below <see cref="IFeedSubscription.AttachedAfter"/> or reaches the buffer.
     /// </summary>
     /// <returns>The subscription, or <see langword="null"/> when the sensor is unknown.</returns>
-    public async ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken)
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, LiveBufferMode mode, CancellationToken cancellationToken) =>
+        AttachAsync(sensorId, channel => new RedisLiveSubscription(this, channel, mode, _bufferCapacity), markSeen: true, cancellationToken);
+
+    /// <summary>
+    /// Attaches a sensor to a <c>SubscribeMany</c> stream's shared buffer, on the same channel subscription as the
+    /// node's other subscribers to the sensor (so patterns cost one channel per sensor, not one per sensor and pattern),
+    /// with the same seam. It does not mark the sensor seen: a pattern does not keep a sensor from idle removal.
+    /// </summary>
+    /// <returns>The subscription, or <see langword="null"/> when the sensor is unknown.</returns>
+    public ValueTask<IFeedSubscription?> SubscribeAsync(string sensorId, SharedLiveBuffer buffer, CancellationToken cancellationToken) =>
+        AttachAsync(sensorId, channel => new RedisLiveSubscription(this, channel, buffer), markSeen: false, cancellationToken);
+
+    private async ValueTask<IFeedSubscription?> AttachAsync(
+        string sensorId, Func<SensorChannel, RedisLiveSubscription> make, bool markSeen, CancellationToken cancellationToken)
     {
         Availability.ThrowIfUnavailable();
         var channel = Hold(sensorId);
@@ -116,14 +131,14 @@ internal sealed class RedisFeedRouter : BackgroundService
                 var database = _redis.Database;
                 // The kind is read once per channel, beside the position and in the same round trip.
                 var kind = channel.Totals is null ? database.HashGetAsync(_keys.Sensor(sensorId), "kind") : null;
-                var newest = await database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+                var newest = await NewestAsync(database, sensorId, markSeen).ConfigureAwait(false);
                 var kindValue = kind is null ? RedisValue.Null : await kind.ConfigureAwait(false);
-                if (newest.IsNull)
+                if (newest is not { } after)
                     return null;
                 if (kind is not null)
                     channel.Totals ??= _totals.For((string?)kindValue ?? "device");
-                subscription = new RedisLiveSubscription(this, channel, mode, _bufferCapacity);
-                channel.Attach(subscription, (long)newest);
+                subscription = make(channel);
+                channel.Attach(subscription, after);
             }
             catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
             {
@@ -140,6 +155,20 @@ internal sealed class RedisFeedRouter : BackgroundService
             if (subscription is null)
                 Release(channel);
         }
+    }
+
+    /// <summary>
+    /// The sensor's newest sequence, or <see langword="null"/> when it is gone; with <paramref name="markSeen"/> through
+    /// the <c>Seen</c> script, which also keeps it from idle removal (a subscriber with a buffer of its own).
+    /// </summary>
+    private async Task<long?> NewestAsync(IDatabase database, string sensorId, bool markSeen)
+    {
+        if (markSeen)
+        {
+            var seen = await database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(sensorId)]).ConfigureAwait(false);
+            return seen.IsNull ? null : (long)seen;
+        }
+        return (long?)await database.HashGetAsync(_keys.Sensor(sensorId), "last").ConfigureAwait(false);
     }
 
     public void Detach(SensorChannel channel, RedisLiveSubscription subscription)
@@ -237,7 +266,10 @@ internal sealed class RedisFeedRouter : BackgroundService
         {
             var last = channel.LastFanned;
             if (last >= 0 && readings[0].Sequence > last + 1)
+            {
+                await ForgetSharedIfRenewedAsync(channel).ConfigureAwait(false);
                 await FillAsync(channel, readings[0].Sequence - 1).ConfigureAwait(false);
+            }
             channel.FanOut(readings);
         }
         finally
@@ -247,6 +279,31 @@ internal sealed class RedisFeedRouter : BackgroundService
         // One sample per message (not per reading), taken once its readings are in the local buffers.
         if (publishedTicks > 0 && _lag.Enabled)
             _lag.Record(Math.Max(0, _time.GetUtcNow().UtcTicks - publishedTicks) / (double)TimeSpan.TicksPerSecond);
+    }
+
+    /// <summary>
+    /// Before a jump is filled: when the sensor was removed and registered anew under the same id since the channel's
+    /// last reading (its first sequence is above it), the readings to come are a new sensor's, and the
+    /// <c>SubscribeMany</c> streams' subscriptions get none of them, even before the removal's announcement reaches
+    /// the node (it travels on another channel); their streams subscribe to the new sensor when their watch reports it.
+    /// A new sensor always starts with a jump (above <c>hwm</c>, which the removal raised past the old one's last), so only jumps need the look, and
+    /// they are rare. Called under the channel's gate. A failure leaves the subscriptions to the announcement.
+    /// </summary>
+    private async Task ForgetSharedIfRenewedAsync(SensorChannel channel)
+    {
+        if (channel.Count == channel.OwnCount)
+            return;
+        try
+        {
+            // The new sensor's own subscribers attached at or above its first sequence minus one.
+            if ((long?)await _redis.Database.HashGetAsync(_keys.Sensor(channel.SensorId), "first").ConfigureAwait(false) is { } first
+                && first > channel.LastFanned)
+                ForgetShared(channel.SensorId, first - 1);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        {
+            RedisFeedsLog.RenewalCheckFailed(_logger, channel.SensorId, e.Message);
+        }
     }
 
     /// <summary>
@@ -293,9 +350,10 @@ internal sealed class RedisFeedRouter : BackgroundService
     }
 
     /// <summary>
-    /// The stall guard and the node's presence: for each followed sensor with subscribers, marks it seen (no sweep
-    /// removes it) and reads its newest sequence; what was in Redis a check ago and has still not reached the node is
-    /// read from the stream. Also reads the cluster's counters.
+    /// The stall guard and the node's presence: for each followed sensor with subscribers, reads its newest sequence,
+    /// and marks it seen (no sweep removes it) when one of them has a buffer of its own; what was in Redis a check ago
+    /// and has still not reached the node is read from the stream. Also reads the cluster's counters, and the count of
+    /// registrations and removals, which tells the watches whether they missed one.
     /// </summary>
     internal async Task CheckPositionsAsync()
     {
@@ -307,19 +365,18 @@ internal sealed class RedisFeedRouter : BackgroundService
         try
         {
             var database = _redis.Database;
-            var counters = database.HashGetAsync(_keys.Meta, ["sensors", "published"]);
-            var newest = new Task<RedisResult>[followed.Length];
+            var counters = database.HashGetAsync(_keys.Meta, ["sensors", "published", "changes"]);
+            var newest = new Task<long?>[followed.Length];
             for (var i = 0; i < followed.Length; i++)
-                newest[i] = database.ScriptEvaluateAsync(RedisFeedScripts.Seen, [_keys.Sensor(followed[i].SensorId)]);
+                newest[i] = NewestAsync(database, followed[i].SensorId, markSeen: followed[i].OwnCount > 0);
             var values = await counters.ConfigureAwait(false);
             Volatile.Write(ref _clusterSensors, (long?)values[0] ?? 0);
             Volatile.Write(ref _clusterPublished, (long?)values[1] ?? 0);
+            CheckChanges((long?)values[2] ?? 0);
             for (var i = 0; i < followed.Length; i++)
             {
-                var result = await newest[i].ConfigureAwait(false);
-                if (result.IsNull)
-                    continue;
-                await CatchUpAsync(followed[i], (long)result).ConfigureAwait(false);
+                if (await newest[i].ConfigureAwait(false) is { } result)
+                    await CatchUpAsync(followed[i], result).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -339,6 +396,7 @@ internal sealed class RedisFeedRouter : BackgroundService
             if (behind > channel.LastFanned && channel.LastFanned >= 0)
             {
                 RedisFeedsLog.Stalled(_logger, channel.SensorId, channel.LastFanned, behind);
+                await ForgetSharedIfRenewedAsync(channel).ConfigureAwait(false);
                 await FillAsync(channel, newest).ConfigureAwait(false);
             }
         }
@@ -355,11 +413,13 @@ internal sealed class RedisFeedRouter : BackgroundService
             all = [.. _channels.Values];
         foreach (var channel in all)
             channel.CompleteAll();
+        CompleteWatches();
     }
 
     public override void Dispose()
     {
         _onStopping.Dispose();
+        StopListening();
         base.Dispose();
     }
 

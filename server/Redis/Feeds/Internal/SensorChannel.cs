@@ -13,6 +13,7 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
 {
     private readonly Lock _fanOut = new();
     private RedisLiveSubscription[] _subscribers = [];
+    private int _own;
     private long _lastFanned = -1;
 
     public string SensorId { get; } = sensorId;
@@ -46,6 +47,12 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
 
     public int Count => Volatile.Read(ref _subscribers).Length;
 
+    /// <summary>
+    /// Subscribers with a buffer of their own (<c>Subscribe</c>): only they keep the sensor from idle removal (the
+    /// position check marks it seen for them); a <c>SubscribeMany</c> stream's shared buffer watches sensors, not one.
+    /// </summary>
+    public int OwnCount => Volatile.Read(ref _own);
+
     public RedisLiveSubscription[] Subscribers => Volatile.Read(ref _subscribers);
 
     /// <summary>
@@ -61,6 +68,8 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
                 _lastFanned = newest;
             subscription.AttachedAfter = Math.Max(newest, _lastFanned);
             _subscribers = [.. _subscribers, subscription];
+            if (!subscription.IsShared)
+                _own++;
         }
     }
 
@@ -72,7 +81,26 @@ internal sealed class SensorChannel(string sensorId, RedisChannel channel)
             if (index < 0)
                 return false;
             _subscribers = [.. _subscribers.AsSpan(0, index), .. _subscribers.AsSpan(index + 1)];
+            if (!subscription.IsShared)
+                _own--;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Takes off the channel the shared-buffer subscribers that attached to a sensor since removed, those whose
+    /// <see cref="LiveBuffer.AttachedAfter"/> is below <paramref name="below"/>: nothing more reaches them (a sensor
+    /// registered anew under the id is another sensor, which their streams subscribe to afresh; its subscribers attached
+    /// at or above its first sequence minus one). They stay held until disposed. Returns how many were taken off.
+    /// </summary>
+    public int DetachShared(long below)
+    {
+        lock (_fanOut)
+        {
+            var kept = Array.FindAll(_subscribers, s => !s.IsShared || s.AttachedAfter >= below);
+            var taken = _subscribers.Length - kept.Length;
+            _subscribers = kept;
+            return taken;
         }
     }
 
