@@ -115,7 +115,6 @@ internal static class ManyScenario
             .. window,
             (CpuPerReading, readingsPerSecond > 0 ? cpuPercent / 100 * Environment.ProcessorCount / readingsPerSecond * 1e6 : double.NaN),
             (HeapIdle, (idle.HeapBytes - before.HeapBytes) / 1024.0 / c.Connections),
-            ("server working set KB/conn, idle", (idle.WorkingSetBytes - before.WorkingSetBytes) / 1024.0 / c.Connections),
             (HeapLoaded, (loaded.HeapBytes - after.HeapBytes) / 1024.0 / c.Connections),
         ]);
     }
