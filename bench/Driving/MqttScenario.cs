@@ -39,7 +39,8 @@ internal static class MqttScenario
     {
         var throughputName = $"{ThroughputPrefix}: one device flat out, one reading per message/item, nobody subscribed";
         var latencyName = $"{LatencyPrefix}: {s.Subscribers} .NET subscribers (Subscribe), device at {s.LatencyRate:N0} readings/s";
-        if (!selected(throughputName) && !selected(latencyName))
+        var runThroughput = s.Throughput && selected(throughputName);
+        if (!runThroughput && !selected(latencyName))
             return 0;
 
         var clock = Stopwatch.StartNew();
@@ -87,7 +88,7 @@ internal static class MqttScenario
         }
         Console.WriteLine($"mqtt: mosquitto (pid {broker.Pid}, port {broker.Port}) and SensorHub (pid {server.Pid}) ingesting in {clock.Elapsed.TotalSeconds:F1} s");
 
-        if (s.WarmUp)
+        if (s.WarmUp && runThroughput)
         {
             foreach (var mqtt in new[] { true, false })
             {
@@ -101,9 +102,12 @@ internal static class MqttScenario
                 }
             }
         }
-        await compare(s_section, throughputName, s.Rounds,
-            () => ThroughputAsync(server, broker, feeds, mqtt: true, s.ThroughputDuration),
-            () => ThroughputAsync(server, broker, feeds, mqtt: false, s.ThroughputDuration));
+        if (runThroughput)
+        {
+            await compare(s_section, throughputName, s.Rounds,
+                () => ThroughputAsync(server, broker, feeds, mqtt: true, s.ThroughputDuration),
+                () => ThroughputAsync(server, broker, feeds, mqtt: false, s.ThroughputDuration));
+        }
         await compare(s_section, latencyName, s.Rounds,
             () => LatencyAsync(server, broker, mqtt: true, s),
             () => LatencyAsync(server, broker, mqtt: false, s));
