@@ -10,7 +10,10 @@ namespace SensorHub.Bench;
 /// <summary>
 /// <c>dotnet run -c Release --project bench -- smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL]</c>
 /// drives SensorHub and a plain SignalR baseline side by side; <c>redis</c> drives SensorHub nodes on a redis-server of
-/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>micro</c> runs the engine micro-benchmarks;
+/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>many</c> and <c>mqtt</c> measure issue 16's
+/// <c>SubscribeMany</c> against one <c>Subscribe</c> per sensor (<see cref="ManyScenario"/>) and the MQTT ingest
+/// against <c>Publish</c> (<see cref="MqttScenario"/>), SensorHub against itself on servers of their own (<c>smoke</c>
+/// runs a slice of each); <c>micro</c> runs the engine micro-benchmarks;
 /// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs);
 /// <c>device</c> is a device publishing to one of them (the driver starts it for each path run).
 /// </summary>

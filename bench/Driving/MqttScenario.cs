@@ -32,7 +32,8 @@ internal static class MqttScenario
 
     /// <summary>
     /// Starts the broker and the server, runs the throughput and latency cases through <paramref name="compare"/> (A then
-    /// B each round, medians), and stops both. Returns 1 when they could not be started (listed in the report), else 0.
+    /// B each round, medians; without <see cref="MqttScenarios.ComparePublish"/> the latency case once through the broker
+    /// alone), and stops both. Returns 1 when they could not be started or the lone run failed (listed in the report), else 0.
     /// </summary>
     public static async Task<int> RunAsync(
         Report report, MqttScenarios s, Func<string, bool> selected, Func<Section, string, int, Func<Task<Measure>>, Func<Task<Measure>>, Task> compare)
@@ -108,10 +109,34 @@ internal static class MqttScenario
                 () => ThroughputAsync(server, broker, feeds, mqtt: true, s.ThroughputDuration),
                 () => ThroughputAsync(server, broker, feeds, mqtt: false, s.ThroughputDuration));
         }
-        await compare(s_section, latencyName, s.Rounds,
-            () => LatencyAsync(server, broker, mqtt: true, s),
-            () => LatencyAsync(server, broker, mqtt: false, s));
-        return 0;
+        if (s.ComparePublish)
+        {
+            await compare(s_section, latencyName, s.Rounds,
+                () => LatencyAsync(server, broker, mqtt: true, s),
+                () => LatencyAsync(server, broker, mqtt: false, s));
+            return 0;
+        }
+        // Through the broker alone (smoke): one run, its rows with no B.
+        if (!selected(latencyName))
+            return 0;
+        try
+        {
+            var run = Stopwatch.StartNew();
+            var measure = await LatencyAsync(server, broker, mqtt: true, s);
+            Console.WriteLine($"  {latencyName}: {s_section.ALabel}: {run.Elapsed.TotalSeconds:F1} s");
+            foreach (var (metric, value) in measure.Values)
+            {
+                report.Rows.Add(new Row(s_section, latencyName, metric, value, double.NaN));
+                Console.WriteLine($"{latencyName,-60} {metric,-38} {s_section.ALabel} {Report.Format(value),10}");
+            }
+            return 0;
+        }
+        catch (Exception ex)
+        {
+            report.Failures.Add($"{latencyName}, {s_section.ALabel}: {ex.GetType().Name}: {ex.Message}");
+            Console.Error.WriteLine($"FAILED {report.Failures[^1]}");
+            return 1;
+        }
     }
 
     /// <summary>
