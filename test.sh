@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every SensorHub test and ends with one line: "N passed, N failed[, N skipped]", counted from the results.
 # It first installs what the tests need where it is missing: the .NET 10 SDK it expects; Node.js and npm (the server's
-# build bundles the dashboard in web/), Debian's chromium (the browser tests) and redis-server (the Redis engine's tests)
-# it installs with apt-get.
+# build bundles the dashboard in web/), Debian's chromium (the browser tests), redis-server (the Redis engine's tests)
+# and mosquitto (the MQTT ingest's tests) it installs with apt-get.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -29,6 +29,10 @@ command -v npm >/dev/null 2>&1 || apt_install nodejs npm >/dev/null || echo "tes
 command -v chromium >/dev/null 2>&1 || apt_install chromium >/dev/null || echo "test.sh: could not install chromium" >&2
 # The Redis engine's tests start redis-servers of their own (Debian's, 7.0) on free loopback ports.
 command -v redis-server >/dev/null 2>&1 || apt_install redis-server >/dev/null || echo "test.sh: could not install redis-server" >&2
+# The MQTT ingest's tests start mosquitto brokers of their own (Debian's, 2.0) on free loopback ports. Debian puts it in
+# /usr/sbin, which a non-root PATH may lack; mosquitto-clients brings mosquitto_pub, which the README's example uses.
+{ command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ]; } \
+  || apt_install mosquitto mosquitto-clients >/dev/null || echo "test.sh: could not install mosquitto" >&2
 
 results=artifacts/test-results
 rm -rf "$results"

@@ -72,6 +72,18 @@ internal static class CheckedArguments
         return option;
     }
 
+    /// <summary>A <c>SubscribeMany</c> pattern argument, checked by the rule the server applies (<see cref="SensorPattern"/>).</summary>
+    public static Argument<string> Pattern(string name, string description)
+    {
+        var argument = new Argument<string>(name) { Description = description };
+        argument.Validators.Add(result =>
+        {
+            if (!SensorPattern.TryParse(result.GetValueOrDefault<string>(), out _, out var problem))
+                result.AddError($"{name} {problem}.");
+        });
+        return argument;
+    }
+
     /// <summary>A file to create or overwrite: its folder must exist and it must not be a folder itself.</summary>
     public static Argument<FileInfo> NewFile(string name, string description)
     {

@@ -68,6 +68,7 @@ internal static class SampleApp
             new HelpOption(),
             SensorsCommand.Create(server),
             SubscribeCommand.Create(server),
+            SubscribeManyCommand.Create(server),
             PublishCommand.Create(server),
             UploadCommand.Create(server),
             DownloadCommand.Create(server),

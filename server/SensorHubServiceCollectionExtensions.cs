@@ -8,6 +8,7 @@ using SensorHub.Server.Health;
 using SensorHub.Server.HubProtocols;
 using SensorHub.Server.Hubs;
 using SensorHub.Server.Identity;
+using SensorHub.Server.Mqtt;
 using SensorHub.Server.OpenApi;
 using SensorHub.Server.Redis;
 using SensorHub.Server.Sessions;
@@ -68,6 +69,7 @@ public static class SensorHubServiceCollectionExtensions
         services.AddSensorHubSessions();
         services.AddHubShutdown();
         builder.AddSensorHubTelemetry();
+        services.AddSensorHubMqtt();
 
         // SignalR's dispatcher logs every failed invocation at Error with its stack trace, refusals included: any
         // client could flood the log with them. HubErrorFilter logs instead, a refusal at Debug with its code and an

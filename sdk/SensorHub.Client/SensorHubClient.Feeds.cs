@@ -188,10 +188,12 @@ public sealed partial class SensorHubClient
     /// history lost it and <see cref="SequenceGap.Count"/> is exact. Only a seam jump costs this call; where the call
     /// fails, the gap is reported as <see cref="SequenceGapCause.HistoryExpired"/>.
     /// </summary>
-    private async ValueTask ReportUnclassifiedGapAsync(SequenceTracker tracker, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
+    private ValueTask ReportUnclassifiedGapAsync(SequenceTracker tracker, Action<SequenceGap>? onGap, CancellationToken cancellationToken) =>
+        tracker.TakeUnclassifiedGap() is { } gap ? ClassifyAndReportGapAsync(gap, onGap, cancellationToken) : ValueTask.CompletedTask;
+
+    /// <summary>Reports <paramref name="gap"/>, a seam jump, as a restart or as history lost: see <see cref="ReportUnclassifiedGapAsync"/>.</summary>
+    private async ValueTask ClassifyAndReportGapAsync(SequenceGap gap, Action<SequenceGap>? onGap, CancellationToken cancellationToken)
     {
-        if (tracker.TakeUnclassifiedGap() is not { } gap)
-            return;
         try
         {
             // The sensor's own id is the first id that starts with it: a page of one holds it, or it is unknown.

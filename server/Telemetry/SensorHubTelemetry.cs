@@ -34,6 +34,9 @@ public static class SensorHubTelemetry
     /// <summary>The hub protocol of a connection: <c>json</c> or <c>messagepack</c>, as SignalR names them (OpenTelemetry defines no attribute for it).</summary>
     public const string HubProtocol = "sensorhub.hub.protocol";
 
+    /// <summary>What became of a message the MQTT ingest took from its broker: <c>published</c>, <c>bad_payload</c>, <c>invalid_sensor_id</c>, <c>rejected</c> or <c>failed</c>.</summary>
+    public const string MqttOutcome = "sensorhub.mqtt.outcome";
+
     /// <summary>SensorHub's own activities (an upload's append); started only when a listener (the OTLP exporter) wants them.</summary>
     public static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 }

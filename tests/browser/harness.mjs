@@ -96,24 +96,28 @@ export async function droppableHub(page) {
 }
 
 /**
- * Routes the page's hub WebSockets through Playwright (JSON protocol only) and notes every Subscribe stream the page
- * opens, so that a test can end them as a node that lost Redis does: a completion with backend_unavailable, the
- * connection left up. Also counts negotiate requests (the dashboard makes none). Call before the page navigates.
+ * Routes the page's hub WebSockets through Playwright (JSON protocol only) and notes every stream of `targets` the
+ * page opens, so that a test can end them as a node that lost Redis does: a completion with backend_unavailable, the
+ * connection left up. Counts the page's hub invocations by method (`calls(method)`, over every connection the page
+ * made), and negotiate requests (the dashboard makes none). Call before the page navigates.
  */
-export async function failableHub(page) {
+export async function failableHub(page, { targets = ["Subscribe"] } = {}) {
   const open = [];
+  const calls = new Map();
   let negotiations = 0;
   page.on("request", request => { if (/\/hubs\/sensors\/negotiate/.test(request.url())) negotiations++; });
   await page.routeWebSocket(/\/hubs\/sensors/, ws => {
     const server = ws.connectToServer();
-    const entry = { ws, subscribes: [] };
+    const entry = { ws, streams: [] };
     // With a handler on the page's side, its messages are forwarded by hand.
     ws.onMessage(message => {
       if (typeof message === "string") {
         for (const frame of message.split("\x1e")) {
           try {
             const m = frame ? JSON.parse(frame) : null;
-            if (m?.type === 4 && m.target === "Subscribe") entry.subscribes.push(m.invocationId);
+            // 1: an invocation, 4: a stream invocation.
+            if (m?.type === 1 || m?.type === 4) calls.set(m.target, (calls.get(m.target) ?? 0) + 1);
+            if (m?.type === 4 && targets.includes(m.target)) entry.streams.push(m.invocationId);
           } catch { /* not JSON: not ours to read */ }
         }
       }
@@ -123,10 +127,11 @@ export async function failableHub(page) {
   });
   return {
     get negotiations() { return negotiations; },
+    calls: method => calls.get(method) ?? 0,
     failStreams() {
       let failed = 0;
-      for (const { ws, subscribes } of open) {
-        for (const invocationId of subscribes.splice(0)) {
+      for (const { ws, streams } of open) {
+        for (const invocationId of streams.splice(0)) {
           ws.send(JSON.stringify({
             type: 3, invocationId,
             error: "An error occurred on the server while streaming results. HubException: [backend_unavailable] This node cannot reach Redis: the test's outage. Resume on another node or later.",
@@ -136,5 +141,27 @@ export async function failableHub(page) {
       }
       return failed;
     },
+  };
+}
+
+/**
+ * A publisher in the page (which must be signed in with a role that publishes): one Publish stream on the page's hub
+ * connection, fed by `publish(sensorId, value)`. A minimal observable stands in for signalR.Subject, which the bundle
+ * does not expose; SignalR subscribes to it once the invocation is sent, so items wait in a queue until then.
+ */
+export async function startPublishing(page) {
+  await page.evaluate(() => {
+    const queue = [];
+    let observer = null;
+    const items = { subscribe(o) { observer = o; for (const item of queue.splice(0)) o.next(item); return { dispose() {} }; } };
+    window.published = window.sensorhub.hub.invoke("Publish", items);
+    window.publish = item => { if (observer) observer.next(item); else queue.push(item); };
+    window.endPublishing = () => { observer?.complete(); return window.published; };
+  });
+  return {
+    publish: (sensorId, value) => page.evaluate(([id, v]) => window.publish({ sensorId: id, value: v, timestamp: null }), [sensorId, value]),
+    /** Publishes one reading to each of `sensorIds` at once, in that order. */
+    publishEach: (sensorIds, value) => page.evaluate(([ids, v]) => { for (const id of ids) window.publish({ sensorId: id, value: v, timestamp: null }); }, [sensorIds, value]),
+    end: () => page.evaluate(() => window.endPublishing()),
   };
 }

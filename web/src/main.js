@@ -15,7 +15,7 @@ const params = new URLSearchParams(location.search);
 const hub = new HubClient({ protocol: params.get("protocol") ?? "msgpack", tokenProvider: () => identity.freshToken() });
 const subscriptions = new SubscriptionManager();
 const charts = new ChartManager({ hub, subscriptions, container: $("#charts") });
-new Overview({ hub, charts, table: $("#sensors tbody"), filter: $("#filter"), rate: $("#max-rate") });
+const overview = new Overview({ hub, subscriptions, charts, table: $("#sensors tbody"), filter: $("#filter"), rate: $("#max-rate") });
 const uploads = new Uploads({ hub, subscriptions, root: $("#uploads") });
 const sessions = new Sessions({ hub, subscriptions, charts, root: $("#session") });
 startStats($("#stats"));
@@ -40,7 +40,7 @@ $("#sign-out").addEventListener("click", async () => { identity.signOut(); showU
 showUser();
 
 window.sensorhub = {
-  hub, subscriptions, charts, uploads, sessions,
+  hub, subscriptions, charts, overview, uploads, sessions,
   chart: id => charts.charts.get(id)?.snapshot() ?? null,
 };
 

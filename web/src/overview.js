@@ -1,75 +1,366 @@
-// The sensor overview: the first page of ListSensors for the filter's id prefix once a second, live value, unit,
-// a sparkline. With more sensors than a page holds, a last row says so: the filter narrows the page on the server.
-import { el, fmt } from "./dom.js";
+// The sensor overview: a row per sensor the filter covers, kept live by ONE SubscribeMany stream on the filter's
+// pattern at RATE readings a second per sensor (patterns.js says how the filter box maps to a pattern). ListSensors
+// gives the rows and their descriptive fields (name, unit) when the view opens, when its filter changes and after a
+// reconnect; in between the stream alone moves values, times and sparklines, and a reading of a sensor not yet shown
+// adds its row. Rows are keyed by sensor id and updated in place: a row's element, and its Open button, stay the same
+// for as long as the row is on screen, so a click never lands on a button that is being replaced.
+import { el, fmt, toDate } from "./dom.js";
 import { Codes, codeOf, textOf } from "./errors.js";
+import { overviewFilter } from "./patterns.js";
 
-// Sensors shown at once; the server takes up to 1,000 a page.
-const PAGE = 200;
+/** Rows shown at most; readings of further sensors are dropped, and a last row says that the filter narrows. */
+export const MAX_ROWS = 200;
+/** Live readings a second per sensor: the overview is a glance, at the cadence its old poll had. */
+export const RATE = 1;
+const POINTS = 60;            // sparkline points per row: about the last minute at RATE
+const LIST_PAGE = MAX_ROWS + 1; // one page fills the table and says whether more match (a plain prefix)
+const LIST_PAGES = 10;        // pages looked through for a wildcard pattern whose matches are sparse under its prefix
+const DEBOUNCE_MS = 300;      // typing in the filter box resubscribes once it pauses
+const DESCRIBE_DELAY_MS = 200; // new sensors are described together
+const FEW = 4;                // new sensors asked about one by one (and at once); more are listed
+const SVG = "http://www.w3.org/2000/svg";
 
 export class Overview {
-  constructor({ hub, charts, table, filter, rate }) {
-    Object.assign(this, { hub, charts, table, filter, rate });
-    this.history = new Map();
-    this.sensors = [];
-    this.more = false;
-    filter.addEventListener("input", () => { this.render(); this.refresh(); });
-    setInterval(() => this.refresh(), 1000);
-    hub.onState(state => { if (state === "connected" || state === "resumed") this.refresh(); });
+  constructor({ hub, subscriptions, charts, table, filter, rate }) {
+    Object.assign(this, { hub, subscriptions, charts, table, filter, rate });
+    this.rows = new Map();     // sensor id -> Row, for the rows on screen
+    this.order = [];           // their ids, sorted (ordinal), as the table shows them
+    this.generation = 0;       // each load (open, filter change, reconnect) is one; what an older one hears is stale
+    this.spec = null;          // the filter in force: { text, pattern, listPrefix, accepts(id) }
+    this.subscription = null;  // the SubscribeMany stream, kept in `subscriptions` with this view
+    this.truncated = false;
+    this.received = 0;         // readings taken from the stream, for the tests
+    this.dirty = new Set();    // rows to draw at the next animation frame
+    this.frame = 0;
+    this.unknown = new Set();  // ids shown before their descriptive fields are known
+    this.more = el("tr", { class: "more" },
+      el("td", { colspan: 4 }, el("small", {}, `Not every matching sensor is shown (at most ${MAX_ROWS}): narrow the filter to see others.`)));
+    this.status = el("p", { id: "overview-status", role: "status" });
+    (filter.closest(".toolbar") ?? filter).after(this.status);
+    filter.title = "An id prefix (plant-1/line-2/) or a pattern with the wildcards + and # (plant-1/+/temperature)";
+    table.replaceChildren();
+
+    this.onInput = () => { clearTimeout(this.debounce); this.debounce = setTimeout(() => this.load(), DEBOUNCE_MS); };
+    filter.addEventListener("input", this.onInput);
+    // A fresh connection (the first, a restart with another identity, a new start after reconnecting gave up) and a
+    // reconnection both load again: relist, then subscribe. A restart reports both: one tick coalesces them.
+    this.offState = hub.onState(state => { if (state === "connected") this.requestLoad(); });
+    this.offReconnected = hub.onReconnected(() => this.requestLoad());
   }
 
-  async refresh() {
+  requestLoad() {
+    if (this.loadTimer || this.closed) return;
+    this.loadTimer = setTimeout(() => { this.loadTimer = null; this.load(); }, 0);
+  }
+
+  /**
+   * Lists the sensors the filter covers, then opens the one stream. After a reconnect it subscribes live rather than
+   * from each row's last sequence + 1: the overview shows the newest value of each sensor at RATE, and the listing
+   * just made gives every row its newest reading, so a replay of what was missed would only be thinned out again;
+   * with many sensors and a long outage it would also be the largest burst the page ever takes (a replay is not paced).
+   */
+  async load() {
+    if (this.closed) return;
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && !this.closed;
+    clearTimeout(this.debounce);
+    this.unknown.clear(); // the listing describes every row it shows
+    if (this.subscription) this.subscriptions.remove(this, this.subscription);
+    this.subscription = null;
+    const spec = overviewFilter(this.filter.value);
+    this.spec = spec;
+    this.showStatus(null);
+    for (const id of [...this.order]) if (!spec.accepts(id)) this.removeRow(id);
+    // Not connected: the connection's return loads again.
     if (!this.hub.isConnected) return;
-    const prefix = this.filter.value.trim();
-    let page;
-    // A prefix the server refuses (a character no sensor id holds) matches nothing; render() shows nothing for it.
+    let listed;
     try {
-      page = await this.hub.invoke("ListSensors", { prefix, after: null, limit: PAGE });
+      listed = spec.listPrefix === null ? { sensors: [], more: false } : await this.list(spec, current);
     } catch (error) {
-      // A node without its backend cannot list: move to another (the next second's poll asks there).
-      if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
+      if (current()) this.onError(error, generation);
       return;
     }
-    // An answer for a filter that has changed since it was asked is stale: the next refresh asks again.
-    if (prefix !== this.filter.value.trim()) return;
-    this.sensors = page.sensors;
-    this.more = page.next !== null && page.next !== undefined;
-    for (const s of this.sensors) {
-      const h = this.history.get(s.id) ?? [];
-      if (s.lastValue !== null && s.lastValue !== undefined) h.push(s.lastValue);
-      if (h.length > 60) h.shift();
-      this.history.set(s.id, h);
-    }
-    // Sparklines are kept for the sensors of recent pages only, so that filtering through many sensors stays bounded.
-    if (this.history.size > 4 * PAGE) {
-      const shown = new Set(this.sensors.map(s => s.id));
-      for (const id of this.history.keys()) if (!shown.has(id)) this.history.delete(id);
-    }
-    this.render();
+    if (!current()) return;
+    const shown = new Set(listed.sensors.map(s => s.id));
+    for (const id of [...this.order]) if (!shown.has(id)) this.removeRow(id);
+    for (const info of listed.sensors) this.touch(this.rows.get(info.id) ?? this.addRow(info.id), row => row.describe(info, true));
+    this.setTruncated(listed.more);
+    this.subscribe(spec, generation);
   }
 
-  render() {
-    const prefix = this.filter.value.trim();
-    const rows = this.sensors.filter(s => s.id.startsWith(prefix)).map(s => {
-      const open = el("button", { type: "button", onclick: () => this.charts.open(s.id, { maxRate: this.rate.value === "none" ? null : Number(this.rate.value) }) }, "Open");
-      return el("tr", { dataset: { sensor: s.id } },
-        el("td", {}, el("span", { class: "id" }, s.id), el("small", {}, s.name)),
-        el("td", { class: "value" }, fmt(s.lastValue), " ", s.unit ?? ""),
-        el("td", { class: "spark" }, sparkline(this.history.get(s.id) ?? [])),
-        el("td", {}, open));
+  /** The first MAX_ROWS sensors the filter covers, in id order, and whether more may match. */
+  async list(spec, current) {
+    const found = [];
+    let after = null;
+    for (let page = 0; page < LIST_PAGES; page++) {
+      const answer = await this.hub.invoke("ListSensors", { prefix: spec.listPrefix, after, limit: LIST_PAGE });
+      if (!current()) return { sensors: [], more: false };
+      for (const info of answer.sensors) {
+        if (!spec.accepts(info.id)) continue;
+        if (found.length === MAX_ROWS) return { sensors: found, more: true };
+        found.push(info);
+      }
+      if (answer.next === null || answer.next === undefined) return { sensors: found, more: false };
+      after = answer.next;
+    }
+    // A pattern whose matches are sparse under its prefix: stop looking; the stream adds the rows it brings.
+    return { sensors: found, more: false };
+  }
+
+  subscribe(spec, generation) {
+    const stream = this.hub.stream("SubscribeMany", spec.pattern, { maxRate: RATE, fromSequences: null });
+    this.subscription = this.subscriptions.add(this, stream, {
+      next: batch => { if (generation === this.generation) this.take(batch); },
+      error: error => {
+        if (generation !== this.generation) return;
+        this.subscription = null;
+        this.onError(error, generation);
+      },
+      // The server stops (after what it had for us): the reconnection to it, or to another node, loads again.
+      complete: () => {
+        if (generation !== this.generation) return;
+        this.subscription = null;
+        this.showStatus("the server stopped: waiting for the connection");
+      },
     });
-    if (this.more) rows.push(el("tr", { class: "more" }, el("td", { colspan: 4 }, el("small", {}, `The first ${PAGE} sensors are shown: filter by id prefix to see others.`))));
-    this.table.replaceChildren(...rows);
+  }
+
+  /** A listing's or the stream's error, decided by its code (errors.js). */
+  onError(error, generation) {
+    const code = codeOf(error);
+    // The node lost its backend: not a refusal. Drop the connection (once for every view); the reconnection loads again.
+    if (code === Codes.backendUnavailable) {
+      this.showStatus("the server lost its backend: resuming");
+      this.hub.failOver(textOf(error));
+      return;
+    }
+    // A refusal (a malformed pattern: invalid_argument; too many streams; not allowed) is shown once, near the
+    // filter, and not retried: the same filter would be refused again. Changing the filter, or a reconnection, tries again.
+    if (code !== null) { this.showStatus(textOf(error), code); return; }
+    // Without a code: a drop, which the reconnection loads again. SignalR fails the streams just before it switches
+    // to reconnecting: look at the state after that. Still connected: a fault of the server's, shown.
+    setTimeout(() => {
+      if (generation !== this.generation) return;
+      if (!this.hub.isConnected) this.showStatus("waiting for the connection");
+      else this.showStatus(textOf(error), "");
+    }, 0);
+  }
+
+  /** One batch of the stream: readings of sensors that the filter covers, the newest of each at its moment. */
+  take(batch) {
+    for (const reading of batch) {
+      const id = reading.sensorId;
+      if (!this.spec.accepts(id)) continue; // a prefix that ends inside a level streams that level's siblings too
+      this.received++;
+      let row = this.rows.get(id);
+      if (!row) {
+        if (this.rows.size >= MAX_ROWS) { this.setTruncated(true); continue; }
+        row = this.addRow(id);
+        this.describeLater(id);
+      }
+      this.touch(row, r => r.take(reading));
+    }
+  }
+
+  /** Runs `change` on a row and draws the row at the next frame if it changed: many readings, one draw. */
+  touch(row, change) {
+    if (!change(row)) return;
+    this.dirty.add(row);
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      for (const r of this.dirty) r.draw();
+      this.dirty.clear();
+    });
+  }
+
+  /**
+   * A sensor that the listing did not have (it began to publish later) shows its id until ListSensors describes it.
+   * New ids are gathered for a moment: a few are asked one by one (prefix = the id, limit 1: the first id under a
+   * prefix, in ordinal order, is the prefix itself when it is a sensor's id), many (a fleet appearing at once) by the
+   * pages of the filter's listing that span them, and only those these did not cover one by one, a few at a time.
+   */
+  describeLater(id) {
+    this.unknown.add(id);
+    if (this.describeTimer || this.describing || this.closed) return;
+    this.describeTimer = setTimeout(() => this.describeNew(), DESCRIBE_DELAY_MS);
+  }
+
+  async describeNew() {
+    this.describeTimer = null;
+    const generation = this.generation;
+    const current = () => generation === this.generation && !this.closed;
+    const describe = infos => {
+      for (const info of infos) {
+        const row = this.rows.get(info.id);
+        if (row && !row.described) this.touch(row, r => r.describe(info, false));
+      }
+    };
+    const ask = id => this.hub.invoke("ListSensors", { prefix: id, after: null, limit: 1 }).then(page => page.sensors.filter(s => s.id === id));
+    this.describing = true;
+    try {
+      while (this.unknown.size > 0 && current()) {
+        let ids = [...this.unknown].filter(id => this.rows.has(id));
+        this.unknown.clear();
+        if (ids.length > FEW) {
+          // Pages of the filter's listing from the row before the first new id, until they pass the last one.
+          ids.sort();
+          const wanted = new Set(ids);
+          const before = this.order.indexOf(ids[0]) - 1;
+          let after = before >= 0 ? this.order[before] : null;
+          for (let page = 0; page < LIST_PAGES && wanted.size > 0; page++) {
+            const answer = await this.hub.invoke("ListSensors", { prefix: this.spec.listPrefix, after, limit: LIST_PAGE });
+            if (!current()) return;
+            describe(answer.sensors.filter(info => wanted.delete(info.id)));
+            after = answer.next ?? null;
+            if (after === null || after >= ids.at(-1)) break;
+          }
+          ids = ids.filter(id => !this.rows.get(id)?.described);
+        }
+        for (let i = 0; i < ids.length && current(); i += FEW) {
+          const infos = (await Promise.all(ids.slice(i, i + FEW).map(ask))).flat();
+          if (current()) describe(infos);
+        }
+      }
+    } catch (error) {
+      // Those left show their ids; the load after the reconnection describes them.
+      this.unknown.clear();
+      if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
+    } finally {
+      this.describing = false;
+      // Ids that came while an older load's questions ran.
+      if (this.unknown.size > 0 && !this.describeTimer && !this.closed) this.describeTimer = setTimeout(() => this.describeNew(), DESCRIBE_DELAY_MS);
+    }
+  }
+
+  addRow(id) {
+    const row = new Row(id, () => this.charts.open(id, { maxRate: this.rate.value === "none" ? null : Number(this.rate.value) }));
+    let index = this.order.length;
+    while (index > 0 && this.order[index - 1] > id) index--;
+    const before = index < this.order.length ? this.rows.get(this.order[index]).tr : (this.more.isConnected ? this.more : null);
+    this.order.splice(index, 0, id);
+    this.rows.set(id, row);
+    this.table.insertBefore(row.tr, before);
+    return row;
+  }
+
+  removeRow(id) {
+    const row = this.rows.get(id);
+    if (!row) return;
+    row.tr.remove();
+    this.rows.delete(id);
+    this.dirty.delete(row);
+    this.order.splice(this.order.indexOf(id), 1);
+  }
+
+  setTruncated(truncated) {
+    this.truncated = truncated;
+    if (truncated && !this.more.isConnected) this.table.append(this.more);
+    if (!truncated) this.more.remove();
+  }
+
+  /** What the page says about the stream, under the filter: null clears it; `code` marks a refusal (tests read it). */
+  showStatus(text, code = null) {
+    this.status.textContent = text ?? "";
+    if (code === null) delete this.status.dataset.code;
+    else this.status.dataset.code = code;
+  }
+
+  /** Closes the view: disposes its stream (the server's generator ends) and forgets its rows. */
+  close() {
+    this.closed = true;
+    this.generation++;
+    clearTimeout(this.debounce);
+    clearTimeout(this.loadTimer);
+    clearTimeout(this.describeTimer);
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.subscriptions.disposeAll(this);
+    this.subscription = null;
+    this.filter.removeEventListener("input", this.onInput);
+    this.offState();
+    this.offReconnected();
+    for (const id of [...this.order]) this.removeRow(id);
+    this.setTruncated(false);
+    this.showStatus(null);
+  }
+
+  /** What the tests read. */
+  snapshot() {
+    return { filter: this.spec?.text ?? null, pattern: this.spec?.pattern ?? null, ids: this.order.slice(), received: this.received, live: this.subscription !== null,
+      truncated: this.truncated, closed: this.closed === true };
   }
 }
 
-function sparkline(values) {
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("viewBox", "0 0 100 24"); svg.setAttribute("class", "spark"); svg.setAttribute("aria-hidden", "true");
-  if (values.length > 1) {
-    const min = Math.min(...values), max = Math.max(...values), span = max - min || 1;
-    const path = document.createElementNS(svg.namespaceURI, "polyline");
-    path.setAttribute("points", values.map((v, i) => `${(i / (values.length - 1)) * 100},${22 - ((v - min) / span) * 20}`).join(" "));
-    svg.append(path);
+/** One sensor's row. Its elements are made once; what changes is their text and the sparkline's points. */
+class Row {
+  constructor(id, onOpen) {
+    this.id = id;
+    this.described = false;
+    this.lastSequence = null; // of the newest reading shown
+    this.value = null;
+    this.time = null;
+    this.values = [];         // the sparkline, at most POINTS
+    this.nameText = el("small", {}, "");
+    this.valueText = el("span", { class: "reading" }, fmt(null));
+    this.unitText = el("span", { class: "unit" }, "");
+    this.timeText = el("time", {}, "");
+    this.polyline = document.createElementNS(SVG, "polyline");
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 100 24"); svg.setAttribute("class", "spark"); svg.setAttribute("aria-hidden", "true");
+    svg.append(this.polyline);
+    this.tr = el("tr", { dataset: { sensor: id } },
+      el("td", {}, el("span", { class: "id" }, id), this.nameText),
+      el("td", { class: "value" }, this.valueText, " ", this.unitText, this.timeText),
+      el("td", { class: "spark" }, svg),
+      el("td", {}, el("button", { type: "button", onclick: onOpen }, "Open")));
   }
-  return svg;
+
+  /**
+   * Takes a sensor's descriptive fields from ListSensors, and with `withReading` its newest reading too: a listing
+   * made before the stream opened is the newest there was, and its numbering is the server's now (a restarted
+   * in-memory server numbers afresh), so it replaces the row's position.
+   */
+  describe(info, withReading) {
+    this.described = true;
+    this.name = info.name && info.name !== info.id ? info.name : "";
+    this.unit = info.unit ?? "";
+    if (withReading && info.lastValue !== null && info.lastValue !== undefined) {
+      const sequence = Number(info.lastSequence);
+      if (sequence !== this.lastSequence) this.values.push(info.lastValue);
+      this.lastSequence = sequence;
+      this.value = info.lastValue;
+      this.time = info.lastTimestamp;
+      this.trim();
+    }
+    return true;
+  }
+
+  /** Takes a reading of the stream; false for one at or below the newest shown. */
+  take(reading) {
+    const sequence = Number(reading.sequence);
+    if (this.lastSequence !== null && sequence <= this.lastSequence) return false;
+    this.lastSequence = sequence;
+    this.value = reading.value;
+    this.time = reading.timestamp;
+    this.values.push(reading.value);
+    this.trim();
+    return true;
+  }
+
+  trim() { if (this.values.length > POINTS) this.values.splice(0, this.values.length - POINTS); }
+
+  draw() {
+    this.nameText.textContent = this.name ?? "";
+    this.valueText.textContent = fmt(this.value);
+    this.unitText.textContent = this.unit ?? "";
+    const at = this.time === null || this.time === undefined ? null : toDate(this.time);
+    this.timeText.textContent = at ? at.toLocaleTimeString() : "";
+    if (at) this.timeText.dateTime = at.toISOString();
+    this.tr.dataset.sequence = String(this.lastSequence ?? "");
+    const v = this.values;
+    if (v.length > 1) {
+      const min = Math.min(...v), max = Math.max(...v), span = max - min || 1;
+      this.polyline.setAttribute("points", v.map((y, i) => `${((i / (v.length - 1)) * 100).toFixed(1)},${(22 - ((y - min) / span) * 20).toFixed(1)}`).join(" "));
+    }
+  }
 }

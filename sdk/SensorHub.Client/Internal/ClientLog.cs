@@ -46,4 +46,15 @@ internal static partial class ClientLog
 
     [LoggerMessage(9014, LogLevel.Debug, "Closing the connection that is being left failed.")]
     public static partial void LeaveFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(9015, LogLevel.Warning,
+        "SubscribeMany on {Pattern} has seen more than {Capacity} sensors; it forgot the {Count} that delivered least recently. Until a listing fits again, a sensor it does not know resumes live after a drop.")]
+    public static partial void ManyForgotSensors(ILogger logger, string pattern, int count, int capacity);
+
+    [LoggerMessage(9016, LogLevel.Warning,
+        "SubscribeMany on {Pattern} could not list its sensors before an attempt; sensors it does not know yet start live on this attempt.")]
+    public static partial void ManyListingFailed(ILogger logger, string pattern, Exception error);
+
+    [LoggerMessage(9017, LogLevel.Debug, "SubscribeMany on {Pattern}: attempt with {Resumed} sensors named in fromSequences ({Known} known).")]
+    public static partial void ManyAttempt(ILogger logger, string pattern, int resumed, int known);
 }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace SensorHub.Tests.Infrastructure;
@@ -13,21 +10,15 @@ namespace SensorHub.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly string _folder;
+    private readonly LocalDaemon _daemon = new("redis-server", "redis");
     private readonly bool _appendOnly;
-    private Process? _process;
     private ConnectionMultiplexer? _admin;
 
-    private RedisServer(int port, string folder, bool appendOnly)
-    {
-        Port = port;
-        _folder = folder;
-        _appendOnly = appendOnly;
-    }
+    private RedisServer(bool appendOnly) => _appendOnly = appendOnly;
 
-    public int Port { get; }
+    public int Port => _daemon.Port;
 
-    public int Pid => _process?.Id ?? 0;
+    public int Pid => _daemon.Pid;
 
     /// <summary>The StackExchange.Redis configuration string for it: what <c>SensorHub:Redis:Configuration</c> takes.</summary>
     public string Configuration => $"127.0.0.1:{Port}";
@@ -43,9 +34,7 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Starts one and returns once it answers <c>PING</c>.</summary>
     public static async Task<RedisServer> StartAsync(bool appendOnly = false)
     {
-        var folder = Path.Combine(Path.GetTempPath(), "sensorhub-tests", "redis-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
-        var server = new RedisServer(FreePort(), folder, appendOnly);
+        var server = new RedisServer(appendOnly);
         await server.StartProcessAsync();
         return server;
     }
@@ -53,48 +42,30 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Stops it hard (SIGKILL, as a crash) and starts it again on the same port and folder.</summary>
     public async Task RestartAsync(TimeSpan downFor = default)
     {
-        StopProcess();
+        _daemon.Kill();
         if (downFor > TimeSpan.Zero)
             await Task.Delay(downFor);
         await StartProcessAsync();
     }
 
     /// <summary>Stops it (SIGKILL) and leaves it stopped, as an outage; <see cref="StartAgainAsync"/> ends the outage.</summary>
-    public void Stop() => StopProcess();
+    public void Stop() => _daemon.Kill();
 
     /// <summary>Starts it again after <see cref="Stop"/>.</summary>
     public Task StartAgainAsync() => StartProcessAsync();
 
     /// <summary>Suspends it (SIGSTOP): it keeps its sockets open and answers nothing, the outage that raises no error.</summary>
-    public void Pause() => Signal("STOP");
+    public void Pause() => _daemon.Signal("STOP");
 
     /// <summary>Resumes it after <see cref="Pause"/>.</summary>
-    public void Resume() => Signal("CONT");
-
-    private void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", $"-{signal} {Pid}")!;
-        kill.WaitForExit();
-    }
+    public void Resume() => _daemon.Signal("CONT");
 
     private async Task StartProcessAsync()
     {
-        var arguments = $"--port {Port} --bind 127.0.0.1 --save '' --dir {_folder} --daemonize no --protected-mode no " +
+        var arguments = $"--port {Port} --bind 127.0.0.1 --save '' --dir {_daemon.Folder} --daemonize no --protected-mode no " +
                         (_appendOnly ? "--appendonly yes --appendfsync everysec" : "--appendonly no");
-        var start = new ProcessStartInfo("redis-server")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        // '' must reach redis-server as an empty argument, which ArgumentList does and Arguments would not.
-        foreach (var argument in arguments.Split(' '))
-            start.ArgumentList.Add(argument == "''" ? "" : argument);
-        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
-        _process.OutputDataReceived += (_, _) => { };
-        _process.ErrorDataReceived += (_, _) => { };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        // '' must reach redis-server as an empty argument.
+        _daemon.Start(arguments.Split(' ').Select(argument => argument == "''" ? "" : argument));
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (true)
@@ -106,42 +77,17 @@ public sealed class RedisServer : IAsyncDisposable
                 await _admin.GetDatabase().PingAsync();
                 return;
             }
-            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && !_daemon.HasExited)
             {
                 await Task.Delay(50);
             }
         }
     }
 
-    private void StopProcess()
-    {
-        if (_process is { HasExited: false } process)
-        {
-            process.Kill();
-            process.WaitForExit(10_000);
-        }
-        _process?.Dispose();
-        _process = null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
         if (_admin is not null)
             await _admin.DisposeAsync();
-        StopProcess();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _daemon.Dispose();
     }
 }
