@@ -10,7 +10,10 @@ namespace SensorHub.Bench;
 /// <summary>
 /// <c>dotnet run -c Release --project bench -- smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL]</c>
 /// drives SensorHub and a plain SignalR baseline side by side; <c>redis</c> drives SensorHub nodes on a redis-server of
-/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>micro</c> runs the engine micro-benchmarks;
+/// its own (<see cref="RedisBench"/>; <c>smoke</c> runs a slice of it); <c>many</c> and <c>mqtt</c> measure issue 16's
+/// <c>SubscribeMany</c> against one <c>Subscribe</c> per sensor (<see cref="ManyScenario"/>) and the MQTT ingest
+/// against <c>Publish</c> (<see cref="MqttScenario"/>), SensorHub against itself on servers of their own (<c>smoke</c>
+/// runs a slice of each); <c>micro</c> runs the engine micro-benchmarks;
 /// <c>serve sensorhub|baseline</c> is one server under test (the driver starts both itself unless given their URLs);
 /// <c>device</c> is a device publishing to one of them (the driver starts it for each path run).
 /// </summary>
@@ -19,6 +22,7 @@ internal static class BenchProgram
     private const string Usage =
         "usage: SensorHub.Bench smoke|quick|path|all [--only TEXT] [--sensorhub URL --baseline URL] [--idle-hold SECONDS]\n" +
         "       SensorHub.Bench redis [--only TEXT] [--rounds N]\n" +
+        "       SensorHub.Bench many|mqtt [--only TEXT]\n" +
         "       SensorHub.Bench micro [BenchmarkDotNet args]\n" +
         "       SensorHub.Bench serve sensorhub|baseline [--url http://127.0.0.1:5100] [--stdin] [--set Key=Value]...\n" +
         "       SensorHub.Bench device --hub URL --sensor ID --rate R --batch B --seconds T [--token TOKEN] [--protocol json|messagepack]";
@@ -26,6 +30,7 @@ internal static class BenchProgram
     private static readonly Section s_versusBaseline = new("SensorHub vs plain SignalR", "SensorHub", "baseline");
     private static readonly Section s_path = new("The path users take: a device process publishing, SensorHub vs the plain SignalR stream", "SensorHub", "baseline");
     private static readonly Section s_responsiveness = new("Responsiveness: SensorHub with a CSV upload vs without", "with upload", "without");
+    private const string Issue16Title = "SensorHub: many sensors in one stream, and the MQTT ingest";
 
     public static async Task<int> Main(string[] args)
     {
@@ -47,7 +52,7 @@ internal static class BenchProgram
             Console.Error.WriteLine(Usage);
             return 2;
         }
-        if (settings.Current is null && settings.Path is null)
+        if (settings.Redis is not null && !settings.Versus && settings.Many is null && settings.Mqtt is null)
         {
             var rounds = options.TryGetValue("--rounds", out var text) && int.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : (int?)null;
             return await RedisBench.RunModeAsync(mode, settings, options.GetValueOrDefault("--only"), rounds);
@@ -77,15 +82,17 @@ internal static class BenchProgram
 
         var started = DateTimeOffset.UtcNow;
         var total = Stopwatch.StartNew();
-        await using var sensorHub = options.TryGetValue("--sensorhub", out var shUrl)
+        // The two servers side by side, for the modes that compare them; the many-sensor and MQTT scenarios start
+        // servers of their own.
+        await using var sensorHub = !settings.Versus ? null : options.TryGetValue("--sensorhub", out var shUrl)
             ? BenchTarget.Attach(ServerKind.SensorHub, new Uri(shUrl))
             : await BenchTarget.LaunchAsync(ServerKind.SensorHub);
-        await using var baseline = options.TryGetValue("--baseline", out var blUrl)
+        await using var baseline = !settings.Versus ? null : options.TryGetValue("--baseline", out var blUrl)
             ? BenchTarget.Attach(ServerKind.Baseline, new Uri(blUrl))
             : await BenchTarget.LaunchAsync(ServerKind.Baseline);
 
         var command = $"dotnet run -c Release --project bench -- {mode}" + (only is null ? "" : $" --only \"{only}\"");
-        var report = new Report(mode, command, started, settings.Notes());
+        var report = new Report(mode, command, started, settings.Notes(), settings.Versus ? null : Issue16Title);
         var hardFailures = 0;
 
         // A (the first) then B each round, medians over rounds.
@@ -136,14 +143,14 @@ internal static class BenchProgram
         }
 
         Task Versus(Section section, string scenario, int rounds, Func<BenchTarget, Task<Measure>> run) =>
-            Compare(section, scenario, rounds, () => run(sensorHub), () => run(baseline));
+            Compare(section, scenario, rounds, () => run(sensorHub!), () => run(baseline!));
 
         // Both servers' code paths are jitted and tiered up before anything is measured; nothing is kept. A warm-up that
         // fails is said and passed over: the rounds after it show whether the failure lasts, and a long run keeps the
         // rows it has made.
         async Task WarmUpAsync(Func<BenchTarget, Task<Measure>> run)
         {
-            foreach (var target in new[] { sensorHub, baseline })
+            foreach (var target in new[] { sensorHub!, baseline! })
             {
                 try
                 {
@@ -210,11 +217,61 @@ internal static class BenchProgram
             await Compare(s_responsiveness, $"1,000 readings/s to 1 subscriber; {current.CsvBytes / 1_000_000} MB CSV upload", rounds,
                 async () =>
                 {
-                    var with = await ResponsivenessScenario.RunAsync(sensorHub, current.CsvBytes, window: null);
+                    var with = await ResponsivenessScenario.RunAsync(sensorHub!, current.CsvBytes, window: null);
                     window = TimeSpan.FromSeconds(with["window s"]);
                     return with;
                 },
-                () => ResponsivenessScenario.RunAsync(sensorHub, 0, window));
+                () => ResponsivenessScenario.RunAsync(sensorHub!, 0, window));
+        }
+
+        // Issue 16: SubscribeMany against one Subscribe per sensor, SensorHub against itself on a server of its own.
+        if (settings.Many is { } many && many.Cases().Any(c => Selected(c.ToString())))
+        {
+            var clock = Stopwatch.StartNew();
+            var (server, sensors) = await ManyScenario.StartServerAsync(many.Sensors);
+            await using (server)
+            {
+                Console.WriteLine($"many: a SensorHub of its own (pid {server.Pid}) with {sensors.Length} sensors ready in {clock.Elapsed.TotalSeconds:F1} s");
+                if (many.WarmUp)
+                {
+                    var warm = new ManyCase(many.Sensors, 1, Heavy: true, many.RatesPerSensor[^1]);
+                    foreach (var subscribeMany in new[] { true, false })
+                    {
+                        try
+                        {
+                            await ManyScenario.RunAsync(server, sensors, warm, subscribeMany, TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(500));
+                        }
+                        catch (Exception ex) when (ex is not OutOfMemoryException)
+                        {
+                            Console.Error.WriteLine($"many: warm-up failed: {ex.GetType().Name}: {ex.Message}");
+                        }
+                    }
+                }
+                var section = new Section(
+                    $"Many sensors in one stream: one SubscribeMany on `#` vs one Subscribe per sensor, on the same connection (SensorHub against itself)",
+                    "1 SubscribeMany", $"{many.Sensors} × Subscribe");
+                foreach (var c in many.Cases())
+                {
+                    await Compare(section, c.ToString(), many.Rounds,
+                        () => ManyScenario.RunAsync(server, sensors, c, many: true, many.Warmup, many.Duration),
+                        () => ManyScenario.RunAsync(server, sensors, c, many: false, many.Warmup, many.Duration));
+                }
+            }
+        }
+
+        // Issue 16: readings taken in from an MQTT broker, against the same readings sent through Publish. Without
+        // mosquitto, or in a build without the ingest, skipped, saying so.
+        if (settings.Mqtt is { } mqtt)
+        {
+            if (MqttScenario.MissingPrerequisite() is { } noMqtt)
+            {
+                Console.WriteLine($"mqtt: skipped: {noMqtt}");
+                report.Findings.Add($"The MQTT scenarios were skipped: {noMqtt}.");
+            }
+            else
+            {
+                hardFailures += await MqttScenario.RunAsync(report, mqtt, Selected, Compare);
+            }
         }
 
         // Issue 14's Redis scenarios (smoke runs a slice): without a redis-server they are skipped, saying so, since

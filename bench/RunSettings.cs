@@ -7,12 +7,19 @@ namespace SensorHub.Bench;
 /// What a mode runs and where it writes: <paramref name="ResultName"/> is the file name under results/ (only a full
 /// <c>all</c> writes <c>latest</c>). A part that is <see langword="null"/> is not run.
 /// </summary>
-internal sealed record RunSettings(string ResultName, CurrentScenarios? Current, PathScenarios? Path, RedisScenarios? Redis = null)
+internal sealed record RunSettings(
+    string ResultName, CurrentScenarios? Current, PathScenarios? Path, RedisScenarios? Redis = null, ManyScenarios? Many = null, MqttScenarios? Mqtt = null)
 {
+    /// <summary>Whether the mode runs SensorHub side by side with the baseline (the path and in-process scenarios).</summary>
+    public bool Versus => Current is not null || Path is not null;
+
     public static RunSettings? For(string mode) => mode switch
     {
         // Every scenario for a moment with small N: proves the tool works (CI), measures nothing worth keeping.
-        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke, RedisScenarios.Smoke),
+        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke, RedisScenarios.Smoke, ManyScenarios.Smoke, MqttScenarios.Smoke),
+        // Issue 16: SubscribeMany against one Subscribe per sensor, and the MQTT ingest (modes of their own).
+        "many" => new("many", null, null, Many: ManyScenarios.Full),
+        "mqtt" => new("mqtt", null, null, Mqtt: MqttScenarios.Full),
         "quick" => new("quick", CurrentScenarios.Quick, PathScenarios.Quick),
         "path" => new("path", null, PathScenarios.Full),
         "all" => new("latest", CurrentScenarios.All, PathScenarios.Full),
@@ -37,6 +44,10 @@ internal sealed record RunSettings(string ResultName, CurrentScenarios? Current,
         }
         if (Redis is { } redis)
             notes.AddRange(redis.Notes());
+        if (Many is { } many)
+            notes.AddRange(many.Notes());
+        if (Mqtt is { } mqtt)
+            notes.AddRange(mqtt.Notes());
         notes.Add("Each server runs in a process of its own (`serve`, workstation GC) on 127.0.0.1, sharing the machine's cores with the load generator and the device. CPU % is of all cores.");
         notes.Add("Memory per connection is the server process's managed heap (after a forced compacting GC) and working set, divided by N. Peaks are sampled every 5 ms.");
         notes.Add("Ratio = A / B: higher is better for readings/s and MB/s, lower for latency, CPU, memory and time.");
@@ -208,5 +219,59 @@ internal sealed record RedisScenarios(
         $"Latency: a light run ({LightDeliveries:N0} deliveries/s in all) with the subscribers on all nodes; the device's send to the subscriber's receive, on the machine's monotonic clock.",
         $"Throughput: one device stream flat out through `PublishBatches` of {ThroughputBatch}, no subscribers, {ThroughputDuration.TotalSeconds} s; readings/s = readings accepted / time from the stream's start to the server's answer.",
         $"Resume: {ResumeSubscribers} SDK clients (`SensorHub.Client`, MessagePack, WebSockets without negotiation) on node 1, each subscribed from the sensor's oldest reading; a device publishes {ResumeRate} readings/s on the last node; after {BeforeKill.TotalSeconds} s node 1's process is killed (SIGKILL). Each client's connection attempts try node 1, then the other nodes (half in each order): the SDK reconnects and resumes by itself. Resume time: from the kill to the client's first reading on its new connection. Missing and duplicated: against every sequence the sensor issued, once the device stopped and the rest arrived (up to {ResumeWait.TotalSeconds} s).",
+    ];
+}
+
+/// <summary>
+/// Issue 16's many-sensor scenario (<see cref="ManyScenario"/>): for each number of subscriber connections, a light and
+/// a heavy rate on every sensor, one <c>SubscribeMany</c> on <c>#</c> per connection (A) against one <c>Subscribe</c>
+/// per sensor on each connection (B), A then B each round; medians.
+/// </summary>
+internal sealed record ManyScenarios(int Rounds, int Sensors, int[] Connections, double[] RatesPerSensor, TimeSpan Warmup, TimeSpan Duration, bool WarmUp = true)
+{
+    /// <summary>A second or two for CI: 100 sensors, one connection, the light rate, half a second measured.</summary>
+    public static ManyScenarios Smoke { get; } = new(1, 100, [1], [1], TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(500), WarmUp: false);
+
+    /// <summary>The issue's 500 sensors, 1 and 10 connections, 1 and 20 readings/s per sensor.</summary>
+    public static ManyScenarios Full { get; } = new(2, 500, [1, 10], [1, 20], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3));
+
+    public IEnumerable<ManyCase> Cases() =>
+        from connections in Connections
+        from rate in RatesPerSensor
+        select new ManyCase(Sensors, connections, Heavy: rate != RatesPerSensor[0], rate);
+
+    public IReadOnlyList<string> Notes() =>
+    [
+        $"Many sensors: a SensorHub of its own (`serve sensorhub`, MaxStreamsPerConnection 1,000, history 16 readings per sensor, filled before measuring so that the heap holds still), {Sensors} sensors registered through the control route, the publisher inside it publishing to them in turn (each reading's value its Stopwatch timestamp: latency is publish to receive). Subscribers: the driver's .NET clients (MessagePack, WebSockets without negotiation, no token); per connection either one `SubscribeMany(\"#\")` (A) or one `Subscribe` per sensor (B). {Rounds} round(s), A then B each round; medians. Warm-up {Warmup.TotalSeconds} s, measured {Duration.TotalSeconds} s.",
+        "Many sensors: heap per connection = the server's managed heap after forced compacting collections, with the subscribers' streams open minus without them, divided by the connections: idle (nothing published) and under load (the publisher running; taken just before the window). CPU µs per reading delivered = the server's CPU time over the window / readings delivered.",
+    ];
+}
+
+/// <summary>
+/// Issue 16's MQTT ingest scenario (<see cref="MqttScenario"/>): a mosquitto of the bench's own, a SensorHub reading
+/// <c>bench/#</c> from it, and a device process publishing either to the broker (A) or through <c>Publish</c> (B).
+/// </summary>
+/// <param name="Subscribers">SignalR subscribers of the latency run (the driver's .NET clients, <c>Subscribe</c>).</param>
+/// <param name="LatencyRate">The device's readings per second in the latency run.</param>
+/// <param name="ThroughputDuration">How long the device publishes flat out in a throughput run.</param>
+/// <param name="Throughput">Whether the throughput runs run.</param>
+/// <param name="ComparePublish">Whether each case runs through <c>Publish</c> too (column B).</param>
+internal sealed record MqttScenarios(
+    int Rounds, int Subscribers, double LatencyRate, TimeSpan Warmup, TimeSpan Duration, TimeSpan ThroughputDuration,
+    bool WarmUp = true, bool Throughput = true, bool ComparePublish = true)
+{
+    /// <summary>
+    /// About 8-12 s for CI: one latency run through the broker, 5 subscribers at 100 readings/s for half a second. Most
+    /// of it is starting processes (broker, server, device); the device's <c>Publish</c> is run by the path slice.
+    /// </summary>
+    public static MqttScenarios Smoke { get; } = new(1, 5, 100, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1),
+        WarmUp: false, Throughput: false, ComparePublish: false);
+
+    public static MqttScenarios Full { get; } = new(2, 10, 1_000, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(3));
+
+    public IReadOnlyList<string> Notes() =>
+    [
+        $"MQTT: Debian's mosquitto of the bench's own (a free loopback port, no persistence, max_queued_messages 0 = unbounded so that a flat-out publisher loses nothing at the broker, max_inflight_messages left at its default of 20), a SensorHub (`serve sensorhub`) with `SensorHub:Mqtt:Host/Port`, `Topics:0=bench/#`, `StripPrefix=bench/`. The device (`SensorHub.Bench device`, a process of its own) publishes either to the broker with MQTTnet 5.2 (QoS 1, MQTT 5, a bare-number payload, up to {MqttDevice.InFlight} publishes awaiting their PUBACK per connection; one connection at a set rate, {MqttDevice.FlatOutConnections} flat out, readings taken in turn, since one connection's PUBACK window bounded a flat-out device at 3,700 readings/s) (A), or through the hub's `Publish` as in the path scenarios (B).",
+        $"MQTT throughput: the device flat out for {ThroughputDuration.TotalSeconds} s, nobody subscribed; readings/s = readings that reached the sensor's feed / time from `go` to the moment the feed had them all (the driver polls `ListSensors` every 10 ms). Latency: {Subscribers} .NET subscribers (`Subscribe`, MessagePack) on the sensor, the device at {LatencyRate:N0} readings/s; from the device's send to the subscriber's receive, on the machine's monotonic clock. Warm-up {Warmup.TotalSeconds} s, measured {Duration.TotalSeconds} s; {Rounds} round(s), A then B each round; medians.",
     ];
 }

@@ -106,6 +106,11 @@ internal sealed class BenchTarget : IAsyncDisposable
         (await _http.PostAsJsonAsync(ControlRoutes.PublisherStart, new PublisherStart(sensorId, ratePerSecond, group, stopAfter.TotalSeconds)))
             .EnsureSuccessStatusCode();
 
+    /// <summary>Starts the in-server publisher on <paramref name="sensorIds"/> in turn, <paramref name="ratePerSecond"/> over all of them.</summary>
+    public async Task StartPublisherAsync(IReadOnlyList<string> sensorIds, double ratePerSecond, TimeSpan stopAfter) =>
+        (await _http.PostAsJsonAsync(ControlRoutes.PublisherStart, new PublisherStart(sensorIds[0], ratePerSecond, Group: false, stopAfter.TotalSeconds, [.. sensorIds])))
+            .EnsureSuccessStatusCode();
+
     public async Task<long> StopPublisherAsync()
     {
         using var response = await _http.PostAsync(ControlRoutes.PublisherStop, content: null);

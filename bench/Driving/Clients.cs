@@ -74,6 +74,22 @@ internal static class Clients
         }, CancellationToken.None);
     }
 
+    /// <summary>One <c>SubscribeMany</c> stream on <paramref name="pattern"/> (SensorHub only), every reading of every batch recorded.</summary>
+    public static Task ConsumeManyAsync(HubConnection connection, string pattern, SubscribeManyOptions? options, Action<Reading> record, CancellationToken cancellationToken) =>
+        Task.Run(async () =>
+        {
+            try
+            {
+                await ReadAsync(connection.StreamAsync<Reading[]>(SensorHubMethods.SubscribeMany, pattern, options, cancellationToken), record);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }, CancellationToken.None);
+
     /// <summary>
     /// Reads a stream to its end. The .NET client buffers a stream's items without bound, so a consumer that is behind
     /// always finds its next item ready and would never give its thread back; it yields now and then so that the other

@@ -37,6 +37,8 @@ internal static class Device
     /// <summary>The <c>device</c> mode itself: returns the process's exit code (2 for bad arguments, 1 when the stream failed).</summary>
     public static async Task<int> RunAsync(IReadOnlyDictionary<string, string> options)
     {
+        if (options.ContainsKey("--mqtt"))
+            return await MqttDevice.RunAsync(options);
         if (!options.TryGetValue("--hub", out var hub) || !options.TryGetValue("--sensor", out var sensor)
             || !TryNumber(options, "--rate", out var rate) || !TryNumber(options, "--batch", out var batch) || batch < 1
             || !TryNumber(options, "--seconds", out var seconds) || !Enum.TryParse<Protocol>(options.GetValueOrDefault("--protocol", "messagepack"), ignoreCase: true, out var protocol))
@@ -53,22 +55,7 @@ internal static class Device
         if (await Console.In.ReadLineAsync() != Go)
             return 0;
         using var stop = new CancellationTokenSource();
-        // Stdin closing is the driver's way to stop it early, or the driver died: either way the stream ends. Console
-        // reads block, so a thread of its own waits for it rather than one of the pool's few.
-        new Thread(() =>
-        {
-            while (Console.In.ReadLine() is not null)
-            {
-            }
-            try
-            {
-                stop.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The stream had ended already.
-            }
-        }) { IsBackground = true, Name = "stdin" }.Start();
+        CancelOnStdinClose(stop);
 
         var pacer = new Pacer(rate, (int)batch, TimeSpan.FromSeconds(seconds));
         PublishResult result;
@@ -87,6 +74,26 @@ internal static class Device
         return 0;
     }
 
+    /// <summary>
+    /// Stdin closing is the driver's way to stop a device early, or the driver died: either way its stream ends. Console
+    /// reads block, so a thread of its own waits for it rather than one of the pool's few.
+    /// </summary>
+    internal static void CancelOnStdinClose(CancellationTokenSource stop) =>
+        new Thread(() =>
+        {
+            while (Console.In.ReadLine() is not null)
+            {
+            }
+            try
+            {
+                stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The stream had ended already.
+            }
+        }) { IsBackground = true, Name = "stdin" }.Start();
+
     /// <summary>One stream: <c>Publish</c> when <paramref name="batch"/> is 1, else <c>PublishBatches</c>; ends when the pacer does.</summary>
     private static Task<PublishResult> PublishAsync(HubConnection connection, int batch, string sensor, Pacer pacer, CancellationToken cancellationToken) =>
         batch == 1
@@ -94,7 +101,7 @@ internal static class Device
             : connection.InvokeAsync<PublishResult>(SensorHubMethods.PublishBatches, Batches(pacer, sensor, cancellationToken), CancellationToken.None);
 
     /// <summary>Starts a device process of this same program; it is connected once this returns.</summary>
-    public static async Task<DeviceProcess> LaunchAsync(
+    public static Task<DeviceProcess> LaunchAsync(
         BenchTarget target, string sensorId, double ratePerSecond, int batch, TimeSpan stopAfter, string? token)
     {
         var args = new List<string>
@@ -105,6 +112,12 @@ internal static class Device
         };
         if (token is not null)
             args.AddRange(["--token", token]);
+        return LaunchAsync(args);
+    }
+
+    /// <summary>Starts a device process of this same program with <paramref name="args"/>; it is connected once this returns.</summary>
+    internal static async Task<DeviceProcess> LaunchAsync(IReadOnlyList<string> args)
+    {
         var process = ChildProcess.StartSelf("device", args);
         try
         {
@@ -145,7 +158,7 @@ internal static class Device
         }
     }
 
-    private static bool TryNumber(IReadOnlyDictionary<string, string> options, string name, out double value)
+    internal static bool TryNumber(IReadOnlyDictionary<string, string> options, string name, out double value)
     {
         value = 0;
         return options.TryGetValue(name, out var text) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value >= 0;
@@ -156,7 +169,7 @@ internal static class Device
     /// over the run and checked every 1 ms tick: a tick's item holds what is due in that tick, so at a low rate a batch
     /// is one reading and batching adds no delay. Flat out, every item is a full batch.
     /// </summary>
-    private sealed class Pacer(double ratePerSecond, int batch, TimeSpan duration, long limit = long.MaxValue)
+    internal sealed class Pacer(double ratePerSecond, int batch, TimeSpan duration, long limit = long.MaxValue)
     {
         private readonly Stopwatch _clock = new();
 

@@ -27,15 +27,28 @@ internal sealed class LatencyRecorder
 
     public void Stop() => Volatile.Write(ref _measuring, 0);
 
-    /// <summary>A recorder for one consumer: call it from one thread at a time.</summary>
-    public Action<Reading> NewConsumer()
+    /// <summary>
+    /// A recorder for one consumer: call it from one thread at a time. <paramref name="manySensors"/>: its stream carries
+    /// several sensors (<c>SubscribeMany</c>), whose sequences are each their own, so jumps are told per sensor.
+    /// </summary>
+    public Action<Reading> NewConsumer(bool manySensors = false)
     {
         var part = new Part();
         _parts.Add(part);
+        var lastBySensor = manySensors ? new Dictionary<string, long>(StringComparer.Ordinal) : null;
         return reading =>
         {
-            var previous = part.LastSequence;
-            part.LastSequence = reading.Sequence;
+            long previous;
+            if (lastBySensor is null)
+            {
+                previous = part.LastSequence;
+                part.LastSequence = reading.Sequence;
+            }
+            else
+            {
+                previous = lastBySensor.GetValueOrDefault(reading.SensorId, -1);
+                lastBySensor[reading.SensorId] = reading.Sequence;
+            }
             if (Volatile.Read(ref _measuring) == 0)
                 return;
             if (previous >= 0 && reading.Sequence > previous + 1)

@@ -58,20 +58,30 @@ internal sealed class DotNetSubscribers : ISubscribers
     /// Connects <paramref name="count"/> clients and subscribes each (see <see cref="Clients.ConsumeAsync"/>); returns
     /// once the server counts every stream (or, for the baseline's group, once every client has joined).
     /// </summary>
-    public static async Task<DotNetSubscribers> ConnectAsync(BenchTarget target, int count, Protocol protocol, string method, bool group, string sensorId)
+    public static async Task<DotNetSubscribers> ConnectAsync(BenchTarget target, int count, Protocol protocol, string method, bool group, string sensorId) =>
+        await ConnectAsync(target, count, protocol, group ? null : 1,
+            (c, latency, token) => [Clients.ConsumeAsync(target, c, method, group, sensorId, latency.NewConsumer(), token)]);
+
+    /// <summary>
+    /// Connects <paramref name="count"/> clients and starts <paramref name="consume"/>'s consumers on each; returns once the
+    /// server counts <paramref name="streamsPerConnection"/> more streams per client (or, when it is
+    /// <see langword="null"/>, once every consumer's task has ended: the baseline's group join).
+    /// </summary>
+    public static async Task<DotNetSubscribers> ConnectAsync(
+        BenchTarget target, int count, Protocol protocol, int? streamsPerConnection, Func<HubConnection, LatencyRecorder, CancellationToken, IEnumerable<Task>> consume)
     {
         var streamsBefore = await target.ActiveStreamsAsync();
         var connections = await Clients.ConnectManyAsync(target, count, protocol);
         var latency = new LatencyRecorder();
         var stop = new CancellationTokenSource();
-        var consumers = connections.Select(c => Clients.ConsumeAsync(target, c, method, group, sensorId, latency.NewConsumer(), stop.Token)).ToArray();
+        var consumers = connections.SelectMany(c => consume(c, latency, stop.Token)).ToArray();
         var subscribers = new DotNetSubscribers(connections, stop, latency, consumers);
         try
         {
-            if (group)
+            if (streamsPerConnection is not { } perConnection)
                 await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(60));
             else
-                await Clients.WaitForStreamsAsync(target, streamsBefore + count, TimeSpan.FromSeconds(60));
+                await Clients.WaitForStreamsAsync(target, streamsBefore + (long)count * perConnection, TimeSpan.FromSeconds(60));
             return subscribers;
         }
         catch

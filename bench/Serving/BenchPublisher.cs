@@ -6,7 +6,8 @@ namespace SensorHub.Bench.Serving;
 /// The one publisher of a fan-out run, inside the server. Each reading's value is <see cref="Stopwatch.GetTimestamp"/>
 /// at publish, so a client can tell its latency. A rate spreads readings over 1 ms ticks; rate 0 publishes as fast
 /// as the server takes them, yielding after every 64 so that it shares the cores as a busy device gateway would.
-/// It stops when told to, or by itself after the time it was given.
+/// It stops when told to, or by itself after the time it was given. Given several sensors it publishes to each in turn,
+/// the rate being over all of them.
 /// </summary>
 internal sealed class BenchPublisher(IBenchFeed feed)
 {
@@ -42,6 +43,7 @@ internal sealed class BenchPublisher(IBenchFeed feed)
 
     private async Task<long> RunAsync(PublisherStart request, CancellationToken cancellationToken)
     {
+        string[] sensors = request.SensorIds is { Length: > 0 } ids ? ids : [request.SensorId];
         long published = 0;
         var clock = Stopwatch.StartNew();
         var stopAfter = TimeSpan.FromSeconds(request.StopAfterSeconds);
@@ -50,7 +52,7 @@ internal sealed class BenchPublisher(IBenchFeed feed)
             if (request.RatePerSecond <= 0)
             {
                 for (var i = 0; i < 64; i++)
-                    await feed.PublishAsync(request.SensorId, Stopwatch.GetTimestamp(), request.Group);
+                    await feed.PublishAsync(sensors[(published + i) % sensors.Length], Stopwatch.GetTimestamp(), request.Group);
                 published += 64;
                 await Task.Yield();
                 continue;
@@ -58,7 +60,7 @@ internal sealed class BenchPublisher(IBenchFeed feed)
             var due = (long)(clock.Elapsed.TotalSeconds * request.RatePerSecond);
             while (published < due)
             {
-                await feed.PublishAsync(request.SensorId, Stopwatch.GetTimestamp(), request.Group);
+                await feed.PublishAsync(sensors[published % sensors.Length], Stopwatch.GetTimestamp(), request.Group);
                 published++;
             }
             await Task.Delay(1, CancellationToken.None);

@@ -24,9 +24,11 @@ internal static class ControlRoutes
 
 /// <summary>
 /// Starts the in-server publisher. <paramref name="RatePerSecond"/> 0 means as fast as it goes. It stops by itself after
-/// <paramref name="StopAfterSeconds"/>: a load generator swamped by a heavy run cannot then keep it going.
+/// <paramref name="StopAfterSeconds"/>: a load generator swamped by a heavy run cannot then keep it going. With
+/// <paramref name="SensorIds"/> it publishes to those sensors in turn instead of <paramref name="SensorId"/> alone, the
+/// rate being over all of them (the many-sensor scenario).
 /// </summary>
-internal sealed record PublisherStart(string SensorId, double RatePerSecond, bool Group, double StopAfterSeconds);
+internal sealed record PublisherStart(string SensorId, double RatePerSecond, bool Group, double StopAfterSeconds, string[]? SensorIds = null);
 
 internal sealed record PublisherStopped(long Published);
 
