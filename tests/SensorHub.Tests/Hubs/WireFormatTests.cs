@@ -122,6 +122,15 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             ["fromSequence", "maxRate"],
             Times: [],
             Nulls: ["fromSequence", "maxRate"]),
+        ["SubscribeManyOptions"] = new(
+            new SubscribeManyOptions { MaxRate = 2, FromSequences = new Dictionary<string, long> { ["Plant-1/Line-A/temp"] = 1_700_000_000_000_001 } },
+            ["fromSequences", "maxRate"],
+            Times: []),
+        ["SubscribeManyOptions empty"] = new(
+            new SubscribeManyOptions(),
+            ["fromSequences", "maxRate"],
+            Times: [],
+            Nulls: ["fromSequences", "maxRate"]),
         ["ReadingInput"] = new(
             new ReadingInput { SensorId = "device-7", Value = -3.25, Timestamp = s_firstTime },
             ["sensorId", "timestamp", "value"],
@@ -300,6 +309,27 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             foreach (var element in elements)
                 Assert.Equal(elementFields, Assert.IsType<Dictionary<string, object?>>(element).Keys.Order(StringComparer.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// <c>fromSequences</c>' keys are sensor ids: both protocols carry them exactly as given (a naming policy applied to
+    /// dictionary keys would lowercase <c>Plant-1</c>), and read them back into the options the hub receives.
+    /// </summary>
+    [Fact]
+    public void FromSequencesKeepsSensorIdsAsTheyAreOnBothProtocols()
+    {
+        var options = new SubscribeManyOptions { FromSequences = new Dictionary<string, long> { ["Plant-1/Line-A/temp"] = 42 } };
+
+        var jsonOptions = new JsonHubProtocolOptions().PayloadSerializerOptions;
+        var json = JsonSerializer.Serialize(options, jsonOptions);
+        Assert.Contains("\"Plant-1/Line-A/temp\":42", json, StringComparison.Ordinal);
+        var fromJson = JsonSerializer.Deserialize<SubscribeManyOptions>(json, jsonOptions)!;
+        Assert.Equal(42, fromJson.FromSequences!["Plant-1/Line-A/temp"]);
+
+        var messagePackOptions = new MessagePackHubProtocolOptions().SerializerOptions;
+        var bytes = MessagePackSerializer.Serialize(options, messagePackOptions);
+        var fromMessagePack = MessagePackSerializer.Deserialize<SubscribeManyOptions>(bytes, messagePackOptions);
+        Assert.Equal(42, fromMessagePack.FromSequences!["Plant-1/Line-A/temp"]);
     }
 
     /// <summary>Three readings on a new sensor, at times a little apart, in history for a replay.</summary>
