@@ -34,7 +34,7 @@ internal static partial class MqttIngestLog
     [LoggerMessage(11010, LogLevel.Warning, "MQTT ingest waits for the engine before it takes in the message on {Topic}: {Error}")]
     public static partial void BackendUnavailable(ILogger logger, string topic, string error);
 
-    [LoggerMessage(11011, LogLevel.Error, "MQTT ingest failed on the message on {Topic}; it stays with the broker, which sends it again after a reconnect.")]
+    [LoggerMessage(11011, LogLevel.Error, "MQTT ingest failed on the message on {Topic}: a fault of the server, not of the message. It is counted as failed and acknowledged (skipped), so that it cannot stall the messages behind it.")]
     public static partial void MessageFailed(ILogger logger, Exception exception, string topic);
 
     [LoggerMessage(11012, LogLevel.Warning,

@@ -1,25 +1,15 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SensorHub.Server;
+using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Hosting;
 
-/// <summary>
-/// The server's own registration (<c>AddSensorHub</c>) on a bare host: WebApplicationFactory's deferred host can
-/// report a failed start as a disposed service provider instead of the start's own exception.
-/// </summary>
+/// <summary>Bad settings stop the start with a message that names them (on a <see cref="BareHost"/>).</summary>
 public sealed class OptionsValidationTests : IDisposable
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
+    private readonly BareHost _host = new();
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dataPath))
-            Directory.Delete(_dataPath, recursive: true);
-    }
+    public void Dispose() => _host.Dispose();
 
     public static TheoryData<string, string, string> BadSettings => new()
     {
@@ -76,18 +66,5 @@ public sealed class OptionsValidationTests : IDisposable
         await app.StopAsync();
     }
 
-    private WebApplication Build(string key, string value)
-    {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var settings = new Dictionary<string, string?>
-        {
-            ["SensorHub:Uploads:DataPath"] = _dataPath,
-        };
-        settings[key] = value;
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddSensorHub();
-        return builder.Build();
-    }
+    private WebApplication Build(string key, string value) => _host.Build([new(key, value)]);
 }

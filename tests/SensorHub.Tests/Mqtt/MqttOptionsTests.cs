@@ -1,22 +1,15 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SensorHub.Server;
+using SensorHub.Tests.Infrastructure;
 
 namespace SensorHub.Tests.Mqtt;
 
 /// <summary>Bad MQTT settings stop the start with a message that names the setting; none at all leave the ingest off.</summary>
 public sealed class MqttOptionsTests : IDisposable
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "sensorhub-tests", Guid.NewGuid().ToString("N"));
+    private readonly BareHost _host = new();
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_dataPath))
-            Directory.Delete(_dataPath, recursive: true);
-    }
+    public void Dispose() => _host.Dispose();
 
     public static TheoryData<string, string, string> BadSettings => new()
     {
@@ -77,13 +70,7 @@ public sealed class MqttOptionsTests : IDisposable
 
     private WebApplication Build(Dictionary<string, string?> settings)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        settings["SensorHub:Uploads:DataPath"] = _dataPath;
         settings["SensorHub:Simulation:Enabled"] = "false";
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddSensorHub();
-        return builder.Build();
+        return _host.Build(settings);
     }
 }
