@@ -67,6 +67,13 @@ public sealed class RedisNodes : IAsyncDisposable
     public Task<SensorHubApplication> StartNodeAsync(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? testServices = null) =>
         Task.Run(() => StartNode(settings, testServices));
 
+    /// <summary>Starts three nodes at once.</summary>
+    public async Task<(SensorHubApplication A, SensorHubApplication B, SensorHubApplication C)> StartThreeAsync()
+    {
+        var started = await Task.WhenAll(StartNodeAsync(), StartNodeAsync(), StartNodeAsync());
+        return (started[0], started[1], started[2]);
+    }
+
     /// <summary>
     /// Kills a node: its Redis connections drop at once without a word to the others (no leave, no heartbeat, no
     /// unlock), then its host goes, taking its client connections with it.

@@ -28,7 +28,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task AReadingPublishedOnAnyNodeReachesASubscriberOnAnotherInSequenceOrder()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         await a.Engine.PublishAsync(sensorId, 1);
         await using var connection = await b.ConnectAsync(Protocol.Json);
@@ -52,7 +52,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task AReplayJoinsLiveWithoutGapOrDuplicateWhilePublishersOnTwoOtherNodesPublish()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         var history = await a.Engine.PublishAsync(sensorId, 2_000);
         var from = history[200].Sequence;
@@ -83,7 +83,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task EveryNodeListsEverySensorWithItsNewestReading()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("list") + "/";
         await a.Engine.RegisterAsync(new SensorDescriptor(prefix + "own", "Own", "temperature", "°C"), CancellationToken.None);
         var newest = new Dictionary<string, Reading>();
@@ -116,7 +116,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task StatsSayWhichCountsAreTheClustersAndWhichTheNodes()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         await a.Engine.PublishAsync(Sensors.NewId(), 7);
 
         await Timeouts.WaitUntilAsync(async () => (await b.GetStatsAsync()).ReadingsPublished == 7, Timeouts.Default, "node B counts the cluster's readings");
@@ -145,7 +145,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task ASensorRemovedAsIdleAndRegisteredAgainStartsAboveEveryEarlierSequence()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         var registration = SensorRegistration.ByPublisher("alice");
         for (var i = 0; i < 3; i++)
@@ -167,7 +167,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task NoNodeRemovesASensorThatHasASubscriberOnAnotherNode()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var watched = Sensors.NewId();
         var idle = Sensors.NewId();
         foreach (var id in new[] { watched, idle })
@@ -196,7 +196,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
             ["SensorHub:Feeds:MaxSensors"] = "10",
             ["SensorHub:Feeds:MaxSensorsPerPublisher"] = "6",
         });
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("caps") + "/";
         var attempts = Enumerable.Range(0, 30).Select(i => (i % 3 == 0 ? a : i % 3 == 1 ? b : c).Engine.PublishAsync(
             prefix + i, 1, DateTime.UtcNow, SensorRegistration.ByPublisher(i % 2 == 0 ? "alice" : "bob"), CancellationToken.None).AsTask());
@@ -214,7 +214,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
         {
             ["SensorHub:Feeds:SubscriberBufferCapacity"] = "10",
         });
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         await a.Engine.PublishAsync(sensorId, 1);
         using var slow = (await b.Engine.SubscribeAsync(sensorId, LiveBufferMode.Queue, CancellationToken.None))!;
@@ -247,7 +247,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task KillingThePubSubConnectionLeavesNoGap()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         await a.Engine.PublishAsync(sensorId, 1);
         await using var connection = await b.ConnectAsync(Protocol.Json);
@@ -269,7 +269,7 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
     public async Task APublishRunIsOneScriptWithConsecutiveSequences()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         var run = await PublishRunAsync(a, sensorId, 1_000);
 
@@ -285,11 +285,5 @@ public sealed class RedisFeedTests(RedisFeedFixture fixture) : IClassFixture<Red
         var outcome = await node.Engine.PublishManyAsync(sensorId, values, SensorRegistration.ByServer, CancellationToken.None);
         Assert.Equal(count, outcome.Published);
         return values.Select((v, i) => new Reading { SensorId = sensorId, Sequence = outcome.FirstSequence + i, Timestamp = v.TimestampUtc, Value = v.Value }).ToList();
-    }
-
-    private static async Task<(SensorHubApplication A, SensorHubApplication B, SensorHubApplication C)> ThreeAsync(RedisNodes nodes)
-    {
-        var started = await Task.WhenAll(nodes.StartNodeAsync(), nodes.StartNodeAsync(), nodes.StartNodeAsync());
-        return (started[0], started[1], started[2]);
     }
 }

@@ -20,7 +20,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task ASensorRegisteredOrRemovedOnOneNodeIsAnnouncedToTheWatchesOfAnotherWhosePrefixMatches()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("plant") + "/";
         using var watch = await b.Engine.WatchSensorsAsync(prefix, CancellationToken.None);
         using var other = await b.Engine.WatchSensorsAsync(Sensors.NewId("other"), CancellationToken.None);
@@ -47,7 +47,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task ARegistrationWhoseAnnouncementIsLostReachesTheWatchesAsAResyncAtThePositionCheck()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("plant") + "/";
         using var watch = await b.Engine.WatchSensorsAsync(prefix, CancellationToken.None);
 
@@ -75,7 +75,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task APubSubReconnectionSendsAResyncAndTheWatchHearsRegistrationsAfterIt()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("plant") + "/";
         using var watch = await b.Engine.WatchSensorsAsync(prefix, CancellationToken.None);
 
@@ -96,7 +96,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task PatternsOverTheSameSensorsShareOneChannelSubscriptionPerSensorOnANode()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         var prefix = Sensors.NewId("plant") + "/";
         var ids = Enumerable.Range(0, 5).Select(i => $"{prefix}{i}/temperature").ToArray();
         foreach (var id in ids)
@@ -147,7 +147,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task ASharedSubscriptionJoinsLiveWithoutGapWhilePublishersOnTwoOtherNodesPublish()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         var sensorId = Sensors.NewId();
         await a.Engine.PublishAsync(sensorId, 1);
         var buffer = new SharedLiveBuffer(10_000);
@@ -177,7 +177,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task ASensorWithOnlyPatternSubscribersIsRemovedAsIdleAndTheyGetNothingMoreFromIt()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, c) = await ThreeAsync(nodes);
+        var (a, b, c) = await nodes.StartThreeAsync();
         using var followed = await FollowedAsync(a, b);
         var router = b.Services.GetRequiredService<RedisFeedRouter>();
 
@@ -194,7 +194,7 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
     public async Task ASensorRegisteredAnewReachesNoPatternSubscriptionOfTheOldOneEvenWhenItsRemovalWasNotHeard()
     {
         await using var nodes = new RedisNodes(fixture.Redis);
-        var (a, b, _) = await ThreeAsync(nodes);
+        var (a, b, _) = await nodes.StartThreeAsync();
         using var followed = await FollowedAsync(a, b);
 
         // The removal as a node's sweep runs it, with its announcement sent where no node listens.
@@ -335,11 +335,5 @@ public sealed class SubscribeManyRedisTests(RedisFeedFixture fixture) : IClassFi
         while (readings.Count < count)
             readings.Add(await buffer.Reader.ReadAsync(cts.Token));
         return readings;
-    }
-
-    private static async Task<(SensorHubApplication A, SensorHubApplication B, SensorHubApplication C)> ThreeAsync(RedisNodes nodes)
-    {
-        var started = await Task.WhenAll(nodes.StartNodeAsync(), nodes.StartNodeAsync(), nodes.StartNodeAsync());
-        return (started[0], started[1], started[2]);
     }
 }
