@@ -24,7 +24,12 @@ internal static class HubArguments
     public static SensorPattern CheckPattern(string? pattern)
     {
         if (!SensorPattern.TryParse(pattern, out var parsed, out var problem))
-            throw new SensorHubException(SensorHubErrors.InvalidArgument, pattern is null ? $"pattern {problem}." : $"pattern '{pattern}' {problem}.");
+        {
+            // Named only when it is short and printable: a hostile pattern of a megabyte, or one with line breaks, is
+            // not sent back or logged; the problem says what is wrong with it either way.
+            var shown = pattern is { Length: <= SensorPattern.MaxLength } && pattern.All(c => c is >= ' ' and <= '~') ? $" '{pattern}'" : "";
+            throw new SensorHubException(SensorHubErrors.InvalidArgument, $"pattern{shown} {problem}.");
+        }
         return parsed;
     }
 

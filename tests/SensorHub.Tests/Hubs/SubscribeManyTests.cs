@@ -114,6 +114,8 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
         { "", "is empty" },
         { new string('a', SensorPattern.MaxLength + 1), $"at most {SensorPattern.MaxLength} are allowed" },
         { "plant/temp erature", "contains U+0020" },
+        { "plant/\nline", "contains U+000A" },
+        { new string('+', 100_000), "is 100000 characters long" },
     };
 
     [Theory]
@@ -131,7 +133,10 @@ public sealed class SubscribeManyTests(EngineFixture engines) : IClassFixture<En
         });
 
         Assert.Equal(SensorHubErrors.InvalidArgument, SensorHubErrors.CodeOf(refused.Message));
-        Assert.Contains($"pattern '{pattern}' ", refused.Message, StringComparison.Ordinal);
+        // Named when it is short and printable; a long pattern or one with a control character is not sent back.
+        var named = pattern.Length <= SensorPattern.MaxLength && pattern.All(c => c is >= ' ' and <= '~');
+        Assert.Equal(named, refused.Message.Contains($"pattern '{pattern}' ", StringComparison.Ordinal));
+        Assert.True(refused.Message.Length < 300, refused.Message);
         Assert.Contains(problem, refused.Message, StringComparison.Ordinal);
         // A sensor that appears once the stream is open arrives from its first reading.
         var plant = Sensors.NewId("many");
