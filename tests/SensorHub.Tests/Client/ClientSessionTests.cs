@@ -52,6 +52,6 @@ public sealed class ClientSessionTests(ClientFixture apps) : IClassFixture<Clien
         Assert.Equal(["before"], rejoin.Annotations!.Select(a => a.Text));
         Assert.Equal(["before", "after"], seen.Where(e => e.Kind == SessionEventKinds.Annotated).Select(e => e.Annotation!.Text));
         Assert.Equal(SessionEventKinds.Ended, seen[^1].Kind);
-        Assert.Contains(ConnectionChange.Reconnected, harness.Changes);
+        await harness.WaitForChangeAsync(ConnectionChange.Reconnected);
     }
 }

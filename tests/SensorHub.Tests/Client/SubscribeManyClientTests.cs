@@ -85,7 +85,7 @@ public sealed class SubscribeManyClientTests(SubscribeManyFixture apps) : IClass
         Assert.Equal(Enumerable.Range(0, 9).Select(i => firstB + i), stream.Sequences(b));
         Assert.Equal(Enumerable.Range(0, 6).Select(i => duringQuiet[0].Sequence + i), stream.Sequences(quiet));
         Assert.Empty(stream.Gaps);
-        Assert.Contains(ConnectionChange.Reconnected, harness.Changes);
+        await harness.WaitForChangeAsync(ConnectionChange.Reconnected);
         Assert.True(harness.CountLogs(ClientLogEvents.Resuming) >= 1, harness.DescribeLog());
     }
 
