@@ -46,4 +46,10 @@ test("the filter box: empty is every sensor, a prefix streams the levels it comp
   // Malformed: sent as typed (the server's refusal is what the page shows); nothing is listed or shown for it.
   const malformed = overviewFilter("plant-1/#/pressure");
   assert.deepEqual([malformed.pattern, malformed.listPrefix, malformed.accepts("plant-1/x/pressure")], ["plant-1/#/pressure", null, false]);
+
+  // A prefix no id can have: sent as typed (the refusal names "/a", not the "/#" made from it), nothing listed.
+  for (const text of ["/a", "plant 1/", "/"]) {
+    const impossible = overviewFilter(text);
+    assert.deepEqual([impossible.pattern, impossible.listPrefix, impossible.accepts("a")], [text, null, false], text);
+  }
 });

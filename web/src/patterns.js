@@ -40,7 +40,8 @@ export function parsePattern(text) {
  * - otherwise a plain id prefix, as the box always took ("plant-1/line-2/", "plant-1/li"): the pattern covers the
  *   levels the prefix completes ("plant-1/line-2/#", "plant-1/#"; "#" for "plant") and the page keeps the ids that
  *   start with the prefix. A prefix that ends inside a level thus streams its whole parent level at the overview's
- *   low rate and drops what it does not show; "/" at the end of a level narrows the stream to what is shown.
+ *   low rate and drops what it does not show; "/" at the end of a level narrows the stream to what is shown. A prefix
+ *   no id can have ("/a", "a b") is sent as typed, to be refused by the server in the user's own words.
  * Returns { pattern, listPrefix (for ListSensors, null when nothing can be listed), accepts(id) }.
  */
 export function overviewFilter(value) {
@@ -52,5 +53,9 @@ export function overviewFilter(value) {
       ? { text, pattern: text, listPrefix: parsed.prefix, accepts: parsed.matches }
       : { text, pattern: text, listPrefix: null, accepts: () => false };
   }
-  return { text, pattern: `${text.slice(0, text.lastIndexOf("/") + 1)}#`, listPrefix: text, accepts: id => id.startsWith(text) };
+  const pattern = `${text.slice(0, text.lastIndexOf("/") + 1)}#`;
+  // A prefix no id can have ("/a", "a b"): sent as typed, so that the server's refusal names what the user wrote
+  // rather than the pattern made from it ("/#").
+  if (parsePattern(pattern) === null) return { text, pattern: text, listPrefix: null, accepts: () => false };
+  return { text, pattern, listPrefix: text, accepts: id => id.startsWith(text) };
 }
