@@ -21,4 +21,11 @@ public sealed record UploadRequest
     /// <summary>The expected SHA-256 of the whole file in lowercase hex, if known: a complete file that differs fails.</summary>
     [Key("sha256")]
     public string? Sha256 { get; init; }
+
+    /// <summary>
+    /// For a <c>text/csv</c> upload: how to read it where detection would guess wrong. <see langword="null"/>: every
+    /// choice detected from the file (see <see cref="CsvOptions"/>).
+    /// </summary>
+    [Key("csv")]
+    public CsvOptions? Csv { get; init; }
 }

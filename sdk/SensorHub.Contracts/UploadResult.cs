@@ -31,31 +31,52 @@ public sealed record UploadResult
     public CsvSummary? Csv { get; init; }
 }
 
-/// <summary>A text log's lines counted by level.</summary>
+/// <summary>
+/// A text log's entries counted by level. An entry is a line with its continuation lines (indented lines, stack
+/// traces), counted once at its first line's level; the formats recognised are listed in the README's "Log uploads".
+/// <see cref="Errors"/> + <see cref="Warnings"/> + <see cref="Infos"/> + <see cref="Debug"/> + <see cref="Other"/> =
+/// <see cref="Entries"/>.
+/// </summary>
 [MessagePackObject]
 public sealed record LogSummary
 {
-    /// <summary>Lines in all.</summary>
+    /// <summary>Physical lines in all, blank and continuation lines included.</summary>
     [Key("lines")]
     public long Lines { get; init; }
 
-    /// <summary>Lines whose first level token is <c>ERROR</c>.</summary>
+    /// <summary>Entries in all: lines that are neither blank nor a continuation of the entry above.</summary>
+    [Key("entries")]
+    public long Entries { get; init; }
+
+    /// <summary>Entries at error level or worse (error, critical, fatal, alert, emergency).</summary>
     [Key("errors")]
     public long Errors { get; init; }
 
-    /// <summary>Lines whose first level token is <c>WARN</c> or <c>WARNING</c>.</summary>
+    /// <summary>Entries at warning level.</summary>
     [Key("warnings")]
     public long Warnings { get; init; }
 
-    /// <summary>Lines whose first level token is <c>INFO</c>.</summary>
+    /// <summary>Entries at information level (notice included).</summary>
     [Key("infos")]
     public long Infos { get; init; }
 
-    /// <summary>Lines with no level token.</summary>
+    /// <summary>Entries at debug or trace level.</summary>
+    [Key("debug")]
+    public long Debug { get; init; }
+
+    /// <summary>Entries with no level the server recognises.</summary>
     [Key("other")]
     public long Other { get; init; }
 
-    /// <summary>The first few <c>ERROR</c> lines.</summary>
+    /// <summary>
+    /// The format the file was recognised in from its first lines (for instance <c>aspnetcore</c>, <c>serilog</c>,
+    /// <c>json</c>; the README lists them), or empty while none is recognised. Lines of another format are still
+    /// counted by the general rule.
+    /// </summary>
+    [Key("format")]
+    public string Format { get; init; } = "";
+
+    /// <summary>The first line of each of the first few error entries.</summary>
     [Key("firstErrors")]
     public LineSample[] FirstErrors { get; init; } = [];
 }
@@ -77,15 +98,35 @@ public sealed record LineSample
 [MessagePackObject]
 public sealed record CsvSummary
 {
-    /// <summary>Rows, not counting a header or blank lines.</summary>
+    /// <summary>
+    /// How the file was read: <c>long</c> (a sensor id, a timestamp and a value per row) or <c>wide</c> (a timestamp
+    /// and one column per sensor), or empty before its first line.
+    /// </summary>
+    [Key("layout")]
+    public string Layout { get; init; } = "";
+
+    /// <summary>The field delimiter used: <c>,</c>, <c>;</c>, <c>\t</c> or <c>|</c>; empty before the first line.</summary>
+    [Key("delimiter")]
+    public string Delimiter { get; init; } = "";
+
+    /// <summary>Whether line 1 was read as a header (which then is not a row).</summary>
+    [Key("header")]
+    public bool Header { get; init; }
+
+    /// <summary>
+    /// Rows, not counting a header or blank lines. A wide row is one row, however many readings it holds; its
+    /// readings are counted in <see cref="Accepted"/> and <see cref="Rejected"/>.
+    /// </summary>
     [Key("rows")]
     public long Rows { get; init; }
 
-    /// <summary>Rows published into the feed.</summary>
+    /// <summary>Readings published into the feed: one per long row, one per non-empty cell of a wide row.</summary>
     [Key("accepted")]
     public long Accepted { get; init; }
 
-    /// <summary>Rows rejected.</summary>
+    /// <summary>
+    /// Readings rejected, counted as <see cref="Accepted"/> is; a row that does not parse at all counts one.
+    /// </summary>
     [Key("rejected")]
     public long Rejected { get; init; }
 
@@ -94,7 +135,7 @@ public sealed record CsvSummary
     public RowRejection[] FirstRejections { get; init; } = [];
 }
 
-/// <summary>Why one CSV row was rejected.</summary>
+/// <summary>Why one CSV row, or one cell of a wide row, was rejected.</summary>
 [MessagePackObject]
 public sealed record RowRejection
 {
@@ -112,4 +153,11 @@ public sealed record RowRejection
     /// <summary>What was wrong with it, for people.</summary>
     [Key("reason")]
     public string Reason { get; init; } = "";
+
+    /// <summary>
+    /// In a wide file, the header name of the column whose cell was rejected (one rejection per cell);
+    /// <see langword="null"/> when the whole row was.
+    /// </summary>
+    [Key("column")]
+    public string? Column { get; init; }
 }
