@@ -4,6 +4,7 @@
 import { signalR } from "./connection.js";
 import { el, $ } from "./dom.js";
 import { Codes, codeOf, textOf } from "./errors.js";
+import { summaryRows } from "./summary.js";
 
 const CHUNK = 64 * 1024;
 const AHEAD = 4; // chunks sent but not yet durably written
@@ -152,8 +153,7 @@ export class Uploads {
       ["upload id", result.uploadId], ["bytes", Number(result.bytes).toLocaleString()],
       ["SHA-256 (server)", result.sha256], ["SHA-256 (browser)", sha256], ["hashes", match ? "match" : "DIFFER"],
     ];
-    if (result.log) rows.push(["log lines", `${result.log.lines}: ${result.log.errors} errors, ${result.log.warnings} warnings, ${result.log.infos} infos, ${result.log.other} other`]);
-    if (result.csv) rows.push(["CSV rows", `${result.csv.rows}: ${result.csv.accepted} accepted, ${result.csv.rejected} rejected`]);
+    rows.push(...summaryRows(result));
     const download = el("button", { type: "button", onclick: () => this.download(result.uploadId, file.name, Number(result.bytes), download) }, "Download");
     this.result.replaceChildren(
       el("dl", {}, rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { dataset: { field: k } }, String(v))])), download);
