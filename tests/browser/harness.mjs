@@ -145,18 +145,28 @@ export async function failableHub(page, { targets = ["Subscribe"] } = {}) {
 }
 
 /**
- * A publisher in the page (which must be signed in with a role that publishes): one Publish stream on the page's hub
- * connection, fed by `publish(sensorId, value)`. A minimal observable stands in for signalR.Subject, which the bundle
- * does not expose; SignalR subscribes to it once the invocation is sent, so items wait in a queue until then.
+ * A publisher in the page (which must be signed in with a role that publishes): one publish stream of the page's
+ * SensorHubClient (window.sensorhub.client.publish), fed by `publish(sensorId, value)` through an async iterable that
+ * waits for the next reading, and ended by `end()`, which resolves to the server's PublishResult.
  */
 export async function startPublishing(page) {
   await page.evaluate(() => {
     const queue = [];
-    let observer = null;
-    const items = { subscribe(o) { observer = o; for (const item of queue.splice(0)) o.next(item); return { dispose() {} }; } };
-    window.published = window.sensorhub.hub.invoke("Publish", items);
-    window.publish = item => { if (observer) observer.next(item); else queue.push(item); };
-    window.endPublishing = () => { observer?.complete(); return window.published; };
+    let wake = null;
+    let ended = false;
+    const readings = {
+      async *[Symbol.asyncIterator]() {
+        for (;;) {
+          while (queue.length > 0) yield queue.shift();
+          if (ended) return;
+          await new Promise(resolve => { wake = resolve; });
+        }
+      },
+    };
+    const nudge = () => { const w = wake; wake = null; w?.(); };
+    window.published = window.sensorhub.client.publish(readings);
+    window.publish = item => { queue.push(item); nudge(); };
+    window.endPublishing = () => { ended = true; nudge(); return window.published; };
   });
   return {
     publish: (sensorId, value) => page.evaluate(([id, v]) => window.publish({ sensorId: id, value: v, timestamp: null }), [sensorId, value]),

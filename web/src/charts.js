@@ -1,21 +1,26 @@
-// Live charts: one uPlot per open sensor, fed by a Subscribe stream, drawn at most once per animation frame over a
-// bounded window. After a reconnect each chart resubscribes from its last sequence + 1 and marks a gap where the
-// first reading is beyond that (history no longer covered the span).
+// Live charts: one uPlot per open sensor, fed by a subscription of @sensorhub/client, drawn at most once per animation
+// frame over a bounded window. The library keeps each subscription going across drops, failovers and restarts: it
+// resubscribes from the last reading it delivered plus one, leaves out duplicates and reports what can no longer come
+// as gaps, which the chart marks. What the chart notes itself is only what the page shows and the tests read: each
+// resumption (after a reconnection, or a restart with another identity) with the first sequence it has not shown and
+// the first that came.
 import uPlot from "uplot";
 import { el, toDate, fmt } from "./dom.js";
-import { Codes, codeOf, textOf } from "./errors.js";
+import { textOf } from "./connection.js";
 
 const WINDOW = 2000; // points kept per chart
 
 export class ChartManager {
-  constructor({ hub, subscriptions, container, onChange = () => {} }) {
+  constructor({ hub, container, onChange = () => {} }) {
     this.hub = hub;
-    this.subscriptions = subscriptions;
     this.container = container;
     this.onChange = onChange;
     this.charts = new Map();
     this.annotations = [];
-    hub.onReconnected(() => { for (const chart of this.charts.values()) chart.resubscribe(); });
+    hub.onState(state => { if (state === "reconnecting") for (const chart of this.charts.values()) chart.waiting(); });
+    hub.onReconnected(() => { for (const chart of this.charts.values()) chart.resumed(); });
+    // A restart ends every stream of the library: close them first (no error to show), reopen them once connected.
+    hub.onRestart(phase => { for (const chart of this.charts.values()) phase === "stopping" ? chart.pause() : chart.reopen(); });
   }
 
   get ids() { return [...this.charts.keys()]; }
@@ -53,13 +58,14 @@ class LiveChart {
     this.ys = [];
     this.lastSequence = null;
     this.received = 0;
-    this.duplicates = 0;
-    this.gaps = [];           // { at: seconds, from, to } missing sequences
-    this.resubscribes = [];   // { from, first } the fromSequence asked for and the first sequence that came
+    this.duplicates = 0;      // readings at or below the last shown: the library promises none; counted for the tests
+    this.gaps = [];           // { at: seconds, from, to, cause } readings the library reported as never coming
+    this.pendingGaps = [];    // reported, waiting for the reading after them (where the marker goes)
+    this.resubscribes = [];   // { from, first }: the first sequence not yet shown when the stream resumed, the first that came
     this.running = false;
     this.ended = null;
     this.pending = false;
-    this.subscription = null;
+    this.stream = null;
 
     this.status = el("span", { class: "chart-status", role: "status" }, "starting");
     this.stopButton = el("button", { type: "button", class: "stop", onclick: () => this.toggle() }, "Stop");
@@ -85,63 +91,62 @@ class LiveChart {
   }
 
   subscribe(fromSequence) {
-    const hub = this.manager.hub;
     this.running = true;
     this.ended = null;
     this.stopButton.textContent = "Stop";
     this.status.textContent = fromSequence === null ? "live" : `resuming from ${fromSequence}`;
-    this.expectedFrom = fromSequence;
-    const stream = hub.stream("Subscribe", this.sensorId, { fromSequence, maxRate: this.maxRate });
-    this.subscription = this.manager.subscriptions.add(this, stream, {
-      next: reading => this.add(reading),
-      error: error => {
-        this.subscription = null;
-        // The node lost its backend: not a refusal. Move (reconnect) and resume from the last sequence, as after a drop.
-        if (codeOf(error) === Codes.backendUnavailable) {
-          this.status.textContent = "the server lost its backend: resuming";
-          hub.failOver(textOf(error));
-          return;
-        }
-        // A refusal (an error with a code: unknown sensor, not allowed, too many streams) ends the chart's feed at
-        // once: resubscribing would be refused again. A stream cut by a dropped connection (no code) is reopened on
-        // reconnect; SignalR fails the streams just before it switches to reconnecting: look at the state after that.
-        if (codeOf(error) !== null) { this.fail(error); return; }
-        setTimeout(() => {
-          if (!hub.isConnected) { this.status.textContent = "waiting for the connection"; return; }
-          this.fail(error);
-        }, 0);
-      },
-      // A feed completes only when its server stops, after what it had for us: like a drop, it is reopened on reconnect.
-      complete: () => { this.subscription = null; this.status.textContent = "server stopped: waiting for the connection"; },
+    this.stream = this.manager.hub.client.subscribe(this.sensorId, {
+      fromSequence, maxRate: this.maxRate,
+      onReading: reading => this.add(reading),
+      onGap: gap => this.pendingGaps.push(gap),
+      // A refusal (unknown sensor, not allowed, too many streams) or a fault of the server's ends the feed: the same
+      // subscription would be refused again. Drops and backend_unavailable never come here: the library resumes them.
+      onError: error => this.fail(error),
     });
+  }
+
+  /** Notes a resumption: the readings that come next should start at the first one not shown. */
+  #noteResume() {
+    const from = this.lastSequence === null ? null : this.lastSequence + 1;
+    this.resubscribes.push({ from, first: null });
+    this.status.textContent = from === null ? "live" : `resuming from ${from}`;
+  }
+
+  /** The connection dropped: the library reconnects and resumes. */
+  waiting() { if (this.running && this.stream) this.status.textContent = "waiting for the connection"; }
+
+  /** Reconnected: the library has resubscribed (or is resubscribing) from the last reading plus one. */
+  resumed() { if (this.running && this.stream) this.#noteResume(); }
+
+  /** Before a restart: the stream is closed, the chart stays running. */
+  pause() {
+    this.stream?.close();
+    this.stream = null;
+  }
+
+  /** After a restart: a new subscription from the first sequence not yet shown. */
+  reopen() {
+    if (!this.running) return;
+    this.#noteResume();
+    this.subscribe(this.lastSequence === null ? null : this.lastSequence + 1);
   }
 
   fail(error) {
     this.running = false;
+    this.stream = null;
     this.ended = textOf(error);
     this.status.textContent = `error: ${this.ended}`;
     this.stopButton.textContent = "Start";
   }
 
-  resubscribe() {
-    if (!this.running) return;
-    if (this.subscription) this.manager.subscriptions.remove(this, this.subscription);
-    const from = this.lastSequence === null ? null : this.lastSequence + 1;
-    this.resubscribes.push({ from, first: null });
-    this.subscribe(from);
-  }
-
   add(reading) {
     const sequence = Number(reading.sequence);
     const t = toDate(reading.timestamp).getTime() / 1000;
+    for (const gap of this.pendingGaps.splice(0)) this.gaps.push({ at: t, from: gap.fromSequence, to: gap.toSequence, count: gap.count, cause: gap.cause });
     const seam = this.resubscribes.at(-1);
-    if (seam && seam.first === null && this.expectedFrom !== null) {
+    if (seam && seam.first === null) {
       seam.first = sequence;
-      if (sequence > this.expectedFrom) this.gaps.push({ at: t, from: this.expectedFrom, to: sequence - 1 });
       this.status.textContent = "live";
-    } else if (this.lastSequence !== null && this.maxRate === null && sequence > this.lastSequence + 1) {
-      // Without maxRate every reading should come: a jump is a real gap (drops in a full buffer).
-      this.gaps.push({ at: t, from: this.lastSequence + 1, to: sequence - 1 });
     }
     if (this.lastSequence !== null && sequence <= this.lastSequence) { this.duplicates++; return; }
     this.lastSequence = sequence;
@@ -180,7 +185,8 @@ class LiveChart {
       ctx.fillText(label, x + 3 * devicePixelRatio, u.bbox.top + 12 * devicePixelRatio);
       ctx.restore();
     };
-    for (const gap of this.gaps) line(gap.at, "#d1242f", `gap ${gap.to - gap.from + 1}`);
+    // A restart's jump is no count of readings: its gap says so rather than a number.
+    for (const gap of this.gaps) line(gap.at, "#d1242f", gap.count === null ? "gap (restart)" : `gap ${gap.count}`);
     for (const a of this.manager.annotations) {
       if (a.sensorId && a.sensorId !== this.sensorId) continue;
       line(toDate(a.time).getTime() / 1000, "#9a6700", a.text.slice(0, 24));
@@ -189,22 +195,21 @@ class LiveChart {
 
   toggle() {
     if (this.running) { this.stop(); return; }
-    const from = this.lastSequence === null ? null : this.lastSequence + 1;
-    this.resubscribes.push({ from, first: null });
-    this.subscribe(from);
+    this.#noteResume();
+    this.subscribe(this.lastSequence === null ? null : this.lastSequence + 1);
   }
 
+  /** Closes the subscription: the library disposes the server's stream at once. */
   stop() {
     this.running = false;
-    if (this.subscription) this.manager.subscriptions.remove(this, this.subscription);
-    this.subscription = null;
+    this.stream?.close();
+    this.stream = null;
     this.status.textContent = "stopped";
     this.stopButton.textContent = "Start";
   }
 
   close() {
     this.stop();
-    this.manager.subscriptions.disposeAll(this);
     window.removeEventListener("resize", this.resize);
     this.plot.destroy();
     this.root.remove();
@@ -213,7 +218,7 @@ class LiveChart {
   /** What the tests read. */
   snapshot() {
     return { sensorId: this.sensorId, maxRate: this.maxRate, received: this.received, lastSequence: this.lastSequence,
-      gaps: this.gaps.map(g => ({ from: g.from, to: g.to })), resubscribes: this.resubscribes.slice(),
+      gaps: this.gaps.map(g => ({ from: g.from, to: g.to, cause: g.cause })), resubscribes: this.resubscribes.slice(),
       duplicates: this.duplicates, running: this.running };
   }
 }

@@ -1,8 +1,8 @@
-// Wires the dashboard's modules together. window.sensorhub is the handle the browser tests read.
+// Wires the dashboard's modules together around the page's one SensorHubClient (@sensorhub/client, connection.js).
+// window.sensorhub is the handle the browser tests read.
 import "uplot/dist/uPlot.min.css";
 import "./styles.css";
-import { HubClient } from "./connection.js";
-import { SubscriptionManager } from "./subscriptions.js";
+import { PageConnection } from "./connection.js";
 import { ChartManager } from "./charts.js";
 import { Overview } from "./overview.js";
 import { Uploads } from "./uploads.js";
@@ -12,12 +12,11 @@ import { identity } from "./identity.js";
 import { $ } from "./dom.js";
 
 const params = new URLSearchParams(location.search);
-const hub = new HubClient({ protocol: params.get("protocol") ?? "msgpack", tokenProvider: () => identity.freshToken() });
-const subscriptions = new SubscriptionManager();
-const charts = new ChartManager({ hub, subscriptions, container: $("#charts") });
-const overview = new Overview({ hub, subscriptions, charts, table: $("#sensors tbody"), filter: $("#filter"), rate: $("#max-rate") });
-const uploads = new Uploads({ hub, subscriptions, root: $("#uploads") });
-const sessions = new Sessions({ hub, subscriptions, charts, root: $("#session") });
+const hub = new PageConnection({ protocol: params.get("protocol") ?? "msgpack", tokenProvider: () => identity.freshToken() });
+const charts = new ChartManager({ hub, container: $("#charts") });
+const overview = new Overview({ hub, charts, table: $("#sensors tbody"), filter: $("#filter"), rate: $("#max-rate") });
+const uploads = new Uploads({ hub, root: $("#uploads") });
+const sessions = new Sessions({ hub, charts, root: $("#session") });
 startStats($("#stats"));
 
 const badge = $("#connection");
@@ -40,7 +39,7 @@ $("#sign-out").addEventListener("click", async () => { identity.signOut(); showU
 showUser();
 
 window.sensorhub = {
-  hub, subscriptions, charts, overview, uploads, sessions,
+  hub, client: hub.client, charts, overview, uploads, sessions,
   chart: id => charts.charts.get(id)?.snapshot() ?? null,
 };
 

@@ -1,11 +1,11 @@
-// The sensor overview: a row per sensor the filter covers, kept live by ONE SubscribeMany stream on the filter's
-// pattern at RATE readings a second per sensor (patterns.js says how the filter box maps to a pattern). ListSensors
-// gives the rows and their descriptive fields (name, unit) when the view opens, when its filter changes and after a
-// reconnect; in between the stream alone moves values, times and sparklines, and a reading of a sensor not yet shown
-// adds its row. Rows are keyed by sensor id and updated in place: a row's element, and its Open button, stay the same
+// The sensor overview: a row per sensor the filter covers, kept live by ONE subscribeMany of @sensorhub/client on the
+// filter's pattern at RATE readings a second per sensor (patterns.js says how the filter box maps to a pattern). The
+// library keeps that stream going across drops and failovers (a paced stream resumes live). listSensors gives the rows
+// and their descriptive fields (name, unit) when the view opens, when its filter changes and after a reconnection; in
+// between the stream alone moves values, times and sparklines, and a reading of a sensor not yet shown adds its row. Rows are keyed by sensor id and updated in place: a row's element, and its Open button, stay the same
 // for as long as the row is on screen, so a click never lands on a button that is being replaced.
 import { el, fmt, toDate } from "./dom.js";
-import { Codes, codeOf, textOf } from "./errors.js";
+import { textOf } from "./connection.js";
 import { overviewFilter } from "./patterns.js";
 
 /** Rows shown at most; readings of further sensors are dropped, and a last row says that the filter narrows. */
@@ -21,13 +21,14 @@ const FEW = 4;                // new sensors asked about one by one (and at once
 const SVG = "http://www.w3.org/2000/svg";
 
 export class Overview {
-  constructor({ hub, subscriptions, charts, table, filter, rate }) {
-    Object.assign(this, { hub, subscriptions, charts, table, filter, rate });
+  constructor({ hub, charts, table, filter, rate }) {
+    Object.assign(this, { hub, charts, table, filter, rate });
+    this.client = hub.client;
     this.rows = new Map();     // sensor id -> Row, for the rows on screen
     this.order = [];           // their ids, sorted (ordinal), as the table shows them
     this.generation = 0;       // each load (open, filter change, reconnect) is one; what an older one hears is stale
     this.spec = null;          // the filter in force: { text, pattern, listPrefix, accepts(id) }
-    this.subscription = null;  // the SubscribeMany stream, kept in `subscriptions` with this view
+    this.stream = null;        // the subscribeMany stream, closed when the filter changes or the view closes
     this.truncated = false;
     this.received = 0;         // readings taken from the stream, for the tests
     this.dirty = new Set();    // rows to draw at the next animation frame
@@ -42,32 +43,48 @@ export class Overview {
 
     this.onInput = () => { clearTimeout(this.debounce); this.debounce = setTimeout(() => this.load(), DEBOUNCE_MS); };
     filter.addEventListener("input", this.onInput);
-    // A fresh connection (the first, a restart with another identity, a new start after reconnecting gave up) and a
-    // reconnection both load again: relist, then subscribe. A restart reports both: one tick coalesces them.
-    this.offState = hub.onState(state => { if (state === "connected") this.requestLoad(); });
-    this.offReconnected = hub.onReconnected(() => this.requestLoad());
+    // A fresh connection (the first, a restart with another identity) loads: list, then subscribe. A restart ends
+    // the library's streams: the stream is closed before it (no error to show) and opened again by that load. A
+    // reconnection lists again (names, newest values), while the library resubscribes the stream by itself; a stream
+    // that had ended (a refusal) is opened again then, as a filter change would.
+    this.offState = hub.onState(state => {
+      if (state === "connected") this.requestLoad();
+      if (state === "reconnecting" && this.stream) this.showStatus("waiting for the connection");
+    });
+    this.offReconnected = hub.onReconnected(() => this.requestLoad(this.stream !== null));
+    this.offRestart = hub.onRestart(phase => { if (phase === "stopping") this.closeStream(); });
   }
 
-  requestLoad() {
-    if (this.loadTimer || this.closed) return;
-    this.loadTimer = setTimeout(() => { this.loadTimer = null; this.load(); }, 0);
+  /** Loads at the next tick (several causes at once load once); `relistOnly` keeps the stream as it is. */
+  requestLoad(relistOnly = false) {
+    if (this.closed) return;
+    this.relistOnly = (this.loadTimer ? this.relistOnly : true) && relistOnly;
+    if (this.loadTimer) return;
+    this.loadTimer = setTimeout(() => { this.loadTimer = null; this.load({ relistOnly: this.relistOnly }); }, 0);
+  }
+
+  closeStream() {
+    this.stream?.close();
+    this.stream = null;
   }
 
   /**
-   * Lists the sensors the filter covers, then opens the one stream. After a reconnect it subscribes live rather than
-   * from each row's last sequence + 1: the overview shows the newest value of each sensor at RATE, and the listing
-   * just made gives every row its newest reading, so a replay of what was missed would only be thinned out again;
-   * with many sensors and a long outage it would also be the largest burst the page ever takes (a replay is not paced).
+   * Lists the sensors the filter covers, then opens the one stream (`relistOnly`: the stream stays, as after a
+   * reconnection). The stream is paced, so the library resumes it live rather than from each row's last sequence + 1:
+   * the overview shows the newest value of each sensor at RATE, and the listing gives every row its newest reading,
+   * so a replay of what was missed would only be thinned out again; with many sensors and a long outage it would also
+   * be the largest burst the page ever takes (a replay is not paced).
    */
-  async load() {
+  async load({ relistOnly = false } = {}) {
     if (this.closed) return;
-    const generation = ++this.generation;
-    const current = () => generation === this.generation && !this.closed;
     clearTimeout(this.debounce);
+    if (relistOnly && this.stream === null) relistOnly = false;
+    // A relisting keeps the generation: the stream it keeps is that generation's.
+    const generation = relistOnly ? this.generation : ++this.generation;
+    const current = () => generation === this.generation && !this.closed;
     this.unknown.clear(); // the listing describes every row it shows
-    if (this.subscription) this.subscriptions.remove(this, this.subscription);
-    this.subscription = null;
-    const spec = overviewFilter(this.filter.value);
+    if (!relistOnly) this.closeStream();
+    const spec = relistOnly ? this.spec : overviewFilter(this.filter.value);
     this.spec = spec;
     this.showStatus(null);
     for (const id of [...this.order]) if (!spec.accepts(id)) this.removeRow(id);
@@ -85,7 +102,7 @@ export class Overview {
     for (const id of [...this.order]) if (!shown.has(id)) this.removeRow(id);
     for (const info of listed.sensors) this.touch(this.rows.get(info.id) ?? this.addRow(info.id), row => row.describe(info, true));
     this.setTruncated(listed.more);
-    this.subscribe(spec, generation);
+    if (!relistOnly) this.subscribe(spec, generation);
   }
 
   /** The first MAX_ROWS sensors the filter covers, in id order, and whether more may match. */
@@ -93,7 +110,7 @@ export class Overview {
     const found = [];
     let after = null;
     for (let page = 0; page < LIST_PAGES; page++) {
-      const answer = await this.hub.invoke("ListSensors", { prefix: spec.listPrefix, after, limit: LIST_PAGE });
+      const answer = await this.client.listSensors({ prefix: spec.listPrefix, after, limit: LIST_PAGE });
       if (!current()) return { sensors: [], more: false };
       for (const info of answer.sensors) {
         if (!spec.accepts(info.id)) continue;
@@ -108,58 +125,39 @@ export class Overview {
   }
 
   subscribe(spec, generation) {
-    const stream = this.hub.stream("SubscribeMany", spec.pattern, { maxRate: RATE, fromSequences: null });
-    this.subscription = this.subscriptions.add(this, stream, {
-      next: batch => { if (generation === this.generation) this.take(batch); },
-      error: error => {
+    this.stream = this.client.subscribeMany(spec.pattern, {
+      maxRate: RATE,
+      onReading: reading => { if (generation === this.generation) this.take(reading); },
+      onError: error => {
         if (generation !== this.generation) return;
-        this.subscription = null;
-        this.onError(error, generation);
-      },
-      // The server stops (after what it had for us): the reconnection to it, or to another node, loads again.
-      complete: () => {
-        if (generation !== this.generation) return;
-        this.subscription = null;
-        this.showStatus("the server stopped: waiting for the connection");
+        this.stream = null;
+        this.onError(error);
       },
     });
   }
 
-  /** A listing's or the stream's error, decided by its code (errors.js). */
-  onError(error, generation) {
-    const code = codeOf(error);
-    // The node lost its backend: not a refusal. Drop the connection (once for every view); the reconnection loads again.
-    if (code === Codes.backendUnavailable) {
-      this.showStatus("the server lost its backend: resuming");
-      this.hub.failOver(textOf(error));
-      return;
-    }
-    // A refusal (a malformed pattern: invalid_argument; too many streams; not allowed) is shown once, near the
-    // filter, and not retried: the same filter would be refused again. Changing the filter, or a reconnection, tries again.
-    if (code !== null) { this.showStatus(textOf(error), code); return; }
-    // Without a code: a drop, which the reconnection loads again. SignalR fails the streams just before it switches
-    // to reconnecting: look at the state after that. Still connected: a fault of the server's, shown.
-    setTimeout(() => {
-      if (generation !== this.generation) return;
-      if (!this.hub.isConnected) this.showStatus("waiting for the connection");
-      else this.showStatus(textOf(error), "");
-    }, 0);
+  /**
+   * A listing's or the stream's error. Drops and backend_unavailable never come here (the library resumes them). A
+   * refusal (a malformed pattern: invalid_argument; too many streams; not allowed) is shown once, near the filter, and
+   * not retried: the same filter would be refused again. Changing the filter, or a reconnection, tries again. An error
+   * without a code is a fault of the server's, shown as well.
+   */
+  onError(error) {
+    this.showStatus(textOf(error), error?.code ?? "");
   }
 
-  /** One batch of the stream: readings of sensors that the filter covers, the newest of each at its moment. */
-  take(batch) {
-    for (const reading of batch) {
-      const id = reading.sensorId;
-      if (!this.spec.accepts(id)) continue; // a prefix that ends inside a level streams that level's siblings too
-      this.received++;
-      let row = this.rows.get(id);
-      if (!row) {
-        if (this.rows.size >= MAX_ROWS) { this.setTruncated(true); continue; }
-        row = this.addRow(id);
-        this.describeLater(id);
-      }
-      this.touch(row, r => r.take(reading));
+  /** One reading of the stream, of a sensor the filter may cover: the newest of that sensor at its moment. */
+  take(reading) {
+    const id = reading.sensorId;
+    if (!this.spec.accepts(id)) return; // a prefix that ends inside a level streams that level's siblings too
+    this.received++;
+    let row = this.rows.get(id);
+    if (!row) {
+      if (this.rows.size >= MAX_ROWS) { this.setTruncated(true); return; }
+      row = this.addRow(id);
+      this.describeLater(id);
     }
+    this.touch(row, r => r.take(reading));
   }
 
   /** Runs `change` on a row and draws the row at the next frame if it changed: many readings, one draw. */
@@ -196,7 +194,7 @@ export class Overview {
         if (row && !row.described) this.touch(row, r => r.describe(info, false));
       }
     };
-    const ask = id => this.hub.invoke("ListSensors", { prefix: id, after: null, limit: 1 }).then(page => page.sensors.filter(s => s.id === id));
+    const ask = id => this.client.listSensors({ prefix: id, after: null, limit: 1 }).then(page => page.sensors.filter(s => s.id === id));
     this.describing = true;
     try {
       while (this.unknown.size > 0 && current()) {
@@ -209,7 +207,7 @@ export class Overview {
           const before = this.order.indexOf(ids[0]) - 1;
           let after = before >= 0 ? this.order[before] : null;
           for (let page = 0; page < LIST_PAGES && wanted.size > 0; page++) {
-            const answer = await this.hub.invoke("ListSensors", { prefix: this.spec.listPrefix, after, limit: LIST_PAGE });
+            const answer = await this.client.listSensors({ prefix: this.spec.listPrefix, after, limit: LIST_PAGE });
             if (!current()) return;
             describe(answer.sensors.filter(info => wanted.delete(info.id)));
             after = answer.next ?? null;
@@ -222,10 +220,9 @@ export class Overview {
           if (current()) describe(infos);
         }
       }
-    } catch (error) {
-      // Those left show their ids; the load after the reconnection describes them.
+    } catch {
+      // Those left show their ids; the next listing (a reconnection, a filter change) describes them.
       this.unknown.clear();
-      if (codeOf(error) === Codes.backendUnavailable) this.hub.failOver(textOf(error));
     } finally {
       this.describing = false;
       // Ids that came while an older load's questions ran.
@@ -274,11 +271,11 @@ export class Overview {
     clearTimeout(this.loadTimer);
     clearTimeout(this.describeTimer);
     if (this.frame) cancelAnimationFrame(this.frame);
-    this.subscriptions.disposeAll(this);
-    this.subscription = null;
+    this.closeStream();
     this.filter.removeEventListener("input", this.onInput);
     this.offState();
     this.offReconnected();
+    this.offRestart();
     for (const id of [...this.order]) this.removeRow(id);
     this.setTruncated(false);
     this.showStatus(null);
@@ -286,7 +283,7 @@ export class Overview {
 
   /** What the tests read. */
   snapshot() {
-    return { filter: this.spec?.text ?? null, pattern: this.spec?.pattern ?? null, ids: this.order.slice(), received: this.received, live: this.subscription !== null,
+    return { filter: this.spec?.text ?? null, pattern: this.spec?.pattern ?? null, ids: this.order.slice(), received: this.received, live: this.stream !== null,
       truncated: this.truncated, closed: this.closed === true };
   }
 }

@@ -1,50 +1,47 @@
-// Live sessions: create one on the open charts, share its link, see who is present, annotate, end it.
+// Live sessions: create one on the open charts, share its link, see who is present, annotate, end it. The join is a
+// joinSession of @sensorhub/client, which rejoins by itself after a drop, a failover or fell_behind, each rejoin
+// beginning with a fresh snapshot; what ends it here is a refusal, the session's end, or a restart with another
+// identity (closed first, joined again after).
 import { el, $, toDate } from "./dom.js";
-import { Codes, codeOf, textOf } from "./errors.js";
+import { textOf } from "./connection.js";
 
 export class Sessions {
-  constructor({ hub, subscriptions, charts, root }) {
-    Object.assign(this, { hub, subscriptions, charts, root });
+  constructor({ hub, charts, root }) {
+    Object.assign(this, { hub, charts, root });
+    this.client = hub.client;
     this.session = null;
     this.participants = new Map();
     this.annotations = [];
-    this.subscription = null;
+    this.stream = null;
     $("#session-create", root).addEventListener("submit", e => { e.preventDefault(); this.create($("#session-title", root).value).catch(err => this.fail(err)); });
     $("#session-annotate", root).addEventListener("submit", e => { e.preventDefault(); this.annotate($("#annotation-text", root).value).catch(err => this.fail(err)); });
     $("#session-end", root).addEventListener("click", () => this.end().catch(err => this.fail(err)));
-    hub.onReconnected(() => { if (this.session && this.subscription === null && !this.ended) this.join(this.session.id); });
+    hub.onRestart(phase => {
+      if (phase === "stopping") { this.stream?.close(); this.stream = null; }
+      else if (this.session && !this.ended) this.join(this.session.id);
+    });
   }
 
   fail(error) { $("#session-state", this.root).textContent = textOf(error); }
 
   async create(title) {
     await this.hub.ready();
-    const info = await this.hub.invoke("CreateSession", { title: title || "Session", sensorIds: this.charts.ids, private: false, invited: null });
+    const info = await this.client.createSession({ title: title || "Session", sensorIds: this.charts.ids, private: false, invited: null });
     this.join(info.id);
     return info;
   }
 
   join(id) {
-    if (this.subscription) this.subscriptions.remove(this, this.subscription);
+    this.stream?.close();
     this.ended = false;
     this.session = { id };
-    this.subscription = this.subscriptions.add(this, this.hub.stream("JoinSession", id), {
-      next: event => this.on(event),
-      error: error => {
-        this.subscription = null;
-        const code = codeOf(error);
-        // The server dropped a stream that could not keep up: a fresh snapshot puts the page right again.
-        if (code === Codes.fellBehind) { if (this.hub.isConnected) this.join(id); return; }
-        // The node lost its backend: reconnect (perhaps to another node) and rejoin there, as after a drop.
-        if (code === Codes.backendUnavailable) { this.hub.failOver(textOf(error)); return; }
-        // A refusal (unknown session, full, not allowed) is shown, and the session is not joined again on reconnect.
-        if (code !== null) { this.session = null; this.fail(error); return; }
-        // A drop (no code) is rejoined on reconnect, with a fresh snapshot. SignalR fails the streams just before it
-        // switches to reconnecting: look at the state after that.
-        setTimeout(() => { if (this.hub.isConnected) this.fail(error); }, 0);
-      },
-      complete: () => { this.subscription = null; },
+    const stream = this.client.joinSession(id, {
+      onEvent: event => this.on(event),
+      // A refusal (unknown session, full, not allowed) is shown, and the session is not joined again.
+      onError: error => { this.session = null; this.fail(error); },
+      onClose: () => { if (this.stream === stream) this.stream = null; },
     });
+    this.stream = stream;
   }
 
   on(event) {
@@ -68,11 +65,11 @@ export class Sessions {
 
   async annotate(text) {
     if (!text.trim() || !this.session) return;
-    await this.hub.invoke("Annotate", this.session.id, { text, sensorId: null, sequence: null });
+    await this.client.annotate(this.session.id, { text, sensorId: null, sequence: null });
     $("#annotation-text", this.root).value = "";
   }
 
-  async end() { if (this.session) await this.hub.invoke("EndSession", this.session.id); }
+  async end() { if (this.session) await this.client.endSession(this.session.id); }
 
   render() {
     const s = this.session;
