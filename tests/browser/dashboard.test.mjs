@@ -139,6 +139,28 @@ test("after a dropped connection each chart resubscribes from its last sequence 
   assert.deepEqual(errors, []);
 });
 
+test("signing in and out restarts the connection: an open chart goes on from its last sequence + 1 each time", async () => {
+  const p = await openPage(browser, server.url, "restart-identity");
+  await p.page.goto("/");
+  await connected(p.page);
+  await p.page.waitForSelector(`#sensors tr[data-sensor="${PRESSURE}"]`);
+  await openChart(p.page, PRESSURE, "none"); // every reading: a gap would show
+  await until(async () => (await chart(p.page, PRESSURE))?.received >= 3, { what: "readings as a guest" });
+  await signIn(p.page, "restarter");
+  await until(async () => (await chart(p.page, PRESSURE)).resubscribes[0]?.first != null, { what: "readings after signing in" });
+  await p.page.click("#sign-out");
+  await p.page.waitForFunction(() => document.querySelector("#user").textContent.includes("guest"));
+  await until(async () => (await chart(p.page, PRESSURE)).resubscribes[1]?.first != null, { what: "readings after signing out" });
+  const c = await chart(p.page, PRESSURE);
+  assert.equal(c.resubscribes.length, 2, "one resubscription per restart");
+  for (const { from, first } of c.resubscribes) assert.equal(first, from, "each restart goes on at the last sequence + 1");
+  assert.deepEqual(c.gaps, []);
+  assert.equal(c.duplicates, 0);
+  assert.equal(c.running, true);
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
 test("two users share a session: presence, each other's annotations, and its end", async () => {
   const a = await openPage(browser, server.url, "session-alice");
   const b = await openPage(browser, server.url, "session-bob", { viewport: { width: 390, height: 844 } });
