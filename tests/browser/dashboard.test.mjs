@@ -86,7 +86,7 @@ test("a refused upload is shown once and not retried", async () => {
     await p.page.goto("/?protocol=json");
     await connected(p.page);
     await signIn(p.page, "refused");
-    const bytes = randomBytes(16 * 1024 * 1024);
+    const bytes = randomBytes(8 * 1024 * 1024);
     const sha256 = createHash("sha256").update(bytes).digest("hex");
     await p.page.setInputFiles("#upload-file", { name: "first.bin", mimeType: "application/octet-stream", buffer: bytes });
     await p.page.waitForFunction(() => Number(document.querySelector("#upload-progress").dataset.percent) >= 5, null, { timeout: 20000 });
