@@ -27,12 +27,13 @@ export class Uploads {
     drop.addEventListener("drop", e => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files[0]) this.start(e.dataTransfer.files[0]); });
   }
 
-  show(received, total, text) {
+  /** The bar and its label: bytes the server has written of the file's, and `note` after them where given. */
+  show(received, total, note = null) {
     this.progress.max = total || 1;
     this.progress.value = received;
     const percent = total ? Math.floor((received / total) * 100) : 100;
     this.progress.dataset.percent = String(percent);
-    this.label.textContent = text ?? `${received.toLocaleString()} of ${total.toLocaleString()} bytes (${percent}%)`;
+    this.label.textContent = `${received.toLocaleString()} of ${total.toLocaleString()} bytes (${percent}%)${note ? `, ${note}` : ""}`;
   }
 
   /** Starts an upload from the page: a refusal (a viewer, a bad file, a limit) is shown once, not thrown. */
@@ -59,12 +60,18 @@ export class Uploads {
     this.show(0, file.size);
     await this.hub.ready();
     let resumes = 0;
+    let resumedAt = null;
     const result = await this.client.upload(file, { name: file.name }, progress => {
       this.root.dataset.uploadId = progress.uploadId;
-      // `resumes` counts the library's resumptions after a drop; the page's count (the tests read it) adds them up.
-      if (progress.resumes > resumes) { this.resumes += progress.resumes - resumes; resumes = progress.resumes; }
+      // `resumes` counts the library's resumptions after a drop (its report then says where the server stood); the
+      // page's count (the tests read it) adds them up over uploads.
+      if (progress.resumes > resumes) {
+        this.resumes += progress.resumes - resumes;
+        resumes = progress.resumes;
+        resumedAt = progress.receivedBytes;
+      }
       this.show(progress.receivedBytes, progress.totalBytes,
-        resumes > 0 && progress.receivedBytes < progress.totalBytes ? `connection lost: resumed at ${progress.receivedBytes.toLocaleString()} bytes` : undefined);
+        resumedAt === null ? null : `resumed at ${resumedAt.toLocaleString()} after a dropped connection`);
     });
     this.show(Number(result.bytes), file.size);
     // The library resolves only when the server's SHA-256 equals the one it computed while reading the file.
