@@ -99,7 +99,7 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** Bytes per chunk. Default 64 KiB; at most the server's `MaxChunkBytes` (1 MiB by default). */
   chunkSize?: number;
-  /** Chunks sent ahead of what the server has written (WatchUpload's `receivedBytes`). Default 8. */
+  /** Chunks sent ahead of what the server has written (WatchUpload's `receivedBytes`). Default 16 (1 MiB of 64 KiB chunks). */
   chunksAhead?: number;
 }
 

@@ -13,8 +13,12 @@ import type { UploadResult, UploadStatus } from "./types.js";
 
 /** The default chunk: 64 KiB. */
 export const DEFAULT_CHUNK_SIZE = 64 * 1024;
-/** Chunks sent ahead of what the server has written, by default: 512 KiB in flight at most. */
-export const DEFAULT_CHUNKS_AHEAD = 8;
+/**
+ * Chunks sent ahead of what the server has written, by default: 1 MiB in flight at most. Measured on loopback with
+ * 64 KiB chunks over MessagePack, 8 ahead moved 21 MB/s and 32 ahead 40 MB/s; JSON (base64) is bound by its CPU
+ * at about 7 MB/s either way.
+ */
+export const DEFAULT_CHUNKS_AHEAD = 16;
 /**
  * How long a resumed upload waits out refusals that mean "not yet" (`upload_has_writer`, `upload_offset_mismatch`,
  * `server_busy`): the server notices a connection that vanished without a close within its client timeout (30 s by
