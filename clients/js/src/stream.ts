@@ -66,6 +66,11 @@ export class SensorHubStream<T> implements AsyncIterable<T> {
     return this.ended;
   }
 
+  /** Items received and waiting for the iterator (at most about `bufferSize`: see the class's remarks). */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
   /** The error the stream ended with, or `null`. */
   get error(): SensorHubError | null {
     return this.endError;

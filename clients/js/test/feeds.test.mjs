@@ -123,6 +123,37 @@ for (const protocol of PROTOCOLS) {
       }
     });
 
+    test("a consumer slower than its buffer loses nothing: the stream pauses and resumes from where it stands", async () => {
+      const sensor = `js/${protocol}/slow`;
+      const pub = await publisher(protocol);
+      for (let i = 0; i < 400; i++) pub.publish(sensor, i);
+      const client = await connect(server.url, { protocol, name: "slow", roles: ["viewer"] });
+      try {
+        await until(async () => (await lastSequence(client, sensor)) > 0, { what: "the readings" });
+        const first = (await lastSequence(client, sensor)) - 399;
+        await until(async () => (await lastSequence(client, sensor)) === first + 399, { what: "all 400 readings" });
+        const baseline = (await stats(server.url)).activeStreams;
+        const seen = [];
+        const gaps = [];
+        // A buffer of 20: the replay of 400 fills it many times over while the loop dawdles.
+        const subscription = client.subscribe(sensor, { fromSequence: first, bufferSize: 20, onGap: g => gaps.push(g) });
+        let most = 0;
+        for await (const r of subscription) {
+          seen.push(r.sequence);
+          most = Math.max(most, subscription.buffered);
+          if (seen.length % 50 === 0) await sleep(20);
+          if (seen.length === 400) break;
+        }
+        assertConsecutive(assert, seen, first, first + 399, "through a buffer of 20");
+        assert.ok(most <= 20, `the buffer held at most ${most} readings`);
+        assert.deepEqual(gaps, []);
+        await until(async () => (await stats(server.url)).activeStreams === baseline, { timeout: 5_000, what: "the stream ended" });
+      } finally {
+        await client.stop();
+        await pub.end();
+      }
+    });
+
     test("errors carry the server's codes", async () => {
       const client = await connect(server.url, { protocol, name: "erring", roles: ["viewer"] });
       try {

@@ -13,8 +13,8 @@ import { PROTOCOLS, connect, startServer, within } from "./helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MiB = 1024 * 1024;
-// The child's heap is capped at 16 MiB; the file is half as large again. What the upload adds to the memory JavaScript holds
-// (heap and ArrayBuffers, sampled every 200 ms after a full collection; see upload-child.mjs) must stay at a small
+// The child's heap is capped at 16 MiB; the file is half as large again. What the upload adds to the memory JavaScript
+// holds (heap and ArrayBuffers, sampled every 200 ms after a full collection; see upload-child.mjs) must stay at a small
 // fraction of the file: median under an eighth (the chunks in flight are 16 of 64 KiB), 90th percentile under half.
 const FILE_BYTES = 24 * MiB;
 const HEAP_MIB = 16;
