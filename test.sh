@@ -84,6 +84,41 @@ passed=$((passed + browser_passed))
 failed=$((failed + browser_failed))
 [ "$browser_status" -ne 0 ] && status=$browser_status
 
+# The JavaScript client library (clients/js, @sensorhub/client): installed, built (tsc) and tested under Node's test
+# runner against the server built above, over both protocols; its TAP goes to artifacts/jsclient/results.tap.
+js_results=artifacts/jsclient
+rm -rf "$js_results"
+mkdir -p "$js_results"
+js_status=0
+if [ ! -f clients/js/node_modules/.package-lock.json ] \
+   || [ clients/js/package-lock.json -nt clients/js/node_modules/.package-lock.json ]; then
+  (cd clients/js && npm ci --no-audit --no-fund) || js_status=$?
+fi
+if [ "$js_status" -eq 0 ]; then
+  (cd clients/js && npm run build) || js_status=$?
+fi
+if [ "$js_status" -eq 0 ]; then
+  (cd clients/js && timeout 300 node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="../../$js_results/results.tap" test/*.test.mjs) || js_status=$?
+fi
+js_tap="$js_results/results.tap"
+js_passed=0 js_failed=0 js_skipped=0
+if [ -f "$js_tap" ]; then
+  js_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
+  js_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
+  js_skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
+  js_passed=${js_passed:-0} js_failed=${js_failed:-0} js_skipped=${js_skipped:-0}
+fi
+if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
+  # npm, the build or the server did not start: count that as a failure.
+  js_failed=1
+fi
+passed=$((passed + js_passed))
+failed=$((failed + js_failed))
+skipped=$((skipped + js_skipped))
+[ "$js_status" -ne 0 ] && status=$js_status
+
 # The bench's JavaScript subscribers (bench/js/loadgen.mjs, the official SignalR client under Node) need their packages
 # before the smoke runs them; a failed install shows there, as a failed smoke.
 if [ ! -f bench/js/node_modules/.package-lock.json ] \
