@@ -57,6 +57,13 @@ for trx in "$results"/*.trx; do
 done
 shopt -u nullglob
 
+# One count of a TAP file's summary written by Node's test runner ("# pass 12"): 0 when the file or the line is missing.
+tap_count() {
+  local n=""
+  [ -f "$2" ] && n=$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" | tail -n 1)
+  echo "${n:-0}"
+}
+
 # The browser tests: headless Chromium against the real server (built above) on 127.0.0.1; see tests/browser/.
 browser_results=artifacts/browser
 rm -rf "$browser_results"
@@ -69,13 +76,8 @@ fi
 if [ "$browser_status" -eq 0 ]; then
   (cd tests/browser && timeout 300 npm test) || browser_status=$?
 fi
-tap="$browser_results/results.tap"
-browser_passed=0 browser_failed=0
-if [ -f "$tap" ]; then
-  browser_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-  browser_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-  browser_passed=${browser_passed:-0} browser_failed=${browser_failed:-0}
-fi
+browser_passed=$(tap_count pass "$browser_results/results.tap")
+browser_failed=$(tap_count fail "$browser_results/results.tap")
 if [ "$browser_status" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
   # npm, Chromium or the server did not start: count that as a failure.
   browser_failed=1
@@ -102,14 +104,9 @@ if [ "$js_status" -eq 0 ]; then
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="../../$js_results/results.tap" test/*.test.mjs) || js_status=$?
 fi
-js_tap="$js_results/results.tap"
-js_passed=0 js_failed=0 js_skipped=0
-if [ -f "$js_tap" ]; then
-  js_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
-  js_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
-  js_skipped=$(sed -n 's/^# skipped \([0-9]*\)$/\1/p' "$js_tap" | tail -n 1)
-  js_passed=${js_passed:-0} js_failed=${js_failed:-0} js_skipped=${js_skipped:-0}
-fi
+js_passed=$(tap_count pass "$js_results/results.tap")
+js_failed=$(tap_count fail "$js_results/results.tap")
+js_skipped=$(tap_count skipped "$js_results/results.tap")
 if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
   # npm, the build or the server did not start: count that as a failure.
   js_failed=1
