@@ -75,6 +75,7 @@ for (const protocol of PROTOCOLS) {
       uploadId = outcome.result.uploadId;
       t.diagnostic(`the upload added ${mib(outcome.median)} MiB (median; 90th percentile ${mib(outcome.p90)}, ${outcome.samples} samples) to the ${mib(outcome.baseline)} MiB JavaScript held before it`);
       assert.equal(outcome.dropped, true, "the transport was dropped mid-upload");
+      assert.ok(outcome.resumes >= 1, "the upload resumed");
       assert.equal(outcome.result.complete, true);
       assert.equal(outcome.result.bytes, FILE_BYTES);
       assert.equal(outcome.result.sha256, sha256, "the server's hash is the file's");
