@@ -57,6 +57,13 @@ for trx in "$results"/*.trx; do
 done
 shopt -u nullglob
 
+# One count of a TAP file's summary written by Node's test runner ("# pass 12"): 0 when the file or the line is missing.
+tap_count() {
+  local n=""
+  [ -f "$2" ] && n=$(sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" | tail -n 1)
+  echo "${n:-0}"
+}
+
 # The browser tests: headless Chromium against the real server (built above) on 127.0.0.1; see tests/browser/.
 browser_results=artifacts/browser
 rm -rf "$browser_results"
@@ -69,13 +76,8 @@ fi
 if [ "$browser_status" -eq 0 ]; then
   (cd tests/browser && timeout 300 npm test) || browser_status=$?
 fi
-tap="$browser_results/results.tap"
-browser_passed=0 browser_failed=0
-if [ -f "$tap" ]; then
-  browser_passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-  browser_failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$tap" | tail -n 1)
-  browser_passed=${browser_passed:-0} browser_failed=${browser_failed:-0}
-fi
+browser_passed=$(tap_count pass "$browser_results/results.tap")
+browser_failed=$(tap_count fail "$browser_results/results.tap")
 if [ "$browser_status" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
   # npm, Chromium or the server did not start: count that as a failure.
   browser_failed=1
@@ -83,6 +85,36 @@ fi
 passed=$((passed + browser_passed))
 failed=$((failed + browser_failed))
 [ "$browser_status" -ne 0 ] && status=$browser_status
+
+# The JavaScript client library (clients/js, @sensorhub/client): installed, built (tsc) and tested under Node's test
+# runner against the server built above, over both protocols; its TAP goes to artifacts/jsclient/results.tap.
+js_results=artifacts/jsclient
+rm -rf "$js_results"
+mkdir -p "$js_results"
+js_status=0
+if [ ! -f clients/js/node_modules/.package-lock.json ] \
+   || [ clients/js/package-lock.json -nt clients/js/node_modules/.package-lock.json ]; then
+  (cd clients/js && npm ci --no-audit --no-fund) || js_status=$?
+fi
+if [ "$js_status" -eq 0 ]; then
+  (cd clients/js && npm run build) || js_status=$?
+fi
+if [ "$js_status" -eq 0 ]; then
+  (cd clients/js && timeout 300 node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="../../$js_results/results.tap" test/*.test.mjs) || js_status=$?
+fi
+js_passed=$(tap_count pass "$js_results/results.tap")
+js_failed=$(tap_count fail "$js_results/results.tap")
+js_skipped=$(tap_count skipped "$js_results/results.tap")
+if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
+  # npm, the build or the server did not start: count that as a failure.
+  js_failed=1
+fi
+passed=$((passed + js_passed))
+failed=$((failed + js_failed))
+skipped=$((skipped + js_skipped))
+[ "$js_status" -ne 0 ] && status=$js_status
 
 # The bench's JavaScript subscribers (bench/js/loadgen.mjs, the official SignalR client under Node) need their packages
 # before the smoke runs them; a failed install shows there, as a failed smoke.

@@ -2,6 +2,7 @@ import { Subject } from "@microsoft/signalr";
 import { SensorHubError } from "./errors.js";
 import type { SequenceGap } from "./gaps.js";
 import { Connection } from "./internal/connection.js";
+import type { ResumeSpec } from "./internal/resumable.js";
 import type { ConnectionState, StateChange } from "./internal/connection.js";
 import { ManySequenceTracker, SequenceTracker } from "./internal/trackers.js";
 import { fromWire } from "./internal/wire.js";
@@ -42,6 +43,8 @@ export class SensorHubClient {
   private readonly connection: Connection;
   private readonly listeners: { [K in keyof SensorHubClientEvents]: Set<SensorHubClientEvents[K]> } = { state: new Set(), gap: new Set() };
   private readonly unknownSensorPatienceMs: number;
+  // The streams open now: stop() closes them, as close() would, rather than let them fail on a stopped client.
+  private readonly streams = new Set<{ close(): void }>();
 
   constructor(options: SensorHubClientOptions) {
     if (!options || typeof options !== "object") throw new TypeError("new SensorHubClient(options): options are required, with url at least.");
@@ -92,8 +95,13 @@ export class SensorHubClient {
     return this.connection.start();
   }
 
-  /** Closes the connection: every stream ends, calls in flight fail, uploads stop (the server keeps their bytes). */
+  /**
+   * Closes the connection. Every open stream is closed first, as its `close()` does (`onClose(null)`, the iterator
+   * done); calls in flight and uploads reject (the server keeps an upload's bytes: resume it with `uploadId`).
+   * The client may be started again.
+   */
   stop(): Promise<void> {
+    for (const stream of [...this.streams]) stream.close();
     return this.connection.stop();
   }
 
@@ -122,7 +130,7 @@ export class SensorHubClient {
    */
   subscribe(sensorId: string, options: SubscribeOptions = {}): SensorHubStream<Reading> {
     const tracker = new SequenceTracker(sensorId, pick(options), gap => this.reportGap(gap, options.onGap));
-    return new SensorHubStream<Reading>(this.connection, {
+    return this.open<Reading>({
       method: SensorHubMethods.Subscribe,
       pausable: true,
       beforeAttempt: reason => {
@@ -151,7 +159,7 @@ export class SensorHubClient {
   subscribeMany(pattern: string, options: SubscribeManyOptions = {}): SensorHubStream<Reading> {
     const parsed = parsePattern(pattern).pattern ?? null;
     const positions = new ManySequenceTracker(parsed, { maxRate: options.maxRate ?? null, fromSequences: options.fromSequences ?? null }, gap => this.reportGap(gap, options.onGap));
-    return new SensorHubStream<Reading>(this.connection, {
+    return this.open<Reading>({
       method: SensorHubMethods.SubscribeMany,
       pausable: true,
       beforeAttempt: async (reason, signal) => {
@@ -226,7 +234,7 @@ export class SensorHubClient {
    * (or a stopping server that ended it early) it goes on at the byte where it stood.
    */
   download(uploadId: string, options: DownloadOptions = {}): SensorHubStream<Uint8Array> {
-    return new SensorHubStream<Uint8Array>(this.connection, downloadSpec(this.connection, uploadId, options.offset ?? 0), { ...options, bufferSize: options.bufferSize ?? 64 });
+    return this.open<Uint8Array>(downloadSpec(this.connection, uploadId, options.offset ?? 0), { ...options, bufferSize: options.bufferSize ?? 64 });
   }
 
   /** Where an upload stands: `receivedBytes` is the offset to resume at. Retried after a drop. */
@@ -242,7 +250,7 @@ export class SensorHubClient {
 
   /** An upload's status now and each time it changes, until it completes or fails; resumed after a drop. */
   watchUpload(uploadId: string, options: WatchUploadOptions = {}): SensorHubStream<UploadStatus> {
-    return new SensorHubStream<UploadStatus>(this.connection, {
+    return this.open<UploadStatus>({
       method: SensorHubMethods.WatchUpload,
       pausable: false,
       args: () => [uploadId],
@@ -265,7 +273,7 @@ export class SensorHubClient {
    * the rejoin begins with. `unknown_session` (ended, gone after a restart, or no longer visible) ends it.
    */
   joinSession(sessionId: string, options: JoinSessionOptions = {}): SensorHubStream<SessionEvent> {
-    return new SensorHubStream<SessionEvent>(this.connection, {
+    return this.open<SessionEvent>({
       method: SensorHubMethods.JoinSession,
       pausable: true,
       args: () => [sessionId],
@@ -311,6 +319,12 @@ export class SensorHubClient {
   }
 
   // ---- Internals ----
+
+  private open<T>(spec: ResumeSpec<unknown, T>, options: ConstructorParameters<typeof SensorHubStream<T>>[2]): SensorHubStream<T> {
+    const stream = new SensorHubStream<T>(this.connection, spec, options, finished => this.streams.delete(finished));
+    if (!stream.closed) this.streams.add(stream);
+    return stream;
+  }
 
   private async publishStream<TIn, TWire>(method: string, items: Iterable<TIn> | AsyncIterable<TIn>, map: (item: TIn) => TWire): Promise<PublishResult> {
     await this.connection.ready(0);

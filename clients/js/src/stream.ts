@@ -46,6 +46,7 @@ export class SensorHubStream<T> implements AsyncIterable<T> {
     connection: Connection,
     spec: ResumeSpec<unknown, T>,
     private readonly options: { onItem?: ((item: T) => void) | undefined; bufferSize?: number | undefined } & StreamCallbacks,
+    private readonly onFinished?: (stream: SensorHubStream<T>) => void,
   ) {
     this.capacity = Math.max(2, options.bufferSize ?? 10_000);
     if (options.signal) {
@@ -176,6 +177,7 @@ export class SensorHubStream<T> implements AsyncIterable<T> {
       if (error && this.queue.length === 0) waiter.reject(error);
       else waiter.resolve({ done: true, value: undefined });
     }
+    this.onFinished?.(this);
     if (error) safely(() => this.options.onError?.(error));
     safely(() => this.options.onClose?.(error));
   }

@@ -1,5 +1,6 @@
 // The connection: start fails over past a server that does not answer; a server that goes away is left for the next
-// one while the client runs (its state says so); a stopped client refuses calls; bad options fail at construction.
+// one while the client runs (its state says so); a stopped client refuses calls and closes its streams; bad options
+// fail at construction.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { SensorHubClient, SensorHubError, SensorHubMethods } from "../dist/index.js";
@@ -36,4 +37,19 @@ test("options are checked when the client is built, and the method names are the
   assert.throws(() => new SensorHubClient({ url: "http://x", reconnectDelays: [] }), /reconnectDelays/);
   assert.equal(SensorHubMethods.SubscribeMany, "SubscribeMany");
   assert.equal(new SensorHubClient({ url: "http://x" }).protocol, "msgpack");
+});
+
+test("stop() closes the client's open streams as close() does, and the client starts again", async () => {
+  const client = await connect(b.url, { name: "stopper", roles: ["viewer"] });
+  const ends = [];
+  client.subscribeMany("stop/#", { onReading: () => {}, onClose: error => ends.push(error) });
+  const iterated = client.subscribeMany("stop/#");
+  const loop = (async () => { for await (const _ of iterated) { /* none */ } return "done"; })();
+  await new Promise(resolve => setTimeout(resolve, 300));
+  await client.stop();
+  assert.deepEqual(ends, [null], "onClose(null) once");
+  assert.equal(await loop, "done", "the loop ended without an error");
+  await client.start();
+  assert.equal(client.state, "connected");
+  await client.stop();
 });

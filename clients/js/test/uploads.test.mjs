@@ -75,6 +75,7 @@ for (const protocol of PROTOCOLS) {
       uploadId = outcome.result.uploadId;
       t.diagnostic(`the upload added ${mib(outcome.median)} MiB (median; 90th percentile ${mib(outcome.p90)}, ${outcome.samples} samples) to the ${mib(outcome.baseline)} MiB JavaScript held before it`);
       assert.equal(outcome.dropped, true, "the transport was dropped mid-upload");
+      assert.ok(outcome.resumes >= 1, "the upload resumed");
       assert.equal(outcome.result.complete, true);
       assert.equal(outcome.result.bytes, FILE_BYTES);
       assert.equal(outcome.result.sha256, sha256, "the server's hash is the file's");
@@ -91,6 +92,26 @@ for (const protocol of PROTOCOLS) {
       assert.equal(outcome.result.sha256, sha256);
       assert.equal(outcome.result.bytes, FILE_BYTES);
       assertBounded(outcome);
+    });
+
+    test("small uploads: a CSV's summary, a log's, an empty file", async () => {
+      const client = await connect(server.url, { protocol, name: "small" });
+      try {
+        const rows = Array.from({ length: 5 }, (_, i) => `js/${protocol}/csv,2026-11-30T10:00:0${i}Z,${i}`);
+        const csv = await client.upload(new Blob([["sensorId,timestamp,value", ...rows, "not,a-row"].join("\n") + "\n"]), { name: "readings.csv", csv: { delimiter: "," } });
+        assert.equal(csv.contentType, undefined, "a result, not a status");
+        assert.equal(csv.csv.accepted, 5);
+        assert.equal(csv.csv.rejected, 1);
+        assert.deepEqual(csv.csv.firstRejections.map(r => [r.line, r.code]), [[7, "invalid_argument"]]);
+        const log = await client.upload(new Blob(["INFO started\nERROR it broke\n"]), { name: "service.log" });
+        assert.equal(log.log.errors, 1);
+        assert.equal(log.csv, null);
+        const empty = await client.upload(new Blob([]), { name: "empty.bin" });
+        assert.equal(empty.complete, true);
+        assert.equal(empty.sha256, createHash("sha256").digest("hex"));
+      } finally {
+        await client.stop();
+      }
     });
 
     test("a download resumes after a drop and hands back the same bytes", async () => {
