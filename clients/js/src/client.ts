@@ -56,7 +56,10 @@ export class SensorHubClient {
     const reconnectDelays = options.reconnectDelays ?? [0, 500, 1_000, 2_000, 5_000];
     if (reconnectDelays.length === 0 || reconnectDelays.some(d => !(d >= 0))) throw new TypeError("options.reconnectDelays must hold at least one wait of 0 ms or more.");
     this.unknownSensorPatienceMs = options.unknownSensorPatienceMs ?? 30_000;
-    this.connection = new Connection({ urls, protocol, accessTokenFactory: options.accessTokenFactory, reconnectDelays, logger: options.logger });
+    this.connection = new Connection({
+      urls, protocol, accessTokenFactory: options.accessTokenFactory, reconnectDelays, logger: options.logger,
+      leaveOnBackendUnavailable: options.leaveOnBackendUnavailable ?? urls.length > 1,
+    });
     this.connection.onState(change => this.emit("state", change));
   }
 
@@ -137,6 +140,7 @@ export class SensorHubClient {
         if (reason?.cause === "endedByServer" || reason?.code === "unknown_sensor") tracker.serverMayHaveRestarted();
       },
       args: () => [sensorId, tracker.nextOptions()],
+      onReopen: (args, reason) => options.onResume?.({ reason, fromSequence: (args[1] as { fromSequence: number | null }).fromSequence }),
       accept: (wire: unknown) => {
         const reading = fromWire.reading(wire);
         if (!tracker.accept(reading)) return [];
@@ -167,6 +171,7 @@ export class SensorHubClient {
         if (parsed && positions.wantsListing) await this.listMatching(parsed.prefix, positions, signal);
       },
       args: () => [pattern, positions.nextOptions()],
+      onReopen: (args, reason) => options.onResume?.({ reason, fromSequences: (args[1] as { fromSequences: Record<string, number> | null }).fromSequences }),
       accept: async (wire: unknown) => {
         const batch = fromWire.readings(wire);
         const kept: Reading[] = [];
@@ -277,6 +282,7 @@ export class SensorHubClient {
       method: SensorHubMethods.JoinSession,
       pausable: true,
       args: () => [sessionId],
+      onReopen: (_args, reason) => options.onResume?.({ reason }),
       accept: (wire: unknown) => [fromWire.sessionEvent(wire)],
       isLast: event => event.kind === "ended",
       resumesAfter: code => code === "fell_behind",

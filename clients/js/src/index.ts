@@ -4,7 +4,7 @@ export type { SensorHubClientEvents } from "./client.js";
 export { SensorHubStream } from "./stream.js";
 export type { StreamCallbacks } from "./stream.js";
 export type {
-  DownloadOptions, JoinSessionOptions, SensorHubClientOptions, SubscribeManyOptions, SubscribeOptions, UploadOptions, UploadProgress, WatchUploadOptions,
+  DownloadOptions, JoinSessionOptions, ResumeInfo, SensorHubClientOptions, SubscribeManyOptions, SubscribeOptions, UploadOptions, UploadProgress, WatchUploadOptions,
 } from "./options.js";
 export type { ConnectionState, StateChange } from "./internal/connection.js";
 export { SensorHubError, UploadVerificationError, SensorHubErrorCodes, codeOf, isKnownCode, retryAfterOf } from "./errors.js";

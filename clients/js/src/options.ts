@@ -38,6 +38,29 @@ export interface SensorHubClientOptions {
   unknownSensorPatienceMs?: number;
   /** SignalR's logger, or the least level it logs at. Default: no logging. */
   logger?: ILogger | LogLevel;
+  /**
+   * Whether a `backend_unavailable` answer (the node lost its Redis) drops the connection so that the reconnection
+   * lands elsewhere, also with one address: set it where that address is a load balancer in front of several nodes
+   * (a page served by the cluster, whose `url` is its own origin). Once however many streams answer it at once; when
+   * it repeats within 30 s the drop waits 250 ms, doubling up to 5 s. Streams and idempotent calls resume on the next
+   * connection either way. Default: `true` with several servers (the next one is dialled), `false` with one (the
+   * same node serves again once its Redis is back; streams resume on the same connection).
+   */
+  leaveOnBackendUnavailable?: boolean;
+}
+
+/** Why a stream was opened again, and from where; passed to `onResume`. */
+export interface ResumeInfo {
+  /**
+   * `connectionLost`: a drop or a failover; `endedByServer`: the server completed the stream (it is stopping);
+   * `interrupted`: `backend_unavailable` (or a session's `fell_behind`); `refused`: a retry after a refusal that
+   * means "not yet" (`unknown_sensor` after a restart); `paused`: the consumer's buffer had filled.
+   */
+  reason: "connectionLost" | "endedByServer" | "interrupted" | "refused" | "paused";
+  /** `subscribe`: the `fromSequence` this attempt asks for (`null`: live). */
+  fromSequence?: number | null;
+  /** `subscribeMany`: the `fromSequences` this attempt asks for (`null`: every sensor live). */
+  fromSequences?: Record<string, number> | null;
 }
 
 /** `subscribe`'s options: the server's (`fromSequence`, `maxRate`) and the client's (callbacks, buffer). */
@@ -46,6 +69,8 @@ export interface SubscribeOptions extends WireSubscribeOptions, StreamCallbacks 
   onReading?: (reading: Reading) => void;
   /** Each span of readings that will never be delivered, before the reading after it. */
   onGap?: (gap: SequenceGap) => void;
+  /** Each time the stream is opened again (not the first time), with why and the `fromSequence` it asks for. */
+  onResume?: (info: ResumeInfo) => void;
   /** The iterator's buffer, in readings (see `SensorHubStream`). Default 10,000. */
   bufferSize?: number;
 }
@@ -56,6 +81,8 @@ export interface SubscribeManyOptions extends WireSubscribeManyOptions, StreamCa
   onReading?: (reading: Reading) => void;
   /** Each span of one sensor's readings that will never be delivered, before that sensor's next reading. */
   onGap?: (gap: SequenceGap) => void;
+  /** Each time the stream is opened again (not the first time), with why and the `fromSequences` it asks for. */
+  onResume?: (info: ResumeInfo) => void;
   /** The iterator's buffer, in readings. Default 10,000. */
   bufferSize?: number;
 }
@@ -64,6 +91,8 @@ export interface SubscribeManyOptions extends WireSubscribeManyOptions, StreamCa
 export interface JoinSessionOptions extends StreamCallbacks {
   /** Each event; a rejoin after a drop starts with a fresh `snapshot`. With it the join is fed, not iterated. */
   onEvent?: (event: SessionEvent) => void;
+  /** Each time the session is joined again (not the first time), with why. */
+  onResume?: (info: ResumeInfo) => void;
   /** The iterator's buffer, in events. Default 10,000. */
   bufferSize?: number;
 }

@@ -117,9 +117,11 @@ export async function sendUpload(connection: Connection, blob: Blob, options: Up
 
   let failures = 0;
   let refusedSince: number | null = null;
+  let leftGeneration: number | undefined;
   while (result === null) {
     if (signal?.aborted) throw abortError();
-    await connection.ready(failures, signal);
+    await connection.ready(failures, signal, leftGeneration);
+    leftGeneration = undefined;
     const generation = connection.generation;
     try {
       result = await sendOnce(connection, uploadId, blob, offset, { chunkSize, ahead, hash, signal, onSent: s => (sent = s), onReceived: report });
@@ -128,7 +130,7 @@ export async function sendUpload(connection: Connection, blob: Blob, options: Up
       if (signal?.aborted) throw abortError();
       const error = SensorHubError.from(raw);
       if (error.code === SensorHubErrorCodes.BackendUnavailable) {
-        connection.leave(generation, error.message);
+        if (connection.leave(generation, error.message)) leftGeneration = generation;
       } else if (error.code !== null && NOT_YET.has(error.code) && resumes > 0) {
         refusedSince ??= Date.now();
         if (Date.now() - refusedSince > UPLOAD_RESUME_PATIENCE_MS) throw error;

@@ -24,6 +24,7 @@ export interface ConnectionOptions {
   accessTokenFactory: (() => string | null | undefined | Promise<string | null | undefined>) | undefined;
   reconnectDelays: number[];
   logger: ILogger | LogLevel | undefined;
+  leaveOnBackendUnavailable: boolean;
 }
 
 /**
@@ -50,6 +51,11 @@ export class Connection {
   private stopping = true;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
   private gen = 0;
+  // Leaving a server that answered backend_unavailable: once however many answer it at once, waiting longer each time
+  // it repeats (a balancer that sends the client back to the same node must not be hammered).
+  private leaving = false;
+  private leaveStrikes = 0;
+  private lastLeave = 0;
 
   constructor(private readonly options: ConnectionOptions) {
     this.binary = options.protocol === "msgpack";
@@ -155,12 +161,13 @@ export class Connection {
    * SignalR noticed the drop finds the connection still "connected", so later attempts back off a little.
    * Rejects when the client is stopped, or when `signal` aborts.
    */
-  async ready(attempt: number, signal?: AbortSignal): Promise<void> {
+  async ready(attempt: number, signal?: AbortSignal, after?: number): Promise<void> {
     if (attempt > 0) await sleep(Math.min(1_000, 25 << Math.min(attempt, 6)), signal);
     for (;;) {
       if (signal?.aborted) throw abortError();
       if (this.stopping) throw new SensorHubError("The client is stopped: call start() first.", { kind: "client" });
-      if (this.isConnected) return;
+      // `after`: a connection that is being left does not count, however long it still looks connected.
+      if (this.isConnected && (after === undefined || this.gen > after)) return;
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => reject(abortError());
         signal?.addEventListener("abort", onAbort, { once: true });
@@ -177,15 +184,16 @@ export class Connection {
    * `backend_unavailable`, on the next server). Errors reach the caller as `SensorHubError`s.
    */
   async invoke<T>(method: string, args: unknown[], idempotent: boolean, signal?: AbortSignal): Promise<T> {
+    let after: number | undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.ready(attempt, signal);
+      await this.ready(attempt, signal, after);
       const generation = this.gen;
       try {
         return (await this.hub.invoke(method, ...args)) as T;
       } catch (raw) {
         const error = SensorHubError.from(raw);
         if (error.code === SensorHubErrorCodes.BackendUnavailable) {
-          this.leave(generation, error.message);
+          after = this.leave(generation, error.message) ? generation : undefined;
           if (idempotent) continue;
           throw error;
         }
@@ -201,13 +209,28 @@ export class Connection {
   }
 
   /**
-   * The server of connection `generation` answered that it cannot serve: with other servers to go to, drops that
-   * connection (SignalR reconnects, to the next server); otherwise does nothing (the same server serves again later).
+   * The server of connection `generation` answered that it cannot serve (`backend_unavailable`). With other servers,
+   * or with `leaveOnBackendUnavailable` (one address that is a load balancer in front of several nodes), drops that
+   * connection so that SignalR reconnects, to the next server or wherever the balancer sends it; otherwise does
+   * nothing (the same server serves again later). Once however many streams and calls answer it at once; when it
+   * repeats within 30 s the drop waits 250 ms, then twice as long each time, at most 5 s. Returns whether the
+   * connection is being left: an operation then waits for the next connection (`ready(…, after)`).
    */
   leave(generation: number, why: string): boolean {
-    if (this.hubUrls.length < 2 || generation !== this.gen || !this.isConnected) return false;
-    this.pendingIndex = (this.index + 1) % this.hubUrls.length;
-    void this.drop(`left ${this.url}: ${why}`);
+    const single = this.hubUrls.length < 2;
+    if ((single && !this.options.leaveOnBackendUnavailable) || generation !== this.gen || !this.isConnected) return false;
+    if (this.leaving) return true;
+    const now = Date.now();
+    this.leaveStrikes = now - this.lastLeave > 30_000 ? 0 : this.leaveStrikes + 1;
+    this.lastLeave = now;
+    const wait = this.leaveStrikes === 0 ? 0 : Math.min(250 * 2 ** (this.leaveStrikes - 1), 5_000);
+    this.leaving = true;
+    setTimeout(() => {
+      this.leaving = false;
+      if (generation !== this.gen || !this.isConnected) return;
+      if (!single) this.pendingIndex = (this.index + 1) % this.hubUrls.length;
+      void this.drop(`left ${this.url}: ${why}`);
+    }, wait);
     return true;
   }
 

@@ -35,6 +35,8 @@ export interface ResumeSpec<TWire, TOut> {
   patienceFor?: (code: string) => number | null;
   /** Whether a full consumer buffer may pause the server's stream (resumed from where the consumer stands). */
   pausable: boolean;
+  /** Called with each attempt's arguments after the first: why it reopens (`paused`: a full buffer). */
+  onReopen?: (args: unknown[], why: Interruption | "paused") => void;
 }
 
 /** The consumer side the loop delivers to (a `SensorHubStream`). */
@@ -67,20 +69,28 @@ export async function runResumable<TWire, TOut>(connection: Connection, spec: Re
   let resuming = false;
   let refusedSince: number | null = null;
   let refusals = 0;
+  // The connection being left after backend_unavailable: the next attempt waits for a newer one.
+  let leftGeneration: number | undefined;
+  let first = true;
+  let paused = false;
 
   for (;;) {
     if (signal.aborted) return;
     await spec.beforeAttempt?.(reason, signal);
     const paced = reason?.cause === "refused" ? 0 : reason?.cause === "endedByServer" ? Math.max(failures, ENDED_BY_SERVER_PACING) : failures;
     try {
-      await connection.ready(paced, signal);
+      await connection.ready(paced, signal, leftGeneration);
     } catch (error) {
       if (signal.aborted) return;
       throw error;
     }
+    leftGeneration = undefined;
     const generation = connection.generation;
     let gotItem = false;
-    const outcome = await attempt(connection, spec, sink, signal, () => {
+    const why: Interruption | "paused" | null = first ? null : paused ? "paused" : reason?.cause ?? null;
+    first = false;
+    paused = false;
+    const outcome = await attempt(connection, spec, sink, signal, why, () => {
       gotItem = true;
     });
     if (gotItem) {
@@ -97,6 +107,7 @@ export async function runResumable<TWire, TOut>(connection: Connection, spec: Re
         // The consumer's buffer is full: wait until it has room, then go on from where it stands. Not an interruption.
         await sink.drained();
         reason = null;
+        paused = true;
         continue;
       case "completed":
         if (spec.endIsFinal?.()) return;
@@ -111,7 +122,7 @@ export async function runResumable<TWire, TOut>(connection: Connection, spec: Re
         const code = error.code;
         if (code === null) throw error;
         if (code === SensorHubErrorCodes.BackendUnavailable || spec.resumesAfter?.(code)) {
-          if (code === SensorHubErrorCodes.BackendUnavailable) connection.leave(generation, error.message);
+          if (code === SensorHubErrorCodes.BackendUnavailable && connection.leave(generation, error.message)) leftGeneration = generation;
           reason = { cause: "interrupted", code, error };
           break;
         }
@@ -135,7 +146,7 @@ export async function runResumable<TWire, TOut>(connection: Connection, spec: Re
 
 /** One attempt: one hub stream, its items accepted and delivered in order, until it ends, pauses or is aborted. */
 function attempt<TWire, TOut>(
-  connection: Connection, spec: ResumeSpec<TWire, TOut>, sink: Sink<TOut>, signal: AbortSignal, onItem: () => void,
+  connection: Connection, spec: ResumeSpec<TWire, TOut>, sink: Sink<TOut>, signal: AbortSignal, why: Interruption | "paused" | null, onItem: () => void,
 ): Promise<Outcome> {
   return new Promise<Outcome>(resolve => {
     const inbox: TWire[] = [];
@@ -188,7 +199,15 @@ function attempt<TWire, TOut>(
 
     if (signal.aborted) return settle({ kind: "aborted" }, false);
     try {
-      subscription = connection.stream<TWire>(spec.method, spec.args()).subscribe({
+      const args = spec.args();
+      if (why !== null && spec.onReopen) {
+        try {
+          spec.onReopen(args, why);
+        } catch {
+          // A consumer's callback must not stop the stream from resuming.
+        }
+      }
+      subscription = connection.stream<TWire>(spec.method, args).subscribe({
         next: item => {
           if (settled) return;
           inbox.push(item);
