@@ -110,7 +110,7 @@ test("a refused upload is shown once and not retried", async () => {
   }
 });
 
-test("after a dropped connection each chart resubscribes from its last sequence + 1, without a gap", async () => {
+test("after a dropped connection a chart resubscribes from its last sequence + 1 without a gap, a paced one live", async () => {
   const p = await openPage(browser, server.url, "reconnect");
   const hub = await droppableHub(p.page);
   await p.page.goto("/");
@@ -125,16 +125,22 @@ test("after a dropped connection each chart resubscribes from its last sequence 
     const [a, b] = [await chart(p.page, PRESSURE), await chart(p.page, VIBRATION)];
     return a.resubscribes[0]?.first !== null && a.resubscribes.length && b.resubscribes[0]?.first !== null && b.resubscribes.length && a.received >= 8;
   }, { what: "readings after the reconnect" });
-  for (const id of [PRESSURE, VIBRATION]) {
-    const c = await chart(p.page, id);
-    assert.equal(c.resubscribes.length, 1, `${id} resubscribed once`);
-    const { from, first } = c.resubscribes[0];
-    assert.ok(from !== null && first >= from, `${id}: asked from ${from}, first ${first}`);
-    assert.equal(c.duplicates, 0, `${id} duplicates`);
-  }
+  // Every reading (no maxRate): the library resubscribed from the last sequence shown plus one, and history covered
+  // the drop, so the first reading after it is that one.
   const pressure = await chart(p.page, PRESSURE);
-  assert.equal(pressure.resubscribes[0].first, pressure.resubscribes[0].from, "history covers the drop: the first reading is last + 1");
+  assert.equal(pressure.resubscribes.length, 1, "the chart without maxRate resubscribed once");
+  const [seam] = pressure.resubscribes;
+  assert.equal(seam.reason, "connectionLost");
+  assert.equal(seam.from, seam.after + 1, `asked from the last sequence shown plus one: ${JSON.stringify(seam)}`);
+  assert.equal(seam.first, seam.from, "history covers the drop: the first reading is last + 1");
   assert.deepEqual(pressure.gaps, [], "no gap in the sequences of a chart without maxRate");
+  // Paced (maxRate 20): it resumes live (a replay of what it skipped would come unpaced), never going back.
+  const vibration = await chart(p.page, VIBRATION);
+  assert.equal(vibration.resubscribes.length, 1, "the paced chart resubscribed once");
+  const [live] = vibration.resubscribes;
+  assert.equal(live.from, null, `a paced chart resumes live: ${JSON.stringify(live)}`);
+  assert.ok(live.first > live.after, `the first reading after the drop is newer than the last before it: ${JSON.stringify(live)}`);
+  for (const c of [pressure, vibration]) assert.equal(c.duplicates, 0, `${c.sensorId} duplicates`);
   const errors = await p.finish();
   assert.deepEqual(errors, []);
 });

@@ -2,8 +2,8 @@
 // frame over a bounded window. The library keeps each subscription going across drops, failovers and restarts: it
 // resubscribes from the last reading it delivered plus one, leaves out duplicates and reports what can no longer come
 // as gaps, which the chart marks. What the chart notes itself is only what the page shows and the tests read: each
-// resumption (after a reconnection, or a restart with another identity) with the first sequence it has not shown and
-// the first that came.
+// resumption (the library's onResume, or the page's own after a restart with another identity) with the sequence it
+// asked from, the last one shown then and the first that came.
 import uPlot from "uplot";
 import { el, toDate, fmt } from "./dom.js";
 import { textOf } from "./connection.js";
@@ -18,7 +18,6 @@ export class ChartManager {
     this.charts = new Map();
     this.annotations = [];
     hub.onState(state => { if (state === "reconnecting") for (const chart of this.charts.values()) chart.waiting(); });
-    hub.onReconnected(() => { for (const chart of this.charts.values()) chart.resumed(); });
     // A restart ends every stream of the library: close them first (no error to show), reopen them once connected.
     hub.onRestart(phase => { for (const chart of this.charts.values()) phase === "stopping" ? chart.pause() : chart.reopen(); });
   }
@@ -61,7 +60,7 @@ class LiveChart {
     this.duplicates = 0;      // readings at or below the last shown: the library promises none; counted for the tests
     this.gaps = [];           // { at: seconds, from, to, cause } readings the library reported as never coming
     this.pendingGaps = [];    // reported, waiting for the reading after them (where the marker goes)
-    this.resubscribes = [];   // { from, first }: the first sequence not yet shown when the stream resumed, the first that came
+    this.resubscribes = [];   // { reason, from, after, first }: asked from (null: live), last shown then, first that came
     this.running = false;
     this.ended = null;
     this.pending = false;
@@ -99,24 +98,26 @@ class LiveChart {
       fromSequence, maxRate: this.maxRate,
       onReading: reading => this.add(reading),
       onGap: gap => this.pendingGaps.push(gap),
+      // The library reopened the stream (a drop, a failover, backend_unavailable): from the last reading plus one, or
+      // live for a paced chart (a replay of what it skipped would come unpaced).
+      onResume: info => this.#noteResume(info.reason, info.fromSequence ?? null),
       // A refusal (unknown sensor, not allowed, too many streams) or a fault of the server's ends the feed: the same
       // subscription would be refused again. Drops and backend_unavailable never come here: the library resumes them.
       onError: error => this.fail(error),
     });
   }
 
-  /** Notes a resumption: the readings that come next should start at the first one not shown. */
-  #noteResume() {
-    const from = this.lastSequence === null ? null : this.lastSequence + 1;
-    this.resubscribes.push({ from, first: null });
-    this.status.textContent = from === null ? "live" : `resuming from ${from}`;
+  /** Notes a resumption from `from` (null: live); the first reading after it closes the note. */
+  #noteResume(reason, from) {
+    this.resubscribes.push({ reason, from, after: this.lastSequence, first: null });
+    this.status.textContent = from === null ? "resuming live" : `resuming from ${from}`;
   }
+
+  /** The next sequence to ask for: the one after the last shown, or live before any. */
+  get #next() { return this.lastSequence === null ? null : this.lastSequence + 1; }
 
   /** The connection dropped: the library reconnects and resumes. */
   waiting() { if (this.running && this.stream) this.status.textContent = "waiting for the connection"; }
-
-  /** Reconnected: the library has resubscribed (or is resubscribing) from the last reading plus one. */
-  resumed() { if (this.running && this.stream) this.#noteResume(); }
 
   /** Before a restart: the stream is closed, the chart stays running. */
   pause() {
@@ -127,8 +128,8 @@ class LiveChart {
   /** After a restart: a new subscription from the first sequence not yet shown. */
   reopen() {
     if (!this.running) return;
-    this.#noteResume();
-    this.subscribe(this.lastSequence === null ? null : this.lastSequence + 1);
+    this.#noteResume("restart", this.#next);
+    this.subscribe(this.#next);
   }
 
   fail(error) {
@@ -195,8 +196,8 @@ class LiveChart {
 
   toggle() {
     if (this.running) { this.stop(); return; }
-    this.#noteResume();
-    this.subscribe(this.lastSequence === null ? null : this.lastSequence + 1);
+    this.#noteResume("start", this.#next);
+    this.subscribe(this.#next);
   }
 
   /** Closes the subscription: the library disposes the server's stream at once. */
