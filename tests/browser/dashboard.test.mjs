@@ -55,6 +55,30 @@ for (const protocol of ["msgpack", "json"]) test(`a 2 MB upload completes at 100
   assert.deepEqual(errors, []);
 });
 
+test("the uploads view shows what the server read in a CSV and in a log", async () => {
+  const p = await openPage(browser, server.url, "upload-summaries");
+  await p.page.goto("/");
+  await connected(p.page);
+  await signIn(p.page, "summaries");
+  const field = name => p.page.textContent(`#upload-result dd[data-field="${name}"]`);
+  const now = new Date().toISOString();
+  // A header, two readings and a row whose timestamp does not parse (line 4).
+  const csv = `sensorId,timestamp,value\nlab-csv/probe,${now},1.5\nlab-csv/probe,${now},2.5\nlab-csv/probe,not-a-time,3\n`;
+  await p.page.setInputFiles("#upload-file", { name: "readings.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await p.page.waitForSelector('#upload-result[data-match="true"]', { timeout: 20000 });
+  assert.equal(await field("CSV rows"), "3 rows: 2 readings accepted, 1 rejected");
+  assert.ok(await field("CSV layout"), "the layout, delimiter and header are shown");
+  assert.match(await field("rejection 1"), /^line 4: .+\[invalid_argument\]$/, "a whole row's rejection names its line and code, no column");
+
+  const log = "2026-11-30 12:00:00 ERROR disk full\n2026-11-30 12:00:01 WARN slow\n2026-11-30 12:00:02 INFO started\n";
+  await p.page.setInputFiles("#upload-file", { name: "app.log", mimeType: "text/plain", buffer: Buffer.from(log) });
+  await p.page.waitForFunction(() => document.querySelector('#upload-result dd[data-field="log format"]') !== null, null, { timeout: 20000 });
+  assert.match(await field("log entries"), / in 3 lines: 1 errors, 1 warnings, 1 infos, /);
+  assert.match(await field("error 1"), /^line 1: .*disk full/);
+  const errors = await p.finish();
+  assert.deepEqual(errors, []);
+});
+
 test("an upload resumes from GetUploadStatus after a dropped connection", async () => {
   const p = await openPage(browser, server.url, "upload-resume");
   await p.page.goto("/");
