@@ -57,6 +57,13 @@ for trx in "$results"/*.trx; do
 done
 shopt -u nullglob
 
+# npm ci in a folder whose node_modules is missing or older than its package-lock.json; its status.
+npm_ci_when_needed() {
+  if [ ! -f "$1/node_modules/.package-lock.json" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    (cd "$1" && npm ci --no-audit --no-fund)
+  fi
+}
+
 # One count of a TAP file's summary written by Node's test runner ("# pass 12"): 0 when the file or the line is missing.
 tap_count() {
   local n=""
@@ -69,10 +76,7 @@ browser_results=artifacts/browser
 rm -rf "$browser_results"
 mkdir -p "$browser_results"
 browser_status=0
-if [ ! -f tests/browser/node_modules/.package-lock.json ] \
-   || [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
-  (cd tests/browser && npm ci --no-audit --no-fund) || browser_status=$?
-fi
+npm_ci_when_needed tests/browser || browser_status=$?
 if [ "$browser_status" -eq 0 ]; then
   (cd tests/browser && timeout 300 npm test) || browser_status=$?
 fi
@@ -92,10 +96,7 @@ js_results=artifacts/jsclient
 rm -rf "$js_results"
 mkdir -p "$js_results"
 js_status=0
-if [ ! -f clients/js/node_modules/.package-lock.json ] \
-   || [ clients/js/package-lock.json -nt clients/js/node_modules/.package-lock.json ]; then
-  (cd clients/js && npm ci --no-audit --no-fund) || js_status=$?
-fi
+npm_ci_when_needed clients/js || js_status=$?
 if [ "$js_status" -eq 0 ]; then
   (cd clients/js && npm run build) || js_status=$?
 fi
@@ -118,10 +119,7 @@ skipped=$((skipped + js_skipped))
 
 # The bench's JavaScript subscribers (bench/js/loadgen.mjs, the official SignalR client under Node) need their packages
 # before the smoke runs them; a failed install shows there, as a failed smoke.
-if [ ! -f bench/js/node_modules/.package-lock.json ] \
-   || [ bench/js/package-lock.json -nt bench/js/node_modules/.package-lock.json ]; then
-  (cd bench/js && npm ci --no-audit --no-fund) || echo "test.sh: npm ci in bench/js failed" >&2
-fi
+npm_ci_when_needed bench/js || echo "test.sh: npm ci in bench/js failed" >&2
 
 # The benchmark tool's smoke mode: every scenario for a moment against both servers, so that the tool keeps working.
 # It asserts no time; it counts as one result, failed when the tool fails or a round of it does.

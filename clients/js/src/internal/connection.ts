@@ -1,7 +1,7 @@
 import { HubConnectionBuilder, HubConnectionState, HttpTransportType, LogLevel } from "@microsoft/signalr";
 import type { HubConnection, IRetryPolicy, IStreamResult, ILogger, RetryContext } from "@microsoft/signalr";
 import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
-import { SensorHubError, SensorHubErrorCodes, codeOf } from "../errors.js";
+import { SensorHubError, SensorHubErrorCodes } from "../errors.js";
 import { SensorHubRoutes } from "../methods.js";
 
 /** The connection's state, as `SensorHubClient.on("state")` reports it. */
@@ -325,4 +325,3 @@ export function abortError(): Error {
   return error;
 }
 
-export { codeOf };
