@@ -113,8 +113,12 @@ class LiveChart {
     this.status.textContent = from === null ? "resuming live" : `resuming from ${from}`;
   }
 
-  /** The next sequence to ask for: the one after the last shown, or live before any. */
-  get #next() { return this.lastSequence === null ? null : this.lastSequence + 1; }
+  /**
+   * Where a reopened subscription starts (after a restart, or Start after Stop): the one after the last shown; live
+   * before any, and live for a paced chart, by the library's own rule for its resumptions (a replay of what a paced
+   * chart skipped would come unpaced).
+   */
+  get #next() { return this.lastSequence === null || this.maxRate !== null ? null : this.lastSequence + 1; }
 
   /** The connection dropped: the library reconnects and resumes. */
   waiting() { if (this.running && this.stream) this.status.textContent = "waiting for the connection"; }
