@@ -10,7 +10,7 @@
 //   JavaScript heap at once, and a sample every 250 ms missed that 200 MiB buffer (the old page passed this measure);
 // - the peak resident memory of the page's renderer process (Linux: VmHWM in /proc/<pid>/status, reset through
 //   /proc/<pid>/clear_refs once the file is made): growth < 128 MiB. It catches every copy of the file in the page's
-//   process however briefly it lived; the old page peaked at over 400 MiB (the read and WebCrypto's copy).
+//   process however briefly it lived; the old page peaked 383 MiB above its start (the read and WebCrypto's copy).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
