@@ -107,7 +107,8 @@ internal sealed record CsvSettings
     {
         if (format.Length is 0 or > MaxFormatLength || format.Length == 1 || format.Any(char.IsControl))
             return false;
-        var sample = new DateTime(2026, 11, 30, 13, 4, 5, DateTimeKind.Unspecified);
+        // A date unlike today's: a format without a date reads back today.
+        var sample = new DateTime(1999, 12, 31, 13, 4, 5, DateTimeKind.Unspecified);
         try
         {
             var text = sample.ToString(format, CultureInfo.InvariantCulture);
