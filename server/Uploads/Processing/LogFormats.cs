@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using System.Text;
 using System.Text.Json;
 
@@ -13,7 +14,7 @@ namespace SensorHub.Server.Uploads.Processing;
 internal static class LogFormats
 {
     /// <summary>The recognisers, in the order a line tries them after its file's own format.</summary>
-    public static IReadOnlyList<LogFormat> All { get; } =
+    public static ImmutableArray<LogFormat> All { get; } =
     [
         new("aspnetcore", AspNetCore),
         new("nginx", Nginx),
@@ -144,17 +145,23 @@ internal static class LogFormats
     private static bool Json(ReadOnlySpan<char> line, out LineLevel level)
     {
         level = LineLevel.None;
-        if (!line.StartsWith('{'))
+        // A line cut short (a truncated write, or past the 64 KiB line bound) is common enough to be told apart
+        // without a JsonException, which costs far more than the line.
+        if (!line.StartsWith('{') || !line.TrimEnd().EndsWith('}'))
             return false;
-        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(line.Length));
+        // Most lines fit on the stack; a long one (up to the 64 KiB line bound) borrows from the pool.
+        var most = Encoding.UTF8.GetMaxByteCount(line.Length);
+        var rented = most > 4096 ? ArrayPool<byte>.Shared.Rent(most) : null;
         try
         {
+            var bytes = rented ?? stackalloc byte[4096];
             var length = Encoding.UTF8.GetBytes(line, bytes);
-            return ReadJson(bytes.AsSpan(0, length), out level);
+            return ReadJson(bytes[..length], out level);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(bytes);
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

@@ -20,6 +20,7 @@ internal sealed class LogProcessor : IUploadProcessor
 
     private readonly int _maxSamples;
     private readonly LineAssembler _lines;
+    private readonly LineHandler _onLine;
     private readonly List<LineSample> _firstErrors = [];
     private long _entries, _errors, _warnings, _infos, _debug, _other;
     private LogFormat? _format;
@@ -29,6 +30,7 @@ internal sealed class LogProcessor : IUploadProcessor
     public LogProcessor(int maxSamples, ProcessingCheckpoint? from = null)
     {
         _maxSamples = maxSamples;
+        _onLine = Count;
         from ??= ProcessingCheckpoint.Start;
         _lines = new LineAssembler(from.Lines, from.Bytes);
         if (from.Log is { } log)
@@ -56,13 +58,13 @@ internal sealed class LogProcessor : IUploadProcessor
 
     public ValueTask ProcessAsync(ReadOnlyMemory<byte> chunk, Publisher? publisher, CancellationToken cancellationToken)
     {
-        _lines.Feed(chunk.Span, Count);
+        _lines.Feed(chunk.Span, _onLine);
         return ValueTask.CompletedTask;
     }
 
     public ValueTask CompleteAsync(Publisher? publisher, CancellationToken cancellationToken)
     {
-        _lines.Complete(Count);
+        _lines.Complete(_onLine);
         return ValueTask.CompletedTask;
     }
 

@@ -187,4 +187,21 @@ public sealed class LogFormatTests
         Assert.Equal("Warning", LogProcessor.LevelOf(both).ToString());
         Assert.Equal(("log4j", 1L, 1L, 0L), (log.Format, log.Infos, log.Errors, log.Warnings));
     }
+
+    [Fact]
+    public async Task ReadingLinesAllocatesNothingPerLine()
+    {
+        // Every fixture, JSON lines included, many times over; error samples are off (each is a string).
+        var bytes = new[] { "aspnetcore.log", "nginx.log", "serilog.log", "json.log", "syslog.log", "log4j.log", "python.log" }
+            .SelectMany(Fixture).ToArray();
+        var processor = new LogProcessor(maxSamples: 0);
+        await FeedAsync(processor, bytes);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+            await processor.ProcessAsync(bytes, publisher: null, CancellationToken.None);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated over {100 * bytes.Count(b => b == '\n')} lines");
+    }
 }
