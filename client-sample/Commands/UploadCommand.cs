@@ -52,7 +52,8 @@ internal static class UploadCommand
 
         await output.WriteLineAsync($"upload {result.UploadId}: {result.Bytes} bytes, SHA-256 {result.Sha256}");
         if (result.Log is { } log)
-            await output.WriteLineAsync($"log: {log.Lines} lines, {log.Errors} errors, {log.Warnings} warnings, {log.Infos} infos, {log.Other} other");
+            await output.WriteLineAsync(
+                $"log: {log.Lines} lines, {log.Entries} entries{(log.Format.Length > 0 ? $" ({log.Format})" : "")}: {log.Errors} errors, {log.Warnings} warnings, {log.Infos} infos, {log.Debug} debug, {log.Other} other");
         if (result.Csv is { } csv)
             await output.WriteLineAsync($"csv ({csv.Layout}, delimiter '{(csv.Delimiter == "\t" ? "tab" : csv.Delimiter)}'{(csv.Header ? ", header" : "")}): {csv.Rows} rows, {csv.Accepted} readings published, {csv.Rejected} rejected");
         return 0;

@@ -85,7 +85,8 @@ public sealed class ProcessingTests
 
         var log = processor.Summarize(new UploadResult()).Log!;
 
-        Assert.Equal((7L, 3L, 1L, 1L, 2L), (log.Lines, log.Errors, log.Warnings, log.Infos, log.Other));
+        // The blank line is no entry: "plain" is the only other.
+        Assert.Equal((7L, 6L, 3L, 1L, 1L, 1L), (log.Lines, log.Entries, log.Errors, log.Warnings, log.Infos, log.Other));
         Assert.Equal([(2L, "ERROR b"), (5L, "ERROR d")], log.FirstErrors.Select(e => (e.Line, e.Text)));
     }
 
