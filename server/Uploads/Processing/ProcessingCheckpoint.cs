@@ -28,4 +28,11 @@ internal sealed record ProcessingCheckpoint
 
     /// <summary>A CSV's summary over the lines handled.</summary>
     public CsvSummary? Csv { get; init; }
+
+    /// <summary>
+    /// How a CSV is read (its delimiter and layout, decided at its first record) and how far into the next record's
+    /// readings it got. <see langword="null"/> in a checkpoint saved before CSV layouts existed: the first record
+    /// then decides again (it was the old positional form).
+    /// </summary>
+    public CsvState? CsvState { get; init; }
 }
