@@ -11,7 +11,8 @@ namespace SensorHub.Server.Uploads.Processing;
 /// or a timestamp. A header then decides the layout, by its names (case-insensitive, after unquoting and trimming):
 /// <list type="number">
 /// <item>a sensor id column (<c>sensorId</c>, <c>sensor</c>, <c>id</c>), a timestamp column (<c>timestamp</c>,
-/// <c>time</c>, <c>ts</c>) and a <c>value</c> column, in any order: long; other columns are ignored;</item>
+/// <c>time</c>, <c>ts</c>) and a <c>value</c> column, in any order: long; other columns are ignored (but a header of
+/// exactly those three in the old order keeps the old rule of exactly three fields per row);</item>
 /// <item>a timestamp column and neither a sensor id nor a value column: wide, every other column (with a name) a sensor;</item>
 /// <item>three columns whose known names, if any, stand where the old form has them (<c>id,time,reading</c>): the
 /// old positional <c>sensorId,timestamp,value</c>, the header skipped, so files that worked before still do;</item>
@@ -88,8 +89,9 @@ internal sealed record CsvLayout
         var time = IndexOf(fields, s_timestampNames);
         var value = IndexOf(fields, s_valueNames);
         var layout = new CsvLayout { Delimiter = delimiterText, Header = true, Columns = fields };
+        // The old form's own header (sensorId,timestamp,value) keeps the old form's rule of exactly three fields.
         if (sensor >= 0 && time >= 0 && value >= 0)
-            return layout with { Positional = false, SensorColumn = sensor, TimestampColumn = time, ValueColumn = value };
+            return layout with { Positional = (sensor, time, value, fields.Length) == (0, 1, 2, 3), SensorColumn = sensor, TimestampColumn = time, ValueColumn = value };
         if (time >= 0 && sensor < 0 && value < 0)
             return layout with { Kind = Wide, Positional = false, SensorColumn = -1, TimestampColumn = time, ValueColumn = -1 };
         if (fields.Length == 3 && sensor is -1 or 0 && time is -1 or 1 && value is -1 or 2)
@@ -115,6 +117,5 @@ internal sealed record CsvLayout
         names.Any(n => n.Equals(field, StringComparison.OrdinalIgnoreCase));
 
     private static bool IsNumber(string field) =>
-        double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-        || double.TryParse(field, NumberStyles.Float, CultureInfo.GetCultureInfo("de-DE"), out _);
+        double.TryParse(field.Replace(',', '.'), NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 }
