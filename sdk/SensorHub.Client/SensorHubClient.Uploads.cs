@@ -56,7 +56,7 @@ public sealed partial class SensorHubClient
         using var leave = Leave(cancellationToken);
         var begun = await InvokeAsync<UploadStatus>(
             SensorHubMethods.BeginUpload,
-            [new UploadRequest { Name = options.Name, ContentType = options.ContentType, TotalBytes = total, Sha256 = options.Sha256 }],
+            [new UploadRequest { Name = options.Name, ContentType = options.ContentType, TotalBytes = total, Sha256 = options.Sha256, Csv = options.Csv }],
             idempotent: false,
             leave.Token).ConfigureAwait(false);
         var uploadId = begun.UploadId;

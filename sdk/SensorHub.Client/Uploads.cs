@@ -31,6 +31,13 @@ public sealed class UploadOptions
     /// also checks it; either way the client compares its own hash with the server's at the end.
     /// </summary>
     public string? Sha256 { get; set; }
+
+    /// <summary>
+    /// How a <c>text/csv</c> upload is read where detection would guess wrong (delimiter, sensor prefix, time zone,
+    /// timestamp format; see <see cref="SensorHub.Contracts.CsvOptions"/>). Default <see langword="null"/>: detected
+    /// from the file. Refused by the server with <c>invalid_argument</c> when a field is not valid, or on another type.
+    /// </summary>
+    public SensorHub.Contracts.CsvOptions? Csv { get; set; }
 }
 
 /// <summary>How far an upload has come.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SensorHub.Contracts;
 using SensorHub.Server.Uploads.Processing;
 
 namespace SensorHub.Server.Uploads;
@@ -58,6 +59,13 @@ internal sealed record UploadRecord
     /// </summary>
     public ProcessingCheckpoint? Processed { get; init; }
 
+    /// <summary>
+    /// The request's <c>csv</c> options, checked at <c>BeginUpload</c>: kept so that every writer (after a restart, on
+    /// another node) reads the file the same way. <see langword="null"/> for detection, and in records written before
+    /// they existed.
+    /// </summary>
+    public CsvOptions? Csv { get; init; }
+
     /// <summary>Whether it failed: its bytes are gone, and it counts in no quota.</summary>
     [JsonIgnore]
     public bool Failed => Error is not null;
@@ -78,6 +86,8 @@ internal sealed record UploadRecord
             return "its totalBytes is negative";
         if (Processed is { } processed && (processed.Bytes < 0 || processed.Lines < 0))
             return "its processing checkpoint is negative";
+        if (Csv is not null && CsvSettings.TryCreate(Csv, out var csvProblem) is null)
+            return $"its csv options are not valid: {csvProblem}";
         return null;
     }
 }

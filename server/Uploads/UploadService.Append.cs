@@ -217,7 +217,7 @@ internal sealed partial class UploadService
         if (state.Hasher is not null)
             return received;
         var checkpoint = state.Record.Processed;
-        var processor = CreateProcessor(state.Record.ContentType, checkpoint);
+        var processor = CreateProcessor(state.Record, checkpoint);
         // A record from before checkpoints: its rows were published as they arrived, so its processor looks at them
         // again without publishing, as before.
         var replay = checkpoint is null ? processor : null;

@@ -98,6 +98,7 @@ internal sealed partial class UploadService : IDisposable
             ContentType = string.IsNullOrWhiteSpace(request.ContentType) ? "application/octet-stream" : CheckContentType(request.ContentType),
             TotalBytes = CheckTotalBytes(request.TotalBytes),
             ExpectedSha256 = CheckSha256(request.Sha256),
+            Csv = CheckCsv(request),
             OwnerId = ownerId,
             OwnerName = user.Name,
             CreatedUtc = now,
@@ -258,14 +259,34 @@ internal sealed partial class UploadService : IDisposable
     }
 
     /// <summary>The processor for a media type, going on from <paramref name="checkpoint"/>; none for a type nobody processes.</summary>
-    private IUploadProcessor? CreateProcessor(string contentType, ProcessingCheckpoint? checkpoint)
+    private IUploadProcessor? CreateProcessor(UploadRecord record, ProcessingCheckpoint? checkpoint)
     {
-        var mediaType = contentType.Split(';', 2)[0].Trim();
-        if (mediaType.Equals("text/plain", StringComparison.OrdinalIgnoreCase))
+        if (MediaTypeOf(record.ContentType).Equals("text/plain", StringComparison.OrdinalIgnoreCase))
             return new LogProcessor(_options.MaxSamples, checkpoint);
-        if (mediaType.Equals("text/csv", StringComparison.OrdinalIgnoreCase))
-            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint, _metrics);
+        if (IsCsv(record.ContentType))
+            return new CsvProcessor(_ingest, _options.MaxSamples, checkpoint, _metrics, record.Csv);
         return null;
+    }
+
+    private static string MediaTypeOf(string contentType) => contentType.Split(';', 2)[0].Trim();
+
+    private static bool IsCsv(string? contentType) =>
+        contentType is not null && MediaTypeOf(contentType).Equals("text/csv", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The request's <c>csv</c> options once checked: only on a <c>text/csv</c> upload, each field one the processor can use.</summary>
+    private static CsvOptions? CheckCsv(UploadRequest request)
+    {
+        if (request.Csv is not { } csv)
+            return null;
+        if (!IsCsv(request.ContentType))
+        {
+            throw new UploadException(
+                SensorHubErrors.InvalidArgument,
+                $"request.csv is given, but request.contentType is '{(string.IsNullOrWhiteSpace(request.ContentType) ? "application/octet-stream" : request.ContentType)}'; csv options apply to 'text/csv' uploads only.");
+        }
+        if (CsvSettings.TryCreate(csv, out var problem) is null)
+            throw new UploadException(SensorHubErrors.InvalidArgument, problem!);
+        return csv;
     }
 
     private static string CheckName(string? name)

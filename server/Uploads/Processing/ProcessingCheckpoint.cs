@@ -26,6 +26,19 @@ internal sealed record ProcessingCheckpoint
     /// <summary>A log's summary over the lines handled.</summary>
     public LogSummary? Log { get; init; }
 
+    /// <summary>
+    /// A log's reading state after the lines handled (inside an entry, inside a traceback); <see langword="null"/> in a
+    /// checkpoint saved before entries were counted.
+    /// </summary>
+    public LogState? LogState { get; init; }
+
     /// <summary>A CSV's summary over the lines handled.</summary>
     public CsvSummary? Csv { get; init; }
+
+    /// <summary>
+    /// How a CSV is read (its delimiter and layout, decided at its first record) and how far into the next record's
+    /// readings it got. <see langword="null"/> in a checkpoint saved before CSV layouts existed: the first record
+    /// then decides again (it was the old positional form).
+    /// </summary>
+    public CsvState? CsvState { get; init; }
 }

@@ -176,8 +176,28 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             Nulls: ["next"]),
         ["UploadRequest"] = new(
             new UploadRequest { Name = "readings.csv", ContentType = "text/csv", TotalBytes = 1234, Sha256 = new string('a', 64) },
-            ["contentType", "name", "sha256", "totalBytes"],
+            ["contentType", "csv", "name", "sha256", "totalBytes"],
+            Times: [],
+            Nulls: ["csv"]),
+        ["UploadRequest with csv options"] = new(
+            new UploadRequest
+            {
+                Name = "readings.csv",
+                ContentType = "text/csv",
+                Csv = new CsvOptions { Delimiter = ";", SensorPrefix = "plant-9/", TimeZone = "Europe/Berlin", TimestampFormat = "dd.MM.yyyy HH:mm" },
+            },
+            ["contentType", "csv", "name", "sha256", "totalBytes"],
+            Times: [],
+            Nulls: ["sha256", "totalBytes"]),
+        ["CsvOptions"] = new(
+            new CsvOptions { Delimiter = "\t", SensorPrefix = "plant-9/", TimeZone = "UTC", TimestampFormat = "unixSeconds" },
+            ["delimiter", "sensorPrefix", "timeZone", "timestampFormat"],
             Times: []),
+        ["CsvOptions empty"] = new(
+            new CsvOptions(),
+            ["delimiter", "sensorPrefix", "timeZone", "timestampFormat"],
+            Times: [],
+            Nulls: ["delimiter", "sensorPrefix", "timeZone", "timestampFormat"]),
         ["UploadStatus"] = new(
             new UploadStatus { UploadId = new string('0', 32), Name = "app.log", ContentType = "text/plain", ReceivedBytes = 10 },
             ["complete", "contentType", "error", "name", "receivedBytes", "sha256", "totalBytes", "uploadId"],
@@ -196,21 +216,22 @@ public sealed class WireFormatTests(ApplicationFixture apps) : IClassFixture<App
             Times: [],
             Nulls: ["csv"]),
         ["LogSummary"] = new(
-            new LogSummary { Lines = 3, Errors = 1, Warnings = 1, Infos = 1, FirstErrors = [new LineSample { Line = 2, Text = "ERROR disk full" }] },
-            ["errors", "firstErrors", "infos", "lines", "other", "warnings"],
+            new LogSummary { Lines = 3, Entries = 3, Errors = 1, Warnings = 1, Infos = 1, Debug = 0, Format = "serilog", FirstErrors = [new LineSample { Line = 2, Text = "ERROR disk full" }] },
+            ["debug", "entries", "errors", "firstErrors", "format", "infos", "lines", "other", "warnings"],
             Times: [],
             ElementsOf: ("firstErrors", ["line", "text"])),
         ["LineSample"] = new(new LineSample { Line = 1, Text = "x" }, ["line", "text"], Times: []),
         ["CsvSummary"] = new(
             new CsvSummary
             {
-                Rows = 2, Accepted = 1, Rejected = 1,
-                FirstRejections = [new RowRejection { Line = 3, Code = SensorHubErrors.InvalidArgument, Reason = "value 'x' is not a number" }],
+                Layout = "wide", Delimiter = ";", Header = true, Rows = 2, Accepted = 1, Rejected = 1,
+                FirstRejections = [new RowRejection { Line = 3, Code = SensorHubErrors.InvalidArgument, Reason = "value 'x' is not a number", Column = "plant-9/rh" }],
             },
-            ["accepted", "firstRejections", "rejected", "rows"],
+            ["accepted", "delimiter", "firstRejections", "header", "layout", "rejected", "rows"],
             Times: [],
-            ElementsOf: ("firstRejections", ["code", "line", "reason"])),
-        ["RowRejection"] = new(new RowRejection { Line = 1, Code = SensorHubErrors.TooManySensors, Reason = "x" }, ["code", "line", "reason"], Times: []),
+            ElementsOf: ("firstRejections", ["code", "column", "line", "reason"])),
+        ["RowRejection"] = new(new RowRejection { Line = 1, Code = SensorHubErrors.TooManySensors, Reason = "x" }, ["code", "column", "line", "reason"], Times: [], Nulls: ["column"]),
+        ["RowRejection of a wide cell"] = new(new RowRejection { Line = 2, Code = SensorHubErrors.InvalidArgument, Reason = "x", Column = "temp" }, ["code", "column", "line", "reason"], Times: []),
         ["SessionInfo"] = new(
             new SessionInfo { Id = new string('a', 32), Title = "Line 1 check", Owner = "alice", OwnerId = "sub-alice", SensorIds = ["plant-1/line-1/temperature"], Private = true },
             ["id", "owner", "ownerId", "private", "sensorIds", "title"],

@@ -85,7 +85,8 @@ public sealed class ProcessingTests
 
         var log = processor.Summarize(new UploadResult()).Log!;
 
-        Assert.Equal((7L, 3L, 1L, 1L, 2L), (log.Lines, log.Errors, log.Warnings, log.Infos, log.Other));
+        // The blank line is no entry: "plain" is the only other.
+        Assert.Equal((7L, 6L, 3L, 1L, 1L, 1L), (log.Lines, log.Entries, log.Errors, log.Warnings, log.Infos, log.Other));
         Assert.Equal([(2L, "ERROR b"), (5L, "ERROR d")], log.FirstErrors.Select(e => (e.Line, e.Text)));
     }
 
@@ -225,7 +226,7 @@ public sealed class ProcessingTests
         var headerOnLineTwo = await csv.RunAsync("\nsensorId,timestamp,value\ns5,1700000000000,6");
 
         Assert.Equal((2L, 1L, 1L), Counts(withHeader));
-        Assert.Equal([(3L, "timestamp 'timestamp' is neither ISO 8601 nor Unix milliseconds")], Rejections(withHeader));
+        Assert.Equal([(3L, "timestamp 'timestamp' is neither ISO 8601 nor a Unix time in seconds or milliseconds")], Rejections(withHeader));
         Assert.Equal((1L, 1L, 0L), Counts(quotedHeader));
         Assert.Equal((2L, 2L, 0L), Counts(numericFirstLine));
         Assert.Equal([3.0, 4.0], (await csv.PublishedAsync("s3")).Select(r => r.Value));
@@ -248,6 +249,7 @@ public sealed class ProcessingTests
     }
 
     [Fact]
+    // Issue 17 changed one line: -1000 was milliseconds, and is now seconds (a magnitude below 10^11).
     public async Task UnixMillisecondsAndIso8601WithOffsetsBecomeUtc()
     {
         using var csv = new CsvRun();
@@ -266,11 +268,11 @@ public sealed class ProcessingTests
         var readings = await csv.PublishedAsync("t");
 
         Assert.Equal((9L, 8L, 1L), Counts(summary));
-        Assert.Equal([(9L, "timestamp '1700000000000.5' is neither ISO 8601 nor Unix milliseconds")], Rejections(summary));
+        Assert.Equal([(9L, "timestamp '1700000000000.5' is a Unix time in milliseconds (its magnitude is 10^11 or more) with a fraction")], Rejections(summary));
         Assert.Equal(
             [
                 new DateTime(2023, 11, 14, 22, 13, 20, DateTimeKind.Utc),
-                new DateTime(1969, 12, 31, 23, 59, 59, DateTimeKind.Utc),
+                new DateTime(1969, 12, 31, 23, 43, 20, DateTimeKind.Utc),
                 new DateTime(2024, 3, 1, 10, 0, 0, DateTimeKind.Utc),
                 new DateTime(2024, 3, 1, 17, 30, 0, DateTimeKind.Utc),
                 new DateTime(2024, 3, 1, 12, 0, 0, DateTimeKind.Utc),
@@ -315,7 +317,7 @@ public sealed class ProcessingTests
             [
                 (3L, "expected 3 fields (sensorId,timestamp,value), found 2"),
                 (4L, "expected 3 fields (sensorId,timestamp,value), found more than 3"),
-                (5L, "timestamp 'yesterday' is neither ISO 8601 nor Unix milliseconds"),
+                (5L, "timestamp 'yesterday' is neither ISO 8601 nor a Unix time in seconds or milliseconds"),
                 (6L, "value 'abc' is not a number"),
                 (7L, "sensorId contains '*'"),
                 (8L, "sensorId must not start with '/'"),

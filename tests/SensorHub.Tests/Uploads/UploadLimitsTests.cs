@@ -351,7 +351,7 @@ public sealed class UploadLimitsTests
         var csv = Assert.IsType<CsvSummary>(result.Csv);
         Assert.Equal((10L, 9L, 1L), (csv.Rows, csv.Accepted, csv.Rejected));
         var rejection = Assert.Single(csv.FirstRejections);
-        Assert.Equal((4L, "timestamp 'later' is neither ISO 8601 nor Unix milliseconds"), (rejection.Line, rejection.Reason));
+        Assert.Equal((4L, "timestamp 'later' is neither ISO 8601 nor a Unix time in seconds or milliseconds"), (rejection.Line, rejection.Reason));
         // Rows 1-6 were published before the restart; only the rows from the cut one on are published again.
         Assert.Equal([7.0, 8, 9, 10], await ValuesPublishedAsync(second, again, sensorId, cts.Token));
         var sensor = (await again.Hub.ListAllSensorsAsync(sensorId, cts.Token)).Single(s => s.Id == sensorId);

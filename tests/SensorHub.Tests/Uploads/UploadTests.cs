@@ -187,7 +187,8 @@ public sealed class UploadTests(ApplicationFixture apps) : IClassFixture<Applica
         var result = await connection.Hub.UploadAsync(begun.UploadId, 0, UploadStreams.Chunks(chunks), cts.Token);
 
         var log = Assert.IsType<LogSummary>(result.Log);
-        Assert.Equal((9L, 3L, 2L, 2L, 2L), (log.Lines, log.Errors, log.Warnings, log.Infos, log.Other));
+        // The blank line is no entry: "plain line" is the only other.
+        Assert.Equal((9L, 8L, 3L, 2L, 2L, 1L), (log.Lines, log.Entries, log.Errors, log.Warnings, log.Infos, log.Other));
         Assert.Equal([2L, 5L, 9L], log.FirstErrors.Select(e => e.Line));
         Assert.Equal("2026-01-01 [ERROR] disk at 95 % – ünïcödé ✓", log.FirstErrors[0].Text);
         Assert.Equal("last ERROR without newline é", log.FirstErrors[2].Text);
