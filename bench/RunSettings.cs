@@ -8,7 +8,8 @@ namespace SensorHub.Bench;
 /// <c>all</c> writes <c>latest</c>). A part that is <see langword="null"/> is not run.
 /// </summary>
 internal sealed record RunSettings(
-    string ResultName, CurrentScenarios? Current, PathScenarios? Path, RedisScenarios? Redis = null, ManyScenarios? Many = null, MqttScenarios? Mqtt = null)
+    string ResultName, CurrentScenarios? Current, PathScenarios? Path, RedisScenarios? Redis = null, ManyScenarios? Many = null, MqttScenarios? Mqtt = null,
+    CsvScenarios? Csv = null)
 {
     /// <summary>Whether the mode runs SensorHub side by side with the baseline (the path and in-process scenarios).</summary>
     public bool Versus => Current is not null || Path is not null;
@@ -16,10 +17,12 @@ internal sealed record RunSettings(
     public static RunSettings? For(string mode) => mode switch
     {
         // Every scenario for a moment with small N: proves the tool works (CI), measures nothing worth keeping.
-        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke, RedisScenarios.Smoke, ManyScenarios.Smoke, MqttScenarios.Smoke),
+        "smoke" => new("smoke", CurrentScenarios.Smoke, PathScenarios.Smoke, RedisScenarios.Smoke, ManyScenarios.Smoke, MqttScenarios.Smoke, CsvScenarios.Smoke),
         // Issue 16: SubscribeMany against one Subscribe per sensor, and the MQTT ingest (modes of their own).
         "many" => new("many", null, null, Many: ManyScenarios.Full),
         "mqtt" => new("mqtt", null, null, Mqtt: MqttScenarios.Full),
+        // Issue 17: CSV processing in rows/s, long and wide, against today's long-form processing (a mode of its own).
+        "csv" => new("csv", null, null, Csv: CsvScenarios.Full),
         "quick" => new("quick", CurrentScenarios.Quick, PathScenarios.Quick),
         "path" => new("path", null, PathScenarios.Full),
         "all" => new("latest", CurrentScenarios.All, PathScenarios.Full),
@@ -48,6 +51,8 @@ internal sealed record RunSettings(
             notes.AddRange(many.Notes());
         if (Mqtt is { } mqtt)
             notes.AddRange(mqtt.Notes());
+        if (Csv is { } csv)
+            notes.AddRange(csv.Notes());
         notes.Add("Each server runs in a process of its own (`serve`, workstation GC) on 127.0.0.1, sharing the machine's cores with the load generator and the device. CPU % is of all cores.");
         notes.Add("Memory per connection is the server process's managed heap (after a forced compacting GC) and working set, divided by N. Peaks are sampled every 5 ms.");
         notes.Add("Ratio = A / B: higher is better for readings/s and MB/s, lower for latency, CPU, memory and time.");
@@ -273,5 +278,36 @@ internal sealed record MqttScenarios(
     [
         $"MQTT: Debian's mosquitto of the bench's own (a free loopback port, no persistence, max_queued_messages 0 = unbounded so that a flat-out publisher loses nothing at the broker, max_inflight_messages left at its default of 20), a SensorHub (`serve sensorhub`) with `SensorHub:Mqtt:Host/Port`, `Topics:0=bench/#`, `StripPrefix=bench/`. The device (`SensorHub.Bench device`, a process of its own) publishes either to the broker with MQTTnet 5.2 (QoS 1, MQTT 5, a bare-number payload, up to {MqttDevice.InFlight} publishes awaiting their PUBACK per connection; one connection at a set rate, {MqttDevice.FlatOutConnections} flat out, readings taken in turn, since one connection's PUBACK window bounded a flat-out device at 3,700 readings/s) (A), or through the hub's `Publish` as in the path scenarios (B).",
         $"MQTT throughput: the device flat out for {ThroughputDuration.TotalSeconds} s, nobody subscribed; readings/s = readings that reached the sensor's feed / time from `go` to the moment the feed had them all (the driver polls `ListSensors` every 10 ms). Latency: {Subscribers} .NET subscribers (`Subscribe`, MessagePack) on the sensor, the device at {LatencyRate:N0} readings/s; from the device's send to the subscriber's receive, on the machine's monotonic clock. Warm-up {Warmup.TotalSeconds} s, measured {Duration.TotalSeconds} s; {Rounds} round(s), A then B each round; medians.",
+    ];
+}
+
+/// <summary>
+/// Issue 17's CSV scenario (<see cref="CsvScenario"/>): a long and a wide file of about <see cref="Bytes"/> each,
+/// generated into a temporary folder (<see cref="CsvFiles"/>) and deleted after, processed by the server's processor in
+/// the driver's process and, with <see cref="Upload"/>, uploaded to a SensorHub of its own.
+/// </summary>
+/// <param name="Rounds">Runs of each row; medians.</param>
+/// <param name="LongSensors">Sensors of the long file (a row for each, in turn, at each instant).</param>
+/// <param name="WideColumns">Sensor columns of the wide file.</param>
+/// <param name="Upload">Whether each file is also uploaded over the hub to a <c>serve sensorhub</c> process.</param>
+internal sealed record CsvScenarios(int Rounds, long Bytes, int LongSensors, int WideColumns, bool Upload, bool WarmUp = true)
+{
+    /// <summary>A few seconds for CI: 4 MB files, one round, the processor alone (the upload path runs in the responsiveness slice).</summary>
+    public static CsvScenarios Smoke { get; } = new(1, 4_000_000, 300, 50, Upload: false, WarmUp: false);
+
+    /// <summary>The issue's 100 MB of each layout; 3 rounds of the processor, 2 of the upload.</summary>
+    public static CsvScenarios Full { get; } = new(3, 100_000_000, 300, 50, Upload: true);
+
+    /// <summary>Rounds of the upload rows (each moves the file over the hub and writes it to disk).</summary>
+    public int UploadRounds => Math.Min(Rounds, 2);
+
+    public IReadOnlyList<string> Notes() =>
+    [
+        $"CSV: two files generated into a temporary folder (deleted after), the same bytes on every run: long = `sensorId,timestamp,value` with a header, {LongSensors} sensors in turn at each instant; wide = `timestamp` and {WideColumns} sensor columns with a header, every tenth cell empty (no reading). About {Bytes / 1_000_000} MB each; ISO 8601 UTC timestamps one second apart in the past, two-decimal values; every row valid.",
+        $"CSV processing: the server's `CsvProcessor` in the driver's process, fed the file (read into memory first) in {CsvScenario.ChunkBytes / 1024} KiB chunks with its checkpoint read after each, as the upload's worker does, publishing through a real `ReadingIngest` into the in-memory engine (no subscriber). rows/s and MB/s are the file's rows and bytes over the time; readings/s counts the readings the processor accepted; driver CPU is the whole driver process's (GC threads included). {Rounds} round(s), medians; a warm-up pass over a 4 MB file of each layout first.",
+        Upload
+            ? $"CSV upload: the same file through `BeginUpload` + `Upload` over the hub (MessagePack, {CsvScenario.ChunkBytes / 1024} KiB chunks read from disk, an `operator` dev token) to a `serve sensorhub` process of its own, timed until `Upload` answers (every row processed by then); server CPU from the server's own samples. {UploadRounds} round(s), medians."
+            : "CSV upload over the hub: not run in this mode.",
+        $"CSV baseline: column B holds the figures recorded for the long file on main's long-form processor before issue 17 ({CsvBaseline.Recorded}); wide rows are compared with that long-form figure too, as the issue asks.",
     ];
 }
