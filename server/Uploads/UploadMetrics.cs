@@ -21,13 +21,17 @@ internal sealed class UploadMetrics
     /// </summary>
     public const string FailedInstrument = "sensorhub.uploads.failed";
 
-    /// <summary>CSV rows published into the feeds (unit <c>{row}</c>), added once per batch of rows.</summary>
-    public const string CsvRowsPublishedInstrument = "sensorhub.csv.rows.published";
+    /// <summary>
+    /// Readings of CSV uploads published into the feeds (unit <c>{reading}</c>): one per long row, one per non-empty
+    /// cell of a wide row; added once per batch. It replaced <c>sensorhub.csv.rows.published</c> when wide files made
+    /// readings and rows differ (issue 17).
+    /// </summary>
+    public const string CsvReadingsPublishedInstrument = "sensorhub.csv.readings.published";
 
     private readonly Counter<long> _bytesReceived;
     private readonly Counter<long> _completed;
     private readonly Counter<long> _failed;
-    private readonly Counter<long> _csvRowsPublished;
+    private readonly Counter<long> _csvReadingsPublished;
 
     public UploadMetrics(IMeterFactory meterFactory)
     {
@@ -35,7 +39,7 @@ internal sealed class UploadMetrics
         _bytesReceived = meter.CreateCounter<long>(BytesReceivedInstrument, "By", "Bytes of upload chunks written to disk.");
         _completed = meter.CreateCounter<long>(CompletedInstrument, "{upload}", "Uploads that became complete.");
         _failed = meter.CreateCounter<long>(FailedInstrument, "{upload}", "Upload calls (appends) that ended with an error, by error code.");
-        _csvRowsPublished = meter.CreateCounter<long>(CsvRowsPublishedInstrument, "{row}", "CSV upload rows published into the feeds.");
+        _csvReadingsPublished = meter.CreateCounter<long>(CsvReadingsPublishedInstrument, "{reading}", "Readings of CSV uploads published into the feeds.");
     }
 
     /// <summary>A chunk of <paramref name="bytes"/> is on disk.</summary>
@@ -47,10 +51,10 @@ internal sealed class UploadMetrics
     /// <summary>An <c>Upload</c> call ended with <paramref name="errorType"/>: a <see cref="Contracts.SensorHubErrors"/> code, or an exception's type.</summary>
     public void Failed(string errorType) => _failed.Add(1, new KeyValuePair<string, object?>(SensorHubTelemetry.ErrorType, errorType));
 
-    /// <summary><paramref name="rows"/> CSV rows were published (nothing is recorded for none).</summary>
-    public void CsvRowsPublished(long rows)
+    /// <summary><paramref name="readings"/> readings of a CSV upload were published (nothing is recorded for none).</summary>
+    public void CsvReadingsPublished(long readings)
     {
-        if (rows > 0)
-            _csvRowsPublished.Add(rows);
+        if (readings > 0)
+            _csvReadingsPublished.Add(readings);
     }
 }

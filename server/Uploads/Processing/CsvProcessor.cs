@@ -351,7 +351,7 @@ internal sealed class CsvProcessor : IUploadProcessor
             // Once per batch, not per reading; also for those published before a failure. Without a publisher the
             // readings were only looked at again, not published.
             if (publisher is not null)
-                _metrics?.CsvRowsPublished(_accepted - acceptedBefore);
+                _metrics?.CsvReadingsPublished(_accepted - acceptedBefore);
         }
         _parsed.Clear();
         (_handledBytes, _handledLines) = (_records.RecordEnd, _records.Lines);

@@ -35,7 +35,7 @@ public sealed class UploadMetricsTests(ApplicationFixture apps) : IClassFixture<
         var factory = App.Services.GetRequiredService<IMeterFactory>();
         using var bytes = Collector<long>(factory, UploadMetrics.BytesReceivedInstrument);
         using var completed = Collector<long>(factory, UploadMetrics.CompletedInstrument);
-        using var rows = Collector<long>(factory, UploadMetrics.CsvRowsPublishedInstrument);
+        using var readings = Collector<long>(factory, UploadMetrics.CsvReadingsPublishedInstrument);
         using var failed = Collector<long>(factory, UploadMetrics.FailedInstrument);
 
         await using var connection = await App.ConnectAsync(Json);
@@ -48,9 +48,9 @@ public sealed class UploadMetricsTests(ApplicationFixture apps) : IClassFixture<
         Assert.Equal(data.Chunk(chunkSize).Select(c => (long)c.Length), bytes.GetMeasurementSnapshot().Select(m => m.Value));
         Assert.Equal("{upload}", completed.Instrument!.Unit);
         Assert.Equal([1L], completed.GetMeasurementSnapshot().Select(m => m.Value));
-        Assert.Equal("{row}", rows.Instrument!.Unit);
+        Assert.Equal("{reading}", readings.Instrument!.Unit);
         // Added per batch (so fewer measurements than rows), and only the rows published: the bad one is a rejection.
-        var batches = rows.GetMeasurementSnapshot();
+        var batches = readings.GetMeasurementSnapshot();
         Assert.Equal(7, batches.Sum(m => m.Value));
         Assert.True(batches.Count < 7, $"{batches.Count} measurements for 7 rows: the counter is added once per batch");
         Assert.All(batches, m => Assert.Empty(m.Tags));
