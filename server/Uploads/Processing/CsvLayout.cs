@@ -14,8 +14,9 @@ namespace SensorHub.Server.Uploads.Processing;
 /// <c>time</c>, <c>ts</c>) and a <c>value</c> column, in any order: long; other columns are ignored (but a header of
 /// exactly those three in the old order keeps the old rule of exactly three fields per row);</item>
 /// <item>a timestamp column and neither a sensor id nor a value column: wide, every other column (with a name) a sensor;</item>
-/// <item>three columns whose known names, if any, stand where the old form has them (<c>id,time,reading</c>): the
-/// old positional <c>sensorId,timestamp,value</c>, the header skipped, so files that worked before still do;</item>
+/// <item>three columns, at least one of them a known name standing where the old form has it, and no known name
+/// elsewhere (<c>id,time,reading</c>): the old positional <c>sensorId,timestamp,value</c>, the header skipped, so files
+/// that worked before still do; three unknown names (<c>datetime,temp,rh</c>) are not read positionally;</item>
 /// <item>anything else is refused: every row is rejected with <see cref="Refusal"/>, which says what the header lacks.</item>
 /// </list>
 /// Without a header: the old positional form, exactly three fields.
@@ -94,7 +95,8 @@ internal sealed record CsvLayout
             return layout with { Positional = (sensor, time, value, fields.Length) == (0, 1, 2, 3), SensorColumn = sensor, TimestampColumn = time, ValueColumn = value };
         if (time >= 0 && sensor < 0 && value < 0)
             return layout with { Kind = Wide, Positional = false, SensorColumn = -1, TimestampColumn = time, ValueColumn = -1 };
-        if (fields.Length == 3 && sensor is -1 or 0 && time is -1 or 1 && value is -1 or 2)
+        // Positional only when a known name vouches for it: three unknown names (datetime,temp,rh) are no old header.
+        if (fields.Length == 3 && sensor is -1 or 0 && time is -1 or 1 && value is -1 or 2 && (sensor == 0 || time == 1 || value == 2))
             return layout;
         return layout with { Kind = "", Positional = false, Refusal = RefusalOf(fields.Length, sensor, time, value) };
     }
@@ -103,7 +105,7 @@ internal sealed record CsvLayout
     {
         const string Expected = "a long file needs a sensor id (sensorId, sensor or id), a timestamp (timestamp, time or ts) and a value column; a wide file a timestamp column and one column per sensor";
         if (time < 0)
-            return $"the header names no timestamp column (timestamp, time or ts) among its {columns} columns; {Expected}";
+            return $"the header names no timestamp column (timestamp, time or ts) among its {columns} columns; {Expected}; a header of three unknown names is not read positionally as sensorId,timestamp,value: name the timestamp column timestamp, time or ts, or remove the header";
         if (sensor >= 0 && value < 0)
             return $"the header names a sensor id column but no value column; {Expected}";
         if (sensor < 0)

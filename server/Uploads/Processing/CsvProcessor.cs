@@ -275,7 +275,7 @@ internal sealed class CsvProcessor : IUploadProcessor
             if (cell.IsEmpty)
                 continue;
             _parsed.Add(TryValue(cell, out var value)
-                ? new Item(record, sensorId, timestamp, value, null, null, EndsRow: false)
+                ? new Item(record, sensorId, timestamp, value, null, layout.Columns[column], EndsRow: false)
                 : new Item(record, sensorId, default, 0, $"value '{CsvText.Quote(cell)}' is not a number", layout.Columns[column], EndsRow: false));
         }
         if (_parsed.Count == first)
@@ -390,7 +390,9 @@ internal sealed class CsvProcessor : IUploadProcessor
 
     /// <summary>
     /// One reading of a record, or the record's rejection as a whole, or nothing (a blank line, a header, a wide row
-    /// without readings). <paramref name="EndsRow"/> marks the last item of its record.
+    /// without readings). <paramref name="Column"/> is a wide cell's header name, kept on every rejection of the cell
+    /// (its value, or any of the ingest's checks); <see langword="null"/> in a long file and for a whole row.
+    /// <paramref name="EndsRow"/> marks the last item of its record.
     /// </summary>
     private readonly record struct Item(PendingRecord Record, string? SensorId, DateTime Timestamp, double Value, string? Rejection, string? Column, bool EndsRow)
     {

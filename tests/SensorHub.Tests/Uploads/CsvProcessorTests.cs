@@ -52,6 +52,62 @@ public sealed class CsvProcessorTests
         Assert.Equal(("long", true, 1L, 1L), (summary.Layout, summary.Header, summary.Rows, summary.Accepted));
     }
 
+    [Theory]
+    [InlineData("datetime,temp,rh\n2026-11-30T03:00:00Z,21.5,40\n")]
+    [InlineData("Date,a,b\n2026-11-30T03:00:00Z,1,2\n")]
+    [InlineData("\uFEFFZeit;t17/w1;t17/w2\r\n30.11.2026 04:00:00;1,5;2,5\r\n")]
+    public async Task AHeaderOfThreeUnknownNamesIsRefusedNotReadPositionally(string text)
+    {
+        // A trial's European wide export was read as the old long form, its date taken for a sensor id.
+        using var csv = new CsvTestRun();
+
+        var summary = await csv.RunAsync(text);
+
+        Assert.Equal(("", true, 1L, 0L, 1L), (summary.Layout, summary.Header, summary.Rows, summary.Accepted, summary.Rejected));
+        var reason = Assert.Single(summary.FirstRejections).Reason;
+        Assert.StartsWith("the header names no timestamp column (timestamp, time or ts) among its 3 columns", reason, StringComparison.Ordinal);
+        Assert.Contains("not read positionally", reason, StringComparison.Ordinal);
+        Assert.Contains("name the timestamp column timestamp, time or ts, or remove the header", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("sensor,when,reading\n")]
+    [InlineData("id,x,y\n")]
+    [InlineData("name,when,value\n")]
+    public async Task AHeaderWithOneKnownNameInTheOldPlaceKeepsThePositionalForm(string header)
+    {
+        using var csv = new CsvTestRun();
+
+        var summary = await csv.RunAsync(header + "s2,1796007600,2\n");
+
+        Assert.Equal(("long", true, 1L, 1L), (summary.Layout, summary.Header, summary.Rows, summary.Accepted));
+    }
+
+    [Fact]
+    public async Task AHeaderlessFileOfThreeFieldsKeepsThePositionalForm()
+    {
+        using var csv = new CsvTestRun();
+
+        var summary = await csv.RunAsync("s2,1796007600,2\ns3,1796007660,3\n");
+
+        Assert.Equal(("long", false, 2L, 2L), (summary.Layout, summary.Header, summary.Rows, summary.Accepted));
+    }
+
+    [Fact]
+    public async Task EveryRejectedWideCellNamesItsColumnAndAWholeRowRejectionNone()
+    {
+        // "Temp (C)" is no valid sensor id: the ingest refuses the cell, not the parse, and the column must still be named.
+        using var csv = new CsvTestRun();
+
+        var summary = await csv.RunAsync("timestamp,Temp (C),plant-9/rh\n2026-11-30T03:00:00Z,21.5,40\n2026-11-30T03:01:00Z,21.6,x\nnot a time,1,2\n");
+
+        Assert.Equal(("wide", 3L, 1L, 4L), (summary.Layout, summary.Rows, summary.Accepted, summary.Rejected));
+        Assert.Equal(
+            [(2L, "Temp (C)"), (3L, "Temp (C)"), (3L, "plant-9/rh"), (4L, null)],
+            summary.FirstRejections.Select(r => (r.Line, r.Column)));
+        Assert.StartsWith("sensorId contains", summary.FirstRejections[0].Reason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AnUnterminatedQuoteCostsOneRecordNotTheRestOfTheFile()
     {
