@@ -34,8 +34,22 @@ export type SensorHubErrorCode = (typeof SensorHubErrorCodes)[keyof typeof Senso
 const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(SensorHubErrorCodes));
 const HUB_EXCEPTION = "HubException: ";
 const CODE = /^[a-z0-9_]{1,64}$/;
-// SignalR's own words in front of every error the server sends: a stream's, then a call's.
-const SERVER_PREFIXES = ["An error occurred on the server while streaming results.", "An unexpected error occurred invoking '"];
+// SignalR's own words (ASP.NET Core's DefaultHubDispatcher) in front of every error the server sends without a code:
+// a stream's fault, a call's fault, a call the server could not bind or dispatch (a wrongly typed argument, an unknown
+// method, a refused authorization, a stream/non-stream mismatch, a stream argument count or id it does not know), and a
+// stream the server cancelled. None is SignalR's client's own text for a lost connection ("Invocation canceled due to
+// the underlying connection being closed.", "Server timeout elapsed ...", "WebSocket closed ..."): those stay
+// "connection", resumed; these are "server", final.
+const SERVER_PREFIXES = [
+  "An error occurred on the server while streaming results.",
+  "An unexpected error occurred invoking '",
+  "Failed to invoke '",
+  "Unknown hub method '",
+  "The client attempted to invoke the ",
+  "Client sent ",
+  "Invocation canceled by the server.",
+];
+const SERVER_PATTERNS = [/^Stream '?[^']*'? not found/, /^Unable to find stream /];
 
 /** Where an error came from: the server (a refusal or a fault), the connection, or this library's own checks. */
 export type SensorHubErrorKind =
@@ -130,7 +144,7 @@ export function retryAfterOf(message: string): number | null {
  * going away: SignalR puts the same words in front of every error the server sends.
  */
 export function isServerFault(message: string): boolean {
-  return SERVER_PREFIXES.some(prefix => message.startsWith(prefix));
+  return SERVER_PREFIXES.some(prefix => message.startsWith(prefix)) || SERVER_PATTERNS.some(pattern => pattern.test(message));
 }
 
 function messageOf(error: unknown): string {

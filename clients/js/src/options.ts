@@ -124,7 +124,10 @@ export interface UploadOptions {
   uploadId?: string;
   /** How the server reads a CSV. */
   csv?: CsvOptions;
-  /** Stops the upload (the server keeps what it received; resume it later with `uploadId`). */
+  /**
+   * Stops the upload (the server keeps what it received; resume it later with `uploadId`, at once if you like). It rejects
+   * with an `Error` named `"AbortError"`, not a `SensorHubError`.
+   */
   signal?: AbortSignal;
   /** Bytes per chunk. Default 64 KiB; at most the server's `MaxChunkBytes` (1 MiB by default). */
   chunkSize?: number;
@@ -142,6 +145,6 @@ export interface UploadProgress {
   totalBytes: number;
   /** 0 to 100, of `receivedBytes`. */
   percent: number;
-  /** How many times the upload resumed after a drop. */
+  /** How many times the upload went on after a drop or a "not yet" refusal waited out (`upload_has_writer` after an abort). */
   resumes: number;
 }

@@ -20,7 +20,8 @@ export const DEFAULT_CHUNK_SIZE = 64 * 1024;
  */
 export const DEFAULT_CHUNKS_AHEAD = 16;
 /**
- * How long a resumed upload waits out refusals that mean "not yet" (`upload_has_writer`, `upload_offset_mismatch`,
+ * How long a resumed upload (after a drop, or `upload(blob, { uploadId })`, or any first `Upload` meeting
+ * `upload_has_writer`) waits out refusals that mean "not yet" (`upload_has_writer`, `upload_offset_mismatch`,
  * `server_busy`): the server notices a connection that vanished without a close within its client timeout (30 s by
  * default), and only then releases the dropped connection's writer. The .NET SDK's `UploadResumePatience`.
  */
@@ -131,7 +132,9 @@ export async function sendUpload(connection: Connection, blob: Blob, options: Up
       const error = SensorHubError.from(raw);
       if (error.code === SensorHubErrorCodes.BackendUnavailable) {
         if (connection.leave(generation, error.message)) leftGeneration = generation;
-      } else if (error.code !== null && NOT_YET.has(error.code) && resumes > 0) {
+      } else if (error.code !== null && NOT_YET.has(error.code) && (resumes > 0 || options.uploadId !== undefined || error.code === SensorHubErrorCodes.UploadHasWriter)) {
+        // Also on the first attempt: an upload aborted here (or elsewhere) a moment ago keeps its writer on the server
+        // until the server has read the end of that Upload call's stream, and may still write chunks it had buffered.
         refusedSince ??= Date.now();
         if (Date.now() - refusedSince > UPLOAD_RESUME_PATIENCE_MS) throw error;
         await sleep(Math.min(2_000, 250 * (failures + 1)), signal);
