@@ -71,6 +71,18 @@ tap_count() {
   echo "${n:-0}"
 }
 
+# Adds a Node test run's TAP counts ($1: the .tap file) to the totals; $2 is the run's exit status. A run that failed
+# without a failing test (npm, a build, Chromium or the server did not start) counts as one failure.
+add_tap_results() {
+  local run_failed
+  run_failed=$(tap_count fail "$1")
+  if [ "$2" -ne 0 ] && [ "$run_failed" -eq 0 ]; then run_failed=1; fi
+  passed=$((passed + $(tap_count pass "$1")))
+  failed=$((failed + run_failed))
+  skipped=$((skipped + $(tap_count skipped "$1")))
+  if [ "$2" -ne 0 ]; then status=$2; fi
+}
+
 # The browser tests: headless Chromium against the real server (built above) on 127.0.0.1; see tests/browser/.
 browser_results=artifacts/browser
 rm -rf "$browser_results"
@@ -80,15 +92,7 @@ npm_ci_when_needed tests/browser || browser_status=$?
 if [ "$browser_status" -eq 0 ]; then
   (cd tests/browser && timeout 300 npm test) || browser_status=$?
 fi
-browser_passed=$(tap_count pass "$browser_results/results.tap")
-browser_failed=$(tap_count fail "$browser_results/results.tap")
-if [ "$browser_status" -ne 0 ] && [ "$browser_failed" -eq 0 ]; then
-  # npm, Chromium or the server did not start: count that as a failure.
-  browser_failed=1
-fi
-passed=$((passed + browser_passed))
-failed=$((failed + browser_failed))
-[ "$browser_status" -ne 0 ] && status=$browser_status
+add_tap_results "$browser_results/results.tap" "$browser_status"
 
 # The JavaScript client library (clients/js, @sensorhub/client): installed, built (tsc) and tested under Node's test
 # runner against the server built above, over both protocols; its TAP goes to artifacts/jsclient/results.tap.
@@ -105,17 +109,7 @@ if [ "$js_status" -eq 0 ]; then
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="../../$js_results/results.tap" test/*.test.mjs) || js_status=$?
 fi
-js_passed=$(tap_count pass "$js_results/results.tap")
-js_failed=$(tap_count fail "$js_results/results.tap")
-js_skipped=$(tap_count skipped "$js_results/results.tap")
-if [ "$js_status" -ne 0 ] && [ "$js_failed" -eq 0 ]; then
-  # npm, the build or the server did not start: count that as a failure.
-  js_failed=1
-fi
-passed=$((passed + js_passed))
-failed=$((failed + js_failed))
-skipped=$((skipped + js_skipped))
-[ "$js_status" -ne 0 ] && status=$js_status
+add_tap_results "$js_results/results.tap" "$js_status"
 
 # The bench's JavaScript subscribers (bench/js/loadgen.mjs, the official SignalR client under Node) need their packages
 # before the smoke runs them; a failed install shows there, as a failed smoke.
