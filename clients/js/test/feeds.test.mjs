@@ -20,10 +20,15 @@ async function publisher(protocol) {
   };
 }
 
+/** A sensor's listing (its first and last sequence …), or undefined while it has none. */
+async function sensorInfo(client, sensorId) {
+  const page = await client.listSensors({ prefix: sensorId, limit: 1 });
+  return page.sensors.find(s => s.id === sensorId);
+}
+
 /** The newest sequence of a sensor, from a listing. */
 async function lastSequence(client, sensorId) {
-  const page = await client.listSensors({ prefix: sensorId, limit: 1 });
-  return page.sensors.find(s => s.id === sensorId)?.lastSequence ?? 0;
+  return (await sensorInfo(client, sensorId))?.lastSequence ?? 0;
 }
 
 for (const protocol of PROTOCOLS) {
@@ -129,8 +134,9 @@ for (const protocol of PROTOCOLS) {
       for (let i = 0; i < 400; i++) pub.publish(sensor, i);
       const client = await connect(server.url, { protocol, name: "slow", roles: ["viewer"] });
       try {
-        await until(async () => (await lastSequence(client, sensor)) > 0, { what: "the readings" });
-        const first = (await lastSequence(client, sensor)) - 399;
+        // The sensor is new: its 400 readings run from its first sequence. Read that rather than work it back from a
+        // last sequence seen while the publisher may still be sending.
+        const first = await until(async () => (await sensorInfo(client, sensor))?.firstSequence, { what: "the first reading" });
         await until(async () => (await lastSequence(client, sensor)) === first + 399, { what: "all 400 readings" });
         const baseline = (await stats(server.url)).activeStreams;
         const seen = [];
